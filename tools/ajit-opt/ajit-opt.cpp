@@ -1,0 +1,14 @@
+//===- ajit-opt.cpp - mlir-opt with the ajit dialect and passes -----------===//
+#include "compiler/dialect/AjitDialect.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  registry.insert<ajit::AjitDialect>();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "ajit optimizer driver\n", registry));
+}
