@@ -1,13 +1,19 @@
 //===- ajit-opt.cpp - mlir-opt with the ajit dialect and passes -----------===//
 #include "compiler/dialect/AjitDialect.h"
+#include "compiler/pipeline/Pipeline.h"
+#include "compiler/transforms/Passes.h"
 #include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  ajit::registerAjitPasses();
+  ajit::registerPipelines();
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
   registry.insert<ajit::AjitDialect>();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "ajit optimizer driver\n", registry));

@@ -1,0 +1,570 @@
+//===- LowerToLinalg.cpp - ajit graph dialect to linalg on tensors --------===//
+//
+// Every ajit op becomes linalg on tensors. Elementwise ops, broadcasts and transposes are
+// all `linalg.generic` with parallel iterators, so upstream elementwise fusion can merge
+// whole chains (and the chain feeding a reduction) into one loop nest.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/dialect/AjitOps.h"
+#include "compiler/transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+#include <numbers>
+
+namespace ajit {
+#define GEN_PASS_DEF_AJITLOWERTOLINALG
+#include "compiler/transforms/Passes.h.inc"
+} // namespace ajit
+
+using namespace mlir;
+using namespace ajit;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Scalar helpers
+//===----------------------------------------------------------------------===//
+
+Value constantOf(OpBuilder &b, Location loc, Type type, double v) {
+  if (auto ft = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, v));
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, static_cast<int64_t>(v)));
+}
+
+Value intConstant(OpBuilder &b, Location loc, Type type, const APInt &v) {
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, v));
+}
+
+bool isFloat(Type t) { return isa<FloatType>(t); }
+
+Value emitMax(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isFloat(x.getType())) return arith::MaximumFOp::create(b, loc, x, y);
+  if (x.getType().isInteger(1)) return arith::OrIOp::create(b, loc, x, y);
+  return arith::MaxSIOp::create(b, loc, x, y);
+}
+
+Value emitMin(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isFloat(x.getType())) return arith::MinimumFOp::create(b, loc, x, y);
+  if (x.getType().isInteger(1)) return arith::AndIOp::create(b, loc, x, y);
+  return arith::MinSIOp::create(b, loc, x, y);
+}
+
+/// Truncating integer division made total: x / 0 = 0 and INT_MIN / -1 = INT_MIN, where
+/// LLVM's sdiv would be undefined (and x86 would trap).
+Value emitIntDiv(OpBuilder &b, Location loc, Value x, Value y) {
+  Type t = x.getType();
+  if (t.isInteger(1)) return arith::AndIOp::create(b, loc, x, y); // x / true = x
+  unsigned bits = t.getIntOrFloatBitWidth();
+  Value zero = constantOf(b, loc, t, 0), one = constantOf(b, loc, t, 1);
+  Value minusOne = constantOf(b, loc, t, -1);
+  Value intMin = intConstant(b, loc, t, APInt::getSignedMinValue(bits));
+  Value yIsZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, y, zero);
+  Value overflow = arith::AndIOp::create(
+      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, intMin),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, y, minusOne));
+  Value safeY = arith::SelectOp::create(
+      b, loc, arith::OrIOp::create(b, loc, yIsZero, overflow), one, y);
+  Value q = arith::DivSIOp::create(b, loc, x, safeY);
+  // With safeY = 1 an overflowing INT_MIN / -1 yields INT_MIN, the wrapped result.
+  return arith::SelectOp::create(b, loc, yIsZero, zero, q);
+}
+
+Value emitPow(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isFloat(x.getType())) return math::PowFOp::create(b, loc, x, y);
+  return math::IPowIOp::create(b, loc, x, y);
+}
+
+Value emitGeluTanh(OpBuilder &b, Location loc, Value x) {
+  Type t = x.getType();
+  Value half = constantOf(b, loc, t, 0.5), one = constantOf(b, loc, t, 1.0);
+  Value k = constantOf(b, loc, t, std::sqrt(2.0 / std::numbers::pi));
+  Value c = constantOf(b, loc, t, 0.044715);
+  Value x3 = arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, x, x), x);
+  Value inner = arith::MulFOp::create(
+      b, loc, k, arith::AddFOp::create(b, loc, x, arith::MulFOp::create(b, loc, c, x3)));
+  Value t1 = arith::AddFOp::create(b, loc, one, math::TanhOp::create(b, loc, inner));
+  return arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, half, x), t1);
+}
+
+Value emitGeluErf(OpBuilder &b, Location loc, Value x) {
+  Type t = x.getType();
+  Value half = constantOf(b, loc, t, 0.5), one = constantOf(b, loc, t, 1.0);
+  Value invSqrt2 = constantOf(b, loc, t, 1.0 / std::sqrt(2.0));
+  Value e = math::ErfOp::create(b, loc, arith::MulFOp::create(b, loc, x, invSqrt2));
+  return arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, half, x),
+                               arith::AddFOp::create(b, loc, one, e));
+}
+
+Value emitSigmoid(OpBuilder &b, Location loc, Value x) {
+  Type t = x.getType();
+  Value one = constantOf(b, loc, t, 1.0);
+  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+  return arith::DivFOp::create(b, loc, one, arith::AddFOp::create(b, loc, one, e));
+}
+
+/// The scalar body of an elementwise op, on element values `args`.
+Value emitElementwise(OpBuilder &b, Location loc, Operation *op, ValueRange args,
+                      Type resultElem) {
+  Value x = args[0];
+  Type t = x.getType();
+  bool f = isFloat(t);
+  return llvm::TypeSwitch<Operation *, Value>(op)
+      .Case([&](NegOp) -> Value {
+        if (f) return arith::NegFOp::create(b, loc, x);
+        if (t.isInteger(1)) return x; // -true wraps to true in i1
+        return arith::SubIOp::create(b, loc, constantOf(b, loc, t, 0), x);
+      })
+      .Case([&](AbsOp) -> Value {
+        if (f) return math::AbsFOp::create(b, loc, x);
+        if (t.isInteger(1)) return x;
+        return math::AbsIOp::create(b, loc, x);
+      })
+      .Case([&](ExpOp) { return math::ExpOp::create(b, loc, x); })
+      .Case([&](LogOp) { return math::LogOp::create(b, loc, x); })
+      .Case([&](SinOp) { return math::SinOp::create(b, loc, x); })
+      .Case([&](CosOp) { return math::CosOp::create(b, loc, x); })
+      .Case([&](TanhOp) { return math::TanhOp::create(b, loc, x); })
+      .Case([&](SqrtOp) { return math::SqrtOp::create(b, loc, x); })
+      .Case([&](RsqrtOp) { return math::RsqrtOp::create(b, loc, x); })
+      .Case([&](SigmoidOp) { return emitSigmoid(b, loc, x); })
+      .Case([&](ReluOp) { return emitMax(b, loc, x, constantOf(b, loc, t, 0)); })
+      .Case([&](GeluTanhOp) { return emitGeluTanh(b, loc, x); })
+      .Case([&](GeluErfOp) { return emitGeluErf(b, loc, x); })
+      .Case([&](AddOp) -> Value {
+        if (f) return arith::AddFOp::create(b, loc, x, args[1]);
+        if (t.isInteger(1)) return arith::OrIOp::create(b, loc, x, args[1]);
+        return arith::AddIOp::create(b, loc, x, args[1]);
+      })
+      .Case([&](SubOp) -> Value {
+        if (f) return arith::SubFOp::create(b, loc, x, args[1]);
+        if (t.isInteger(1)) return arith::XOrIOp::create(b, loc, x, args[1]);
+        return arith::SubIOp::create(b, loc, x, args[1]);
+      })
+      .Case([&](MulOp) -> Value {
+        if (f) return arith::MulFOp::create(b, loc, x, args[1]);
+        if (t.isInteger(1)) return arith::AndIOp::create(b, loc, x, args[1]);
+        return arith::MulIOp::create(b, loc, x, args[1]);
+      })
+      .Case([&](DivOp) -> Value {
+        if (f) return arith::DivFOp::create(b, loc, x, args[1]);
+        return emitIntDiv(b, loc, x, args[1]);
+      })
+      .Case([&](MaxOp) { return emitMax(b, loc, x, args[1]); })
+      .Case([&](MinOp) { return emitMin(b, loc, x, args[1]); })
+      .Case([&](PowOp) { return emitPow(b, loc, x, args[1]); })
+      .Case([&](CompareOp c) -> Value {
+        if (f) {
+          arith::CmpFPredicate p;
+          switch (c.getPredicate()) {
+          case ComparePredicate::eq: p = arith::CmpFPredicate::OEQ; break;
+          case ComparePredicate::ne: p = arith::CmpFPredicate::UNE; break;
+          case ComparePredicate::lt: p = arith::CmpFPredicate::OLT; break;
+          case ComparePredicate::le: p = arith::CmpFPredicate::OLE; break;
+          case ComparePredicate::gt: p = arith::CmpFPredicate::OGT; break;
+          case ComparePredicate::ge: p = arith::CmpFPredicate::OGE; break;
+          }
+          return arith::CmpFOp::create(b, loc, p, x, args[1]);
+        }
+        // i1 compares unsigned (false < true); wider integers signed.
+        bool u = t.isInteger(1);
+        arith::CmpIPredicate p;
+        switch (c.getPredicate()) {
+        case ComparePredicate::eq: p = arith::CmpIPredicate::eq; break;
+        case ComparePredicate::ne: p = arith::CmpIPredicate::ne; break;
+        case ComparePredicate::lt: p = u ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt; break;
+        case ComparePredicate::le: p = u ? arith::CmpIPredicate::ule : arith::CmpIPredicate::sle; break;
+        case ComparePredicate::gt: p = u ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt; break;
+        case ComparePredicate::ge: p = u ? arith::CmpIPredicate::uge : arith::CmpIPredicate::sge; break;
+        }
+        return arith::CmpIOp::create(b, loc, p, x, args[1]);
+      })
+      .Case([&](SelectOp) { return arith::SelectOp::create(b, loc, x, args[1], args[2]); })
+      .Case([&](ClampOp) {
+        return emitMin(b, loc, emitMax(b, loc, x, args[1]), args[2]);
+      })
+      .Case([&](ConvertOp) -> Value {
+        Type to = resultElem;
+        if (t == to) return x;
+        if (to.isInteger(1)) {
+          if (f) return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, x,
+                                              constantOf(b, loc, t, 0));
+          return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x,
+                                       constantOf(b, loc, t, 0));
+        }
+        if (f && isFloat(to)) {
+          if (t.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+            return arith::ExtFOp::create(b, loc, to, x);
+          return arith::TruncFOp::create(b, loc, to, x);
+        }
+        if (!f && isFloat(to)) {
+          if (t.isInteger(1)) return arith::UIToFPOp::create(b, loc, to, x);
+          return arith::SIToFPOp::create(b, loc, to, x);
+        }
+        if (f) {
+          // Saturating, NaN -> 0 (XLA's semantics); LLVM's fptosi is poison out of range.
+          unsigned bits = to.getIntOrFloatBitWidth();
+          double lo = std::ldexp(-1.0, bits - 1), hi = std::ldexp(1.0, bits - 1);
+          Value wide = t.getIntOrFloatBitWidth() < 32
+                           ? Value(arith::ExtFOp::create(b, loc, b.getF32Type(), x))
+                           : x;
+          Type wt = wide.getType();
+          Value isNan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, wide, wide);
+          Value tooLow = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, wide,
+                                               constantOf(b, loc, wt, lo));
+          Value tooHigh = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, wide,
+                                                constantOf(b, loc, wt, hi));
+          Value safe = arith::SelectOp::create(
+              b, loc, arith::OrIOp::create(b, loc, isNan, arith::OrIOp::create(b, loc, tooLow, tooHigh)),
+              constantOf(b, loc, wt, 0), wide);
+          Value r = arith::FPToSIOp::create(b, loc, to, safe);
+          r = arith::SelectOp::create(b, loc, tooLow,
+                                      intConstant(b, loc, to, APInt::getSignedMinValue(bits)), r);
+          return arith::SelectOp::create(
+              b, loc, tooHigh, intConstant(b, loc, to, APInt::getSignedMaxValue(bits)), r);
+        }
+        unsigned from = t.getIntOrFloatBitWidth(), toBits = to.getIntOrFloatBitWidth();
+        if (from < toBits) {
+          if (t.isInteger(1)) return arith::ExtUIOp::create(b, loc, to, x);
+          return arith::ExtSIOp::create(b, loc, to, x);
+        }
+        return arith::TruncIOp::create(b, loc, to, x);
+      })
+      .Default([](Operation *) -> Value { return nullptr; });
+}
+
+//===----------------------------------------------------------------------===//
+// Structural helpers
+//===----------------------------------------------------------------------===//
+
+SmallVector<utils::IteratorType> parallel(int64_t rank) {
+  return SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel);
+}
+
+Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type) {
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+}
+
+Value filledTensor(OpBuilder &b, Location loc, RankedTensorType type, Value fill) {
+  return linalg::FillOp::create(b, loc, ValueRange{fill}, ValueRange{emptyTensor(b, loc, type)})
+      .getResult(0);
+}
+
+/// Row-major reshape of a static tensor: collapse to 1-D, then expand.
+Value reshapeTensor(OpBuilder &b, Location loc, Value src, RankedTensorType dst) {
+  auto srcType = cast<RankedTensorType>(src.getType());
+  if (srcType == dst) return src;
+  auto flatType = RankedTensorType::get({srcType.getNumElements()}, srcType.getElementType());
+  auto all = [](int64_t rank) {
+    ReassociationIndices r;
+    for (int64_t i = 0; i < rank; ++i) r.push_back(i);
+    return SmallVector<ReassociationIndices>{r};
+  };
+  Value flat = src;
+  if (srcType.getRank() == 0)
+    flat = tensor::ExpandShapeOp::create(b, loc, flatType, src, ArrayRef<ReassociationIndices>{});
+  else if (srcType.getRank() > 1)
+    flat = tensor::CollapseShapeOp::create(b, loc, flatType, src, all(srcType.getRank()));
+  if (dst.getRank() == 0)
+    return tensor::CollapseShapeOp::create(b, loc, dst, flat, ArrayRef<ReassociationIndices>{});
+  if (dst.getRank() == 1) return flat;
+  return tensor::ExpandShapeOp::create(b, loc, dst, flat, all(dst.getRank()));
+}
+
+/// A linalg.generic over `resultType`'s iteration space with parallel iterators.
+Value buildParallelGeneric(
+    OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
+    ArrayRef<AffineMap> inputMaps,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  int64_t rank = resultType.getRank();
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, inputs, ValueRange{emptyTensor(b, loc, resultType)}, maps,
+      parallel(rank), [&](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, body(nb, nl, args.drop_back()));
+      });
+  return generic.getResult(0);
+}
+
+/// The identity of a reduction for element type `t`.
+Value reductionInit(OpBuilder &b, Location loc, ReduceKind kind, Type t) {
+  if (kind == ReduceKind::sum || kind == ReduceKind::mean) return constantOf(b, loc, t, 0);
+  bool isMax = kind == ReduceKind::max;
+  if (auto ft = dyn_cast<FloatType>(t))
+    return arith::ConstantOp::create(
+        b, loc, b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/isMax)));
+  unsigned bits = t.getIntOrFloatBitWidth();
+  if (bits == 1) return intConstant(b, loc, t, APInt(1, isMax ? 0 : 1));
+  return intConstant(b, loc, t, isMax ? APInt::getSignedMinValue(bits)
+                                      : APInt::getSignedMaxValue(bits));
+}
+
+/// Iteration space = the operand's dims; output map drops `axes`.
+AffineMap reductionOutputMap(MLIRContext *ctx, int64_t rank, ArrayRef<int64_t> axes) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!llvm::is_contained(axes, i)) exprs.push_back(getAffineDimExpr(i, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+RankedTensorType dropAxes(RankedTensorType t, ArrayRef<int64_t> axes) {
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    if (!llvm::is_contained(axes, i)) shape.push_back(t.getDimSize(i));
+  return RankedTensorType::get(shape, t.getElementType());
+}
+
+SmallVector<utils::IteratorType> reductionIterators(int64_t rank, ArrayRef<int64_t> axes) {
+  auto iters = parallel(rank);
+  for (int64_t a : axes) iters[a] = utils::IteratorType::reduction;
+  return iters;
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+struct LowerElementwise : public ConversionPattern {
+  LowerElementwise(MLIRContext *ctx)
+      : ConversionPattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+
+  LogicalResult matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                                ConversionPatternRewriter &rewriter) const override {
+    if (!isa<AjitDialect>(op->getDialect()) || !op->hasTrait<OpTrait::Elementwise>())
+      return failure();
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    SmallVector<AffineMap> maps(operands.size(),
+                                rewriter.getMultiDimIdentityMap(resultType.getRank()));
+    Type resultElem = resultType.getElementType();
+    Value result = buildParallelGeneric(
+        rewriter, op->getLoc(), resultType, operands, maps,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          return emitElementwise(b, loc, op, args, resultElem);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+template <typename OpTy>
+struct AjitPattern : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  using Adaptor = typename OpTy::Adaptor;
+};
+
+struct LowerConstant : public AjitPattern<ConstantOp> {
+  using AjitPattern::AjitPattern;
+  LogicalResult matchAndRewrite(ConstantOp op, Adaptor, ConversionPatternRewriter &rewriter) const override {
+    auto value = dyn_cast<TypedAttr>(op.getValue());
+    if (!value) return rewriter.notifyMatchFailure(op, "constant value is not a typed attribute");
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
+    return success();
+  }
+};
+
+struct LowerBroadcastInDim : public AjitPattern<BroadcastInDimOp> {
+  using AjitPattern::AjitPattern;
+  LogicalResult matchAndRewrite(BroadcastInDimOp op, Adaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto in = cast<RankedTensorType>(op.getX().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    SmallVector<AffineExpr> exprs;
+    for (auto [i, d] : llvm::enumerate(op.getDims())) {
+      // A size-1 operand dim stretched over a larger result dim always reads index 0.
+      bool stretched = in.getDimSize(i) == 1 && out.getDimSize(d) != 1;
+      exprs.push_back(stretched ? rewriter.getAffineConstantExpr(0) : rewriter.getAffineDimExpr(d));
+    }
+    auto map = AffineMap::get(out.getRank(), 0, exprs, rewriter.getContext());
+    rewriter.replaceOp(op, buildParallelGeneric(rewriter, op.getLoc(), out, adaptor.getX(), map,
+                                                [](OpBuilder &, Location, ValueRange a) { return a[0]; }));
+    return success();
+  }
+};
+
+struct LowerTranspose : public AjitPattern<TransposeOp> {
+  using AjitPattern::AjitPattern;
+  LogicalResult matchAndRewrite(TransposeOp op, Adaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> perm = op.getPerm();
+    // result[i...] = x[j...] with j[perm[r]] = i[r].
+    SmallVector<AffineExpr> exprs(perm.size());
+    for (auto [r, p] : llvm::enumerate(perm)) exprs[p] = rewriter.getAffineDimExpr(r);
+    auto map = AffineMap::get(out.getRank(), 0, exprs, rewriter.getContext());
+    rewriter.replaceOp(op, buildParallelGeneric(rewriter, op.getLoc(), out, adaptor.getX(), map,
+                                                [](OpBuilder &, Location, ValueRange a) { return a[0]; }));
+    return success();
+  }
+};
+
+struct LowerReshape : public AjitPattern<ReshapeOp> {
+  using AjitPattern::AjitPattern;
+  LogicalResult matchAndRewrite(ReshapeOp op, Adaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, reshapeTensor(rewriter, op.getLoc(), adaptor.getX(),
+                                         cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+
+struct LowerReduce : public AjitPattern<ReduceOp> {
+  using AjitPattern::AjitPattern;
+  LogicalResult matchAndRewrite(ReduceOp op, Adaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto in = cast<RankedTensorType>(op.getX().getType());
+    Type elem = in.getElementType();
+    ArrayRef<int64_t> axes = op.getAxes();
+    ReduceKind kind = op.getKind();
+    RankedTensorType accType = dropAxes(in, axes);
+    Value init = filledTensor(rewriter, loc, accType, reductionInit(rewriter, loc, kind, elem));
+    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(in.getRank()),
+                                   reductionOutputMap(getContext(), in.getRank(), axes)};
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{accType}, ValueRange{adaptor.getX()}, ValueRange{init}, maps,
+        reductionIterators(in.getRank(), axes), [&](OpBuilder &b, Location l, ValueRange a) {
+          Value r;
+          switch (kind) {
+          case ReduceKind::sum:
+          case ReduceKind::mean:
+            if (isFloat(elem)) {
+              // reassoc lets the loop vectorizer keep 16 partial sums in a zmm register.
+              r = arith::AddFOp::create(b, l, a[0], a[1], arith::FastMathFlags::reassoc);
+            } else if (elem.isInteger(1)) {
+              r = arith::OrIOp::create(b, l, a[0], a[1]);
+            } else {
+              r = arith::AddIOp::create(b, l, a[0], a[1]);
+            }
+            break;
+          case ReduceKind::max: r = emitMax(b, l, a[0], a[1]); break;
+          case ReduceKind::min: r = emitMin(b, l, a[0], a[1]); break;
+          }
+          linalg::YieldOp::create(b, l, r);
+        });
+    Value result = generic.getResult(0);
+    if (kind == ReduceKind::mean) {
+      int64_t count = 1;
+      for (int64_t a : axes) count *= in.getDimSize(a);
+      Value n = constantOf(rewriter, loc, elem, static_cast<double>(count));
+      result = buildParallelGeneric(
+          rewriter, loc, accType, result, rewriter.getMultiDimIdentityMap(accType.getRank()),
+          [&](OpBuilder &b, Location l, ValueRange a) { return arith::DivFOp::create(b, l, a[0], n); });
+    }
+    rewriter.replaceOp(op, reshapeTensor(rewriter, loc, result, cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+
+template <typename OpTy, bool isMax>
+struct LowerArgReduce : public AjitPattern<OpTy> {
+  using AjitPattern<OpTy>::AjitPattern;
+  LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto in = cast<RankedTensorType>(op.getX().getType());
+    Type elem = in.getElementType();
+    int64_t axis = op.getAxis();
+    RankedTensorType valType = dropAxes(in, {axis});
+    auto idxType = RankedTensorType::get(valType.getShape(), rewriter.getI64Type());
+    Value initVal = filledTensor(rewriter, loc, valType,
+                                 reductionInit(rewriter, loc, isMax ? ReduceKind::max : ReduceKind::min, elem));
+    Value initIdx = filledTensor(rewriter, loc, idxType, constantOf(rewriter, loc, rewriter.getI64Type(), 0));
+    AffineMap outMap = reductionOutputMap(rewriter.getContext(), in.getRank(), {axis});
+    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(in.getRank()), outMap, outMap};
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{valType, idxType}, ValueRange{adaptor.getX()},
+        ValueRange{initVal, initIdx}, maps, reductionIterators(in.getRank(), {axis}),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value x = a[0], best = a[1], bestIdx = a[2];
+          Value idx = arith::IndexCastOp::create(b, l, b.getI64Type(), linalg::IndexOp::create(b, l, axis));
+          Value better;
+          if (isFloat(elem)) {
+            // Strictly better keeps the first occurrence; the first NaN wins and stays.
+            better = arith::CmpFOp::create(b, l, isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, x, best);
+            Value xNan = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x);
+            Value bestOrdered = arith::CmpFOp::create(b, l, arith::CmpFPredicate::ORD, best, best);
+            better = arith::OrIOp::create(b, l, better, arith::AndIOp::create(b, l, xNan, bestOrdered));
+          } else {
+            better = arith::CmpIOp::create(b, l, isMax ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt, x, best);
+          }
+          // The first element always wins, so an all -inf row returns index 0.
+          Value first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, idx,
+                                              constantOf(b, l, b.getI64Type(), 0));
+          better = arith::OrIOp::create(b, l, better, first);
+          linalg::YieldOp::create(b, l, ValueRange{arith::SelectOp::create(b, l, better, x, best),
+                                                   arith::SelectOp::create(b, l, better, idx, bestIdx)});
+        });
+    rewriter.replaceOp(op, reshapeTensor(rewriter, loc, generic.getResult(1),
+                                         cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+
+struct LowerDot : public AjitPattern<DotOp> {
+  using AjitPattern::AjitPattern;
+  LogicalResult matchAndRewrite(DotOp op, Adaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto out = cast<RankedTensorType>(op.getType());
+    Type elem = out.getElementType();
+    MLIRContext *ctx = rewriter.getContext();
+    bool batched = out.getRank() == 3;
+    // Iteration order ([b,] m, k, n): the innermost loop is over n, contiguous in rhs and
+    // in the output, which the loop vectorizer turns into broadcast-FMA on full vectors.
+    int64_t nd = batched ? 4 : 3;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    int64_t o = batched ? 1 : 0;
+    SmallVector<AffineExpr> lhs, rhs, res;
+    if (batched) lhs = {d(0)}, rhs = {d(0)}, res = {d(0)};
+    lhs.append({d(o), d(o + 1)});
+    rhs.append({d(o + 1), d(o + 2)});
+    res.append({d(o), d(o + 2)});
+    SmallVector<AffineMap> maps = {AffineMap::get(nd, 0, lhs, ctx), AffineMap::get(nd, 0, rhs, ctx),
+                                   AffineMap::get(nd, 0, res, ctx)};
+    auto iters = parallel(nd);
+    iters[o + 1] = utils::IteratorType::reduction;
+    Value init = filledTensor(rewriter, loc, out, constantOf(rewriter, loc, elem, 0));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{out}, ValueRange{adaptor.getLhs(), adaptor.getRhs()},
+        ValueRange{init}, maps, iters, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value r;
+          if (isFloat(elem))
+            r = arith::AddFOp::create(b, l, a[2], arith::MulFOp::create(b, l, a[0], a[1]),
+                                      arith::FastMathFlags::contract);
+          else
+            r = arith::AddIOp::create(b, l, a[2], arith::MulIOp::create(b, l, a[0], a[1]));
+          linalg::YieldOp::create(b, l, r);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct LowerToLinalgPass : public ajit::impl::AjitLowerToLinalgBase<LowerToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<AjitDialect>();
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
+                           math::MathDialect, func::FuncDialect>();
+    RewritePatternSet patterns(ctx);
+    patterns.add<LowerElementwise, LowerConstant, LowerBroadcastInDim, LowerTranspose,
+                 LowerReshape, LowerReduce, LowerArgReduce<ArgMaxOp, true>,
+                 LowerArgReduce<ArgMinOp, false>, LowerDot>(ctx);
+    if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

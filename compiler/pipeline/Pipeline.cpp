@@ -1,0 +1,113 @@
+//===- Pipeline.cpp - the named phases from graph IR to LLVM dialect ------===//
+#include "compiler/pipeline/Pipeline.h"
+
+#include "compiler/dialect/AjitDialect.h"
+#include "compiler/transforms/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <mutex>
+
+using namespace mlir;
+
+namespace ajit {
+
+// Why this order:
+// - graph-opt: CSE and canonicalization on the graph first, so lowering sees a minimal
+//   graph and the compile log counts real ops.
+// - linalg: lower to linalg on tensors, then fuse elementwise producers into their
+//   consumers (including into reductions) while everything is still SSA on tensors.
+// - bufferized: one-shot bufferization over whole functions; results become out-params
+//   (hoisting the static allocation of each result into the caller), then temporaries
+//   get deallocations.
+// - loops: linalg to scf loops; the innermost loop is left for LLVM's loop vectorizer,
+//   which handles tails and targets the host's widest vectors.
+// - llvm: f32 transcendentals become polynomial approximations (arith only, so they
+//   vectorize), then everything is converted to the LLVM dialect with the bare-pointer
+//   calling convention (static shapes make the memref descriptors redundant).
+static const Phase kCpuPhases[] = {
+    {"graph-opt", Stage::GraphPasses, "canonicalize,cse"},
+    {"linalg", Stage::Lowering,
+     "ajit-lower-to-linalg,canonicalize,linalg-fuse-elementwise-ops,canonicalize,cse"},
+    {"bufferized", Stage::Lowering,
+     "one-shot-bufferize{bufferize-function-boundaries=1 "
+     "function-boundary-type-conversion=identity-layout-map},canonicalize,"
+     "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},"
+     "buffer-deallocation-pipeline,canonicalize"},
+    {"loops", Stage::Lowering, "convert-linalg-to-loops,canonicalize,cse"},
+    {"llvm", Stage::Lowering,
+     "math-extend-to-supported-types,ajit-approximate-math,convert-math-to-funcs,"
+     "expand-strided-metadata,lower-affine,convert-scf-to-cf,finalize-memref-to-llvm,"
+     "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
+     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
+     "convert-index-to-llvm,reconcile-unrealized-casts,canonicalize"},
+};
+
+ArrayRef<Phase> cpuPhases() { return kCpuPhases; }
+
+void registerPipelines() {
+  PassPipelineRegistration<>(
+      "ajit-cpu-pipeline", "ajit graph IR to the LLVM dialect (all CPU phases)",
+      [](OpPassManager &pm) {
+        for (const Phase &phase : kCpuPhases)
+          if (failed(parsePassPipeline(phase.pipeline, pm, llvm::errs())))
+            llvm::report_fatal_error("ajit: bad built-in pipeline");
+      });
+}
+
+void registerCompilerDialects(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registry.insert<AjitDialect>();
+}
+
+void markArgumentsReadOnly(ModuleOp module) {
+  Builder b(module.getContext());
+  module.walk([&](func::FuncOp fn) {
+    if (!fn.isPublic() || fn.isExternal()) return;
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+      fn.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName,
+                    b.getBoolAttr(false));
+  });
+}
+
+/// The textual pipelines name upstream passes: register them (once per process).
+static void registerPassesOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerAllPasses();
+    registerAjitPasses();
+  });
+}
+
+LogicalResult runPhase(ModuleOp module, const Phase &phase, std::string &error) {
+  registerPassesOnce();
+  MLIRContext *ctx = module.getContext();
+  llvm::raw_string_ostream os(error);
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error) os << diag.getLocation() << ": " << diag << "\n";
+    return success();
+  });
+  PassManager pm(ctx);
+  if (failed(parsePassPipeline(phase.pipeline, pm, os))) return failure();
+  if (failed(pm.run(module))) {
+    os << "ajit: phase '" << phase.name << "' failed";
+    return failure();
+  }
+  return success();
+}
+
+} // namespace ajit

@@ -1,0 +1,50 @@
+//===- Pipeline.h - the named phases from graph IR to LLVM dialect -*- C++ -*-===//
+//
+// The compiler reads as one list of named phases (Halide's Lower.cpp, IREE's Pipelines.h);
+// every phase can be stopped at and dumped. JIT, ajit-opt and (later) ajitc share it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef AJIT_COMPILER_PIPELINE_PIPELINE_H
+#define AJIT_COMPILER_PIPELINE_PIPELINE_H
+
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+
+namespace mlir {
+class ModuleOp;
+class OpPassManager;
+class DialectRegistry;
+} // namespace mlir
+
+namespace ajit {
+
+/// Which part of the compile a phase's time is reported under.
+enum class Stage { GraphPasses, Lowering };
+
+struct Phase {
+  const char *name;     ///< used by --compile-to and in dump file names
+  Stage stage;
+  const char *pipeline; ///< textual pass pipeline on builtin.module (not wrapped in it)
+};
+
+/// The CPU phases, in order: graph IR to LLVM dialect.
+llvm::ArrayRef<Phase> cpuPhases();
+
+/// Registers the `ajit-cpu-pipeline` pass pipeline (all of cpuPhases) for ajit-opt.
+void registerPipelines();
+
+/// Everything a context needs to run the pipeline and translate to LLVM IR.
+void registerCompilerDialects(mlir::DialectRegistry &registry);
+
+/// Marks every argument of public functions as not writable, so bufferization never
+/// writes into a caller's input buffer.
+void markArgumentsReadOnly(mlir::ModuleOp module);
+
+/// Runs `phase` on `module`. On failure, `error` holds the diagnostics.
+mlir::LogicalResult runPhase(mlir::ModuleOp module, const Phase &phase, std::string &error);
+
+} // namespace ajit
+
+#endif

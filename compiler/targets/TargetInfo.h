@@ -1,0 +1,48 @@
+//===- TargetInfo.h - what differs between code generation targets -*- C++ -*-===//
+//
+// Generic lowering never asks which target it is on; everything that differs (the
+// phases after the graph, how LLVM IR becomes code, what enters the cache key) sits
+// behind this interface (Triton's TargetInfoBase).
+//
+//===----------------------------------------------------------------------===//
+#ifndef AJIT_COMPILER_TARGETS_TARGETINFO_H
+#define AJIT_COMPILER_TARGETS_TARGETINFO_H
+
+#include "compiler/pipeline/Pipeline.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ajit {
+
+/// Native code for one module, and what it took to make it.
+struct ObjectCode {
+  std::vector<char> bytes;   ///< relocatable object file
+  std::string entrySymbol;   ///< `void entry(void **args)`: inputs then outputs
+  double translateMs = 0, optimizeMs = 0, codegenMs = 0;
+};
+
+/// Called with (file suffix, text) for each artifact worth dumping (LLVM IR, assembly).
+using DumpFn = std::function<void(const std::string &suffix, const std::string &text)>;
+
+class TargetInfo {
+public:
+  virtual ~TargetInfo() = default;
+  /// Identifies the generated code's target in the cache key, e.g. `x86_64-sapphirerapids`.
+  virtual std::string name() const = 0;
+  virtual llvm::ArrayRef<Phase> phases() const = 0;
+  /// LLVM-dialect module with one public function `fn` -> object code with an entry
+  /// wrapper. `dump` may be empty.
+  virtual mlir::LogicalResult emitObject(mlir::ModuleOp module, const std::string &fn,
+                                         ObjectCode &out, std::string &error,
+                                         const DumpFn &dump) const = 0;
+};
+
+/// The host CPU, or a named CPU (`x86-64-v3`, `x86-64-v4`, `native`).
+std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu = "native");
+
+} // namespace ajit
+
+#endif

@@ -1,0 +1,320 @@
+//===- Jit.cpp - the signature-keyed executable cache and compile driver --===//
+//
+// A cache hit is a shared-lock hash lookup and an indirect call: no trace, no compile,
+// no allocation beyond the outputs. A miss traces and compiles outside the lock; other
+// threads asking for the same signature wait for that one compile (a shared_future),
+// threads with other signatures compile in parallel, each in its own MLIRContext.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/Signature.h"
+#include "frontend/Trace.h"
+
+#include "compiler/driver/Compile.h"
+#include "runtime/Env.h"
+#include "runtime/JitEngine.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+namespace ajit {
+namespace detail {
+
+double nowUs() {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+namespace {
+
+/// One MLIRContext per compiling thread, reused across its compiles: building one and
+/// loading dialects costs milliseconds. Renewed now and then, since a context never
+/// frees the types and attributes it uniques.
+mlir::MLIRContext &compileContext() {
+  struct Holder {
+    std::unique_ptr<mlir::MLIRContext> ctx;
+    unsigned uses = 0;
+  };
+  thread_local Holder holder;
+  if (!holder.ctx || ++holder.uses > 256) {
+    mlir::DialectRegistry registry;
+    registerCompilerDialects(registry);
+    holder.ctx = std::make_unique<mlir::MLIRContext>(registry, mlir::MLIRContext::Threading::DISABLED);
+    holder.uses = 1;
+  }
+  return *holder.ctx;
+}
+
+const TargetInfo &hostTarget() {
+  static std::unique_ptr<TargetInfo> target = [] {
+    std::string cpu = env::get("AJIT_CPU");
+    return createCpuTarget(cpu.empty() ? "native" : cpu);
+  }();
+  return *target;
+}
+
+std::string sanitize(const std::string &name) {
+  std::string s = "ajit_";
+  for (char c : name) s += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+  return s;
+}
+
+std::string hex8(const std::string &key) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%08zx", std::hash<std::string>{}(key) & 0xffffffffu);
+  return buf;
+}
+
+} // namespace
+
+struct JitCore::Executable {
+  std::unique_ptr<LoadedCode> code;
+  void (*entry)(void **) = nullptr;
+  std::vector<std::pair<DType, Shape>> inputs, outputs;
+  std::string graph;
+  std::string signature;
+  unsigned kernels = 0;
+};
+
+struct JitCore::State {
+  JitOptions options;
+  std::string fingerprint; ///< target + cache-invalidating options: the rest of every key
+
+  struct Entry {
+    std::shared_future<std::shared_ptr<const Executable>> future;
+    std::shared_ptr<const Executable> ready; ///< set once compiled: the lock-free-ish hit path
+  };
+  mutable std::shared_mutex mutex;
+  std::unordered_map<std::string, Entry> cache;
+
+  std::atomic<uint64_t> compiles{0}, hits{0}, calls{0};
+  std::atomic<double> lastCallUs{0};
+  mutable std::mutex statsMutex;
+  CompileTimes last, total;
+  unsigned lastKernels = 0;
+};
+
+JitCore::JitCore(JitOptions options) : state_(std::make_unique<State>()) {
+  state_->options = std::move(options);
+  state_->fingerprint = hostTarget().name() + ";" + env::invalidatingFingerprint();
+}
+
+JitCore::~JitCore() = default;
+
+const std::string &JitCore::graphText(const Executable &exe) { return exe.graph; }
+
+std::shared_ptr<const JitCore::Executable> JitCore::get(const std::string &key, const TraceFn &traceFn) {
+  State &s = *state_;
+  {
+    std::shared_lock lock(s.mutex);
+    auto it = s.cache.find(key);
+    if (it != s.cache.end() && it->second.ready) return it->second.ready;
+  }
+  std::promise<std::shared_ptr<const Executable>> promise;
+  std::shared_future<std::shared_ptr<const Executable>> future;
+  std::string reason;
+  {
+    std::unique_lock lock(s.mutex);
+    auto it = s.cache.find(key);
+    if (it != s.cache.end()) {
+      future = it->second.future;
+    } else {
+      // Explain the miss against the nearest signature compiled before (JAX's
+      // explain-cache-misses).
+      auto args = decodeKey(key);
+      size_t best = SIZE_MAX;
+      for (auto &[other, entry] : s.cache) {
+        auto before = decodeKey(other);
+        size_t d = distance(before, args);
+        if (d < best) best = d, reason = describeChange(before, args);
+      }
+      if (reason.empty()) reason = "first compile";
+      s.cache.emplace(key, State::Entry{promise.get_future().share(), nullptr});
+    }
+  }
+  if (future.valid()) return future.get(); // another thread compiles it; rethrows its error
+
+  try {
+    auto exe = compile(key, traceFn, reason);
+    promise.set_value(exe);
+    std::unique_lock lock(s.mutex);
+    s.cache[key].ready = exe;
+    return exe;
+  } catch (...) {
+    promise.set_exception(std::current_exception());
+    std::unique_lock lock(s.mutex);
+    s.cache.erase(key); // a later call retries; the cache stays usable
+    throw;
+  }
+}
+
+std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &key, const TraceFn &traceFn,
+                                                            const std::string &reason) {
+  State &s = *state_;
+  auto t0 = std::chrono::steady_clock::now();
+  auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+  auto exe = std::make_shared<Executable>();
+  std::string fnName = sanitize(s.options.name);
+  std::vector<ArgSignature> args = decodeKey(key);
+  exe->signature = describeSignature(args);
+
+  mlir::MLIRContext &ctx = compileContext();
+  std::string diagnostics;
+  llvm::raw_string_ostream diagOs(diagnostics);
+  mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
+    if (d.getSeverity() == mlir::DiagnosticSeverity::Error) diagOs << d.getLocation() << ": " << d << "\n";
+    return mlir::success();
+  });
+
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  {
+    Trace trace(ctx, fnName);
+    traceFn(trace); // user code: may throw ajit::Error, which propagates as is
+    module = trace.takeModule();
+  }
+  auto fn = mlir::cast<mlir::func::FuncOp>(module->getBody()->front());
+  for (mlir::Type type : fn.getArgumentTypes()) {
+    auto t = mlir::cast<mlir::RankedTensorType>(type);
+    exe->inputs.emplace_back(dtypeOf(t.getElementType()), Shape(t.getShape()));
+  }
+  for (mlir::Type type : fn.getResultTypes()) {
+    auto t = mlir::cast<mlir::RankedTensorType>(type);
+    exe->outputs.emplace_back(dtypeOf(t.getElementType()), Shape(t.getShape()));
+  }
+  {
+    llvm::raw_string_ostream os(exe->graph);
+    module->print(os);
+  }
+  auto t1 = std::chrono::steady_clock::now();
+
+  std::string dumpDir = env::get("AJIT_DUMP_IR");
+  std::string dumpPrefix = dumpDir.empty() ? "" : dumpDir + "/" + s.options.name + "." + hex8(key);
+  CompileResult result;
+  std::string error;
+  if (mlir::failed(compileToObject(*module, fnName, hostTarget(), dumpPrefix, result, error)))
+    throw Error("ajit: compiling " + s.options.name + "(" + exe->signature + ") failed: " + error +
+                (diagnostics.empty() ? "" : "\n" + diagnostics));
+  auto t2 = std::chrono::steady_clock::now();
+  exe->code = loadObject(result.object.bytes, result.object.entrySymbol);
+  exe->entry = reinterpret_cast<void (*)(void **)>(exe->code->address());
+  exe->kernels = result.kernels;
+  auto t3 = std::chrono::steady_clock::now();
+
+  CompileTimes times;
+  times.trace = ms(t0, t1);
+  times.graph = result.graphMs;
+  times.lowering = result.loweringMs;
+  times.llvm = result.object.translateMs + result.object.optimizeMs + result.object.codegenMs;
+  times.load = ms(t2, t3);
+  times.total = ms(t0, t3);
+  {
+    std::lock_guard lock(s.statsMutex);
+    s.last = times;
+    s.total.trace += times.trace;
+    s.total.graph += times.graph;
+    s.total.lowering += times.lowering;
+    s.total.llvm += times.llvm;
+    s.total.load += times.load;
+    s.total.total += times.total;
+    s.lastKernels = exe->kernels;
+  }
+  uint64_t n = ++s.compiles;
+  if (env::flag("AJIT_LOG_COMPILES")) {
+    std::string outs;
+    for (size_t i = 0; i < exe->outputs.size(); ++i)
+      outs += (i ? ", " : "") + describe(exe->outputs[i].first, exe->outputs[i].second);
+    std::fprintf(stderr,
+                 "ajit: compile #%llu %s(%s) -> (%s) [%s] trace %.2f ms, graph %.2f ms, lowering %.2f ms, "
+                 "llvm %.2f ms, load %.2f ms, total %.2f ms, %u kernel%s\n",
+                 static_cast<unsigned long long>(n), s.options.name.c_str(), exe->signature.c_str(), outs.c_str(),
+                 reason.c_str(), times.trace, times.graph, times.lowering, times.llvm, times.load, times.total,
+                 exe->kernels, exe->kernels == 1 ? "" : "s");
+  }
+  return exe;
+}
+
+std::vector<Array> JitCore::run(const Executable &exe, const Array *const *inputs, size_t count) {
+  constexpr size_t kInline = 16;
+  size_t total = count + exe.outputs.size();
+  void *inlineArgs[kInline];
+  std::vector<void *> heapArgs;
+  void **args = inlineArgs;
+  if (total > kInline) {
+    heapArgs.resize(total);
+    args = heapArgs.data();
+  }
+  for (size_t i = 0; i < count; ++i) args[i] = const_cast<void *>(inputs[i]->rawData());
+  std::vector<Array> outputs;
+  outputs.reserve(exe.outputs.size());
+  for (size_t i = 0; i < exe.outputs.size(); ++i) {
+    outputs.push_back(Array::empty(exe.outputs[i].second, exe.outputs[i].first));
+    args[count + i] = outputs.back().rawData();
+  }
+  exe.entry(args);
+  return outputs;
+}
+
+void JitCore::checkInputs(const Executable &exe, const std::vector<Array> &inputs) {
+  if (inputs.size() != exe.inputs.size())
+    throw Error("ajit: expected " + std::to_string(exe.inputs.size()) + " array arguments (" + exe.signature +
+                "), got " + std::to_string(inputs.size()));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto &[dtype, shape] = exe.inputs[i];
+    if (inputs[i].isNull()) throw Error("ajit: argument " + std::to_string(i) + " is a null Array");
+    if (inputs[i].dtype() != dtype || inputs[i].shape() != shape)
+      throw Error("ajit: argument " + std::to_string(i) + ": expected " + describe(dtype, shape) + ", got " +
+                  describe(inputs[i].dtype(), inputs[i].shape()));
+  }
+}
+
+void JitCore::recordCall(double us, bool hit) {
+  State &s = *state_;
+  s.calls.fetch_add(1, std::memory_order_relaxed);
+  if (hit) s.hits.fetch_add(1, std::memory_order_relaxed);
+  s.lastCallUs.store(us, std::memory_order_relaxed);
+}
+
+Stats JitCore::stats() const {
+  const State &s = *state_;
+  Stats out;
+  out.compiles = s.compiles.load();
+  out.cacheHits = s.hits.load();
+  out.calls = s.calls.load();
+  out.lastCallUs = s.lastCallUs.load();
+  {
+    std::shared_lock lock(s.mutex);
+    for (auto &[key, entry] : s.cache) out.cacheEntries += entry.ready != nullptr;
+  }
+  std::lock_guard lock(s.statsMutex);
+  out.lastCompile = s.last;
+  out.totalCompile = s.total;
+  out.kernels = s.lastKernels;
+  return out;
+}
+
+Tensor traceParameter(Trace &trace, const Array &like) { return trace.parameter(like.dtype(), like.shape()); }
+
+void traceResults(Trace &trace, const std::vector<Tensor> &results) {
+  if (results.empty()) throw Error("ajit: a traced function must return at least one tensor");
+  trace.setResults(results);
+}
+
+} // namespace detail
+
+std::vector<Array> Compiled::run(const std::vector<Array> &inputs) const {
+  detail::JitCore::checkInputs(*exe_, inputs);
+  std::vector<const Array *> ptrs;
+  for (const Array &a : inputs) ptrs.push_back(&a);
+  return core_->run(*exe_, ptrs.data(), ptrs.size());
+}
+
+} // namespace ajit

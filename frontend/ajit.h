@@ -1,0 +1,449 @@
+//===- ajit.h - ajit's public C++ API ---------------------------*- C++ -*-===//
+//
+// Write a function against `ajit::Tensor`, wrap it with `ajit::jit`, call it with
+// `ajit::Array`s. The first call for each signature (shapes, dtypes, static arguments)
+// traces the function into the `ajit` graph dialect, compiles it to native code and
+// caches it; later calls with that signature go straight to the machine code.
+//
+//   auto g = ajit::jit([](const ajit::Tensor &x) {
+//     return ajit::sum(ajit::sin(x) * ajit::sin(x) + ajit::cos(x) * ajit::cos(x));
+//   }, {.name = "g"});
+//   ajit::Array y = g(ajit::Array::from<float>(values, {10000}));
+//
+// This header pulls in no LLVM or MLIR.
+//
+//===----------------------------------------------------------------------===//
+#ifndef AJIT_FRONTEND_AJIT_H
+#define AJIT_FRONTEND_AJIT_H
+
+#include "runtime/Error.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <source_location>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+namespace ajit {
+
+//===----------------------------------------------------------------------===//
+// dtypes and shapes
+//===----------------------------------------------------------------------===//
+
+enum class DType : uint8_t { f32, f64, i32, i64, boolean, f16, bf16 };
+
+const char *dtypeName(DType dtype); ///< "f32", "bool", ...
+size_t dtypeSize(DType dtype);
+bool isFloat(DType dtype);
+
+template <class T> struct DTypeOf;
+template <> struct DTypeOf<float> { static constexpr DType value = DType::f32; };
+template <> struct DTypeOf<double> { static constexpr DType value = DType::f64; };
+template <> struct DTypeOf<int32_t> { static constexpr DType value = DType::i32; };
+template <> struct DTypeOf<int64_t> { static constexpr DType value = DType::i64; };
+template <> struct DTypeOf<bool> { static constexpr DType value = DType::boolean; };
+
+using Shape = std::vector<int64_t>;
+int64_t numElements(const Shape &shape);
+/// `f32[3,4]`: how shapes appear in every message.
+std::string describe(DType dtype, const Shape &shape);
+
+//===----------------------------------------------------------------------===//
+// Array: host data, owned (64-byte aligned) or a zero-copy view of user memory
+//===----------------------------------------------------------------------===//
+
+class Array {
+public:
+  Array() = default; ///< a null array; passing it to a jitted function is an error
+
+  static Array empty(Shape shape, DType dtype); ///< uninitialised
+  static Array zeros(Shape shape, DType dtype);
+  template <class T> static Array from(const std::vector<T> &values, Shape shape) {
+    Array a = empty(std::move(shape), DTypeOf<T>::value);
+    a.checkCount(values.size());
+    std::copy(values.begin(), values.end(), a.data<T>());
+    return a;
+  }
+  template <class T> static Array scalar(T value) { return from<T>({value}, {}); }
+  /// Wraps user memory without copying. The caller keeps it alive. Throws ajit::Error for
+  /// a null pointer (unless the array is empty) or one not aligned to the element size.
+  static Array view(void *data, Shape shape, DType dtype);
+
+  bool isNull() const { return !valid_; }
+  DType dtype() const { return dtype_; }
+  const Shape &shape() const { return shape_; }
+  int64_t rank() const { return static_cast<int64_t>(shape_.size()); }
+  int64_t size() const { return size_; }
+  size_t nbytes() const { return static_cast<size_t>(size_) * dtypeSize(dtype_); }
+  bool isView() const { return valid_ && !storage_; }
+  void *rawData() { return data_; }
+  const void *rawData() const { return data_; }
+
+  template <class T> T *data() {
+    checkType(DTypeOf<T>::value);
+    return static_cast<T *>(data_);
+  }
+  template <class T> const T *data() const {
+    checkType(DTypeOf<T>::value);
+    return static_cast<const T *>(data_);
+  }
+  template <class T> std::vector<T> toVector() const {
+    const T *p = data<T>();
+    return std::vector<T>(p, p + size_);
+  }
+  /// The single element of a size-1 array.
+  template <class T> T item() const {
+    checkCount(1);
+    return *data<T>();
+  }
+  std::string str() const; ///< `f32[3]{1, 2, 3}` (long arrays elided)
+
+private:
+  void checkType(DType expected) const;
+  void checkCount(size_t count) const;
+
+  std::shared_ptr<void> storage_;
+  void *data_ = nullptr;
+  Shape shape_;
+  int64_t size_ = 0;
+  DType dtype_ = DType::f32;
+  bool valid_ = false;
+};
+
+//===----------------------------------------------------------------------===//
+// Tensor: a symbolic value while a function is being traced
+//===----------------------------------------------------------------------===//
+
+namespace detail {
+class Trace;
+}
+
+class Tensor {
+public:
+  const Shape &shape() const { return shape_; }
+  DType dtype() const { return dtype_; }
+  int64_t rank() const { return static_cast<int64_t>(shape_.size()); }
+  int64_t size() const { return numElements(shape_); }
+  std::string str() const { return describe(dtype_, shape_); }
+
+  // For the implementation: the trace it belongs to and its mlir::Value.
+  Tensor(detail::Trace *trace, void *value, Shape shape, DType dtype)
+      : trace_(trace), value_(value), shape_(std::move(shape)), dtype_(dtype) {}
+  detail::Trace *trace() const { return trace_; }
+  void *value() const { return value_; }
+
+private:
+  detail::Trace *trace_;
+  void *value_;
+  Shape shape_;
+  DType dtype_;
+};
+
+using Loc = std::source_location;
+
+/// A tensor operand that remembers where in the user's code it was used, so that errors
+/// in operators (which cannot take a defaulted location parameter) point at that line.
+struct TensorAt {
+  TensorAt(const Tensor &t, Loc loc = Loc::current()) : tensor(t), loc(loc) {}
+  const Tensor &tensor;
+  Loc loc;
+};
+/// A Python-style scalar operand: it takes the dtype of the tensor it meets.
+struct ScalarAt {
+  ScalarAt(double v, Loc loc = Loc::current()) : value(v), loc(loc) {}
+  double value;
+  Loc loc;
+};
+
+// Elementwise unary ops.
+Tensor neg(const Tensor &x, Loc loc = Loc::current());
+Tensor abs(const Tensor &x, Loc loc = Loc::current());
+Tensor exp(const Tensor &x, Loc loc = Loc::current());
+Tensor log(const Tensor &x, Loc loc = Loc::current());
+Tensor sin(const Tensor &x, Loc loc = Loc::current());
+Tensor cos(const Tensor &x, Loc loc = Loc::current());
+Tensor tanh(const Tensor &x, Loc loc = Loc::current());
+Tensor sqrt(const Tensor &x, Loc loc = Loc::current());
+Tensor rsqrt(const Tensor &x, Loc loc = Loc::current());
+Tensor sigmoid(const Tensor &x, Loc loc = Loc::current());
+Tensor relu(const Tensor &x, Loc loc = Loc::current());
+/// GELU; `approximate` selects the tanh form (as jax.nn.gelu), else the erf form.
+Tensor gelu(const Tensor &x, bool approximate = true, Loc loc = Loc::current());
+
+// Elementwise binary ops with NumPy broadcasting. Operand dtypes must match (use
+// astype); a scalar takes the tensor's dtype.
+Tensor add(const Tensor &x, const Tensor &y, Loc loc = Loc::current());
+Tensor sub(const Tensor &x, const Tensor &y, Loc loc = Loc::current());
+Tensor mul(const Tensor &x, const Tensor &y, Loc loc = Loc::current());
+Tensor div(const Tensor &x, const Tensor &y, Loc loc = Loc::current());
+Tensor maximum(const Tensor &x, const Tensor &y, Loc loc = Loc::current());
+Tensor minimum(const Tensor &x, const Tensor &y, Loc loc = Loc::current());
+Tensor pow(const Tensor &x, const Tensor &y, Loc loc = Loc::current());
+Tensor pow(const Tensor &x, double y, Loc loc = Loc::current());
+
+enum class Cmp { eq, ne, lt, le, gt, ge };
+Tensor compare(Cmp cmp, const Tensor &x, const Tensor &y, Loc loc = Loc::current());
+/// cond ? x : y, with broadcasting of all three.
+Tensor where(const Tensor &cond, const Tensor &x, const Tensor &y, Loc loc = Loc::current());
+Tensor clamp(const Tensor &x, double lo, double hi, Loc loc = Loc::current());
+Tensor clamp(const Tensor &x, const Tensor &lo, const Tensor &hi, Loc loc = Loc::current());
+Tensor astype(const Tensor &x, DType dtype, Loc loc = Loc::current());
+
+// Constants (need an active trace: call them inside the traced function).
+Tensor full(const Shape &shape, double value, DType dtype = DType::f32, Loc loc = Loc::current());
+Tensor constant(const Array &value, Loc loc = Loc::current());
+/// `value` as a tensor of `like`'s dtype and shape.
+Tensor fullLike(const Tensor &like, double value, Loc loc = Loc::current());
+
+// Shape ops.
+Tensor broadcastTo(const Tensor &x, const Shape &shape, Loc loc = Loc::current());
+/// StableHLO's broadcast_in_dim: operand dim i becomes result dim dims[i].
+Tensor broadcastInDim(const Tensor &x, const Shape &shape, const std::vector<int64_t> &dims,
+                      Loc loc = Loc::current());
+/// Row-major reshape; one dimension may be -1 (inferred).
+Tensor reshape(const Tensor &x, const Shape &shape, Loc loc = Loc::current());
+/// Result dim i is x's dim perm[i]; an empty perm reverses the dims.
+Tensor transpose(const Tensor &x, const std::vector<int64_t> &perm = {}, Loc loc = Loc::current());
+
+// Reductions. An empty `axes` reduces over all axes; negative axes count from the end.
+Tensor sum(const Tensor &x, const std::vector<int64_t> &axes = {}, bool keepdims = false,
+           Loc loc = Loc::current());
+Tensor max(const Tensor &x, const std::vector<int64_t> &axes = {}, bool keepdims = false,
+           Loc loc = Loc::current());
+Tensor min(const Tensor &x, const std::vector<int64_t> &axes = {}, bool keepdims = false,
+           Loc loc = Loc::current());
+Tensor mean(const Tensor &x, const std::vector<int64_t> &axes = {}, bool keepdims = false,
+            Loc loc = Loc::current());
+/// Index (i64) of the first maximum / minimum along `axis`.
+Tensor argmax(const Tensor &x, int64_t axis = -1, bool keepdims = false, Loc loc = Loc::current());
+Tensor argmin(const Tensor &x, int64_t axis = -1, bool keepdims = false, Loc loc = Loc::current());
+
+// Contractions and composites.
+/// NumPy matmul: 1-D, 2-D, or batched (rank 3, with a rank-2 operand broadcast).
+Tensor matmul(const Tensor &x, const Tensor &y, Loc loc = Loc::current());
+Tensor softmax(const Tensor &x, int64_t axis = -1, Loc loc = Loc::current());
+Tensor logSoftmax(const Tensor &x, int64_t axis = -1, Loc loc = Loc::current());
+
+// Operators. The left operand carries the user's source location.
+Tensor operator-(TensorAt x);
+Tensor operator+(TensorAt x, const Tensor &y);
+Tensor operator-(TensorAt x, const Tensor &y);
+Tensor operator*(TensorAt x, const Tensor &y);
+Tensor operator/(TensorAt x, const Tensor &y);
+Tensor operator+(TensorAt x, double y);
+Tensor operator-(TensorAt x, double y);
+Tensor operator*(TensorAt x, double y);
+Tensor operator/(TensorAt x, double y);
+Tensor operator+(ScalarAt x, const Tensor &y);
+Tensor operator-(ScalarAt x, const Tensor &y);
+Tensor operator*(ScalarAt x, const Tensor &y);
+Tensor operator/(ScalarAt x, const Tensor &y);
+Tensor operator==(TensorAt x, const Tensor &y);
+Tensor operator!=(TensorAt x, const Tensor &y);
+Tensor operator<(TensorAt x, const Tensor &y);
+Tensor operator<=(TensorAt x, const Tensor &y);
+Tensor operator>(TensorAt x, const Tensor &y);
+Tensor operator>=(TensorAt x, const Tensor &y);
+Tensor operator<(TensorAt x, double y);
+Tensor operator<=(TensorAt x, double y);
+Tensor operator>(TensorAt x, double y);
+Tensor operator>=(TensorAt x, double y);
+
+//===----------------------------------------------------------------------===//
+// jit
+//===----------------------------------------------------------------------===//
+
+struct JitOptions {
+  std::string name = "fn"; ///< shown in the compile log and dumps
+};
+
+/// Milliseconds spent in each stage of a compile.
+struct CompileTimes {
+  double trace = 0, graph = 0, lowering = 0, llvm = 0, load = 0, total = 0;
+};
+
+struct Stats {
+  uint64_t compiles = 0;      ///< signatures compiled
+  uint64_t cacheHits = 0;     ///< calls served from the cache
+  uint64_t calls = 0;         ///< all calls
+  uint64_t cacheEntries = 0;  ///< compiled signatures held now
+  CompileTimes lastCompile;   ///< the most recent compile
+  CompileTimes totalCompile;  ///< summed over all compiles
+  double lastCallUs = 0;      ///< wall time of the most recent call, compile included
+  uint64_t kernels = 0;       ///< kernels (loop nests) in the last compiled executable
+};
+
+namespace detail {
+
+/// Non-template half of a jitted function: the signature-keyed cache, the compile
+/// driver, the log and the stats.
+class JitCore {
+public:
+  explicit JitCore(JitOptions options);
+  ~JitCore();
+  JitCore(const JitCore &) = delete;
+  JitCore &operator=(const JitCore &) = delete;
+
+  struct Executable;
+  using TraceFn = std::function<void(Trace &)>;
+
+  /// The executable for `key`, tracing and compiling it on a miss (once per key, however
+  /// many threads ask at once).
+  std::shared_ptr<const Executable> get(const std::string &key, const TraceFn &trace);
+  std::vector<Array> run(const Executable &exe, const Array *const *inputs, size_t count);
+  void recordCall(double us, bool hit);
+  Stats stats() const;
+  /// The graph IR (`ajit` dialect) an executable was compiled from.
+  static const std::string &graphText(const Executable &exe);
+  static void checkInputs(const Executable &exe, const std::vector<Array> &inputs);
+
+private:
+  std::shared_ptr<const Executable> compile(const std::string &key, const TraceFn &trace,
+                                            const std::string &reason);
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Key encoding of arguments; the same bytes are decoded for log messages.
+void appendArrayKey(std::string &key, const Array &a, size_t position);
+void appendStaticKey(std::string &key, int64_t v);
+void appendStaticKey(std::string &key, double v);
+void appendStaticKey(std::string &key, bool v);
+void appendStaticKey(std::string &key, const std::string &v);
+
+Tensor traceParameter(Trace &trace, const Array &like);
+void traceResults(Trace &trace, const std::vector<Tensor> &results);
+
+template <class T> inline constexpr bool isArray = std::is_same_v<std::decay_t<T>, Array>;
+
+template <class T> void appendKey(std::string &key, const T &arg, size_t position) {
+  using D = std::decay_t<T>;
+  if constexpr (isArray<D>) appendArrayKey(key, arg, position);
+  else if constexpr (std::is_same_v<D, bool>) appendStaticKey(key, arg);
+  else if constexpr (std::is_integral_v<D> || std::is_enum_v<D>) appendStaticKey(key, static_cast<int64_t>(arg));
+  else if constexpr (std::is_floating_point_v<D>) appendStaticKey(key, static_cast<double>(arg));
+  else if constexpr (std::is_convertible_v<const D &, std::string>) appendStaticKey(key, std::string(arg));
+  else static_assert(sizeof(D) == 0, "ajit::jit arguments are Arrays or static values (integers, "
+                                     "floats, bools, enums, strings)");
+}
+
+/// Array arguments become traced tensors; everything else is passed through (static).
+template <class T> decltype(auto) traceArg(Trace &trace, const T &arg) {
+  if constexpr (isArray<T>) return traceParameter(trace, arg);
+  else return (arg);
+}
+template <class T>
+using TraceArgType = std::conditional_t<isArray<T>, Tensor, const T &>;
+
+template <class R> struct Results;
+template <> struct Results<Tensor> {
+  using Out = Array;
+  static std::vector<Tensor> flatten(const Tensor &t) { return {t}; }
+  static Out unflatten(std::vector<Array> &&v) { return std::move(v[0]); }
+};
+template <> struct Results<std::vector<Tensor>> {
+  using Out = std::vector<Array>;
+  static std::vector<Tensor> flatten(const std::vector<Tensor> &t) { return t; }
+  static Out unflatten(std::vector<Array> &&v) { return std::move(v); }
+};
+template <class... Ts> struct Results<std::tuple<Ts...>> {
+  static_assert((std::is_same_v<Ts, Tensor> && ...), "a traced function returns Tensors");
+  using Out = std::tuple<std::conditional_t<true, Array, Ts>...>;
+  static std::vector<Tensor> flatten(const std::tuple<Ts...> &t) {
+    return std::apply([](const auto &...x) { return std::vector<Tensor>{x...}; }, t);
+  }
+  static Out unflatten(std::vector<Array> &&v) {
+    return unflattenImpl(std::move(v), std::index_sequence_for<Ts...>{});
+  }
+  template <size_t... I> static Out unflattenImpl(std::vector<Array> &&v, std::index_sequence<I...>) {
+    return Out{std::move(v[I])...};
+  }
+};
+
+double nowUs();
+
+} // namespace detail
+
+/// A compiled signature of a jitted function: run it on arrays of exactly that
+/// signature (checked, with errors naming the argument), or read its graph IR.
+class Compiled {
+public:
+  std::vector<Array> run(const std::vector<Array> &inputs) const;
+  /// The program in the `ajit` graph dialect (JAX's `lower(...).as_text()`).
+  const std::string &asText() const { return detail::JitCore::graphText(*exe_); }
+
+private:
+  template <class F> friend class Jitted;
+  Compiled(std::shared_ptr<detail::JitCore> core, std::shared_ptr<const detail::JitCore::Executable> exe)
+      : core_(std::move(core)), exe_(std::move(exe)) {}
+  std::shared_ptr<detail::JitCore> core_;
+  std::shared_ptr<const detail::JitCore::Executable> exe_;
+};
+
+template <class F> class Jitted {
+public:
+  Jitted(F fn, JitOptions options)
+      : fn_(std::move(fn)), core_(std::make_shared<detail::JitCore>(std::move(options))) {}
+
+  template <class... Args> auto operator()(const Args &...args) {
+    double t0 = detail::nowUs();
+    bool hit = true;
+    auto exe = lookup(hit, args...);
+    constexpr size_t n = (size_t{0} + ... + (detail::isArray<Args> ? 1 : 0));
+    const Array *inputs[n > 0 ? n : 1];
+    size_t i = 0;
+    ((detail::isArray<Args> ? void(inputs[i++] = arrayPtr(args)) : void()), ...);
+    auto outputs = core_->run(*exe, inputs, n);
+    core_->recordCall(detail::nowUs() - t0, hit);
+    return detail::Results<Result<Args...>>::unflatten(std::move(outputs));
+  }
+
+  /// Traces and compiles for these arguments without running (JAX's lower().compile()).
+  template <class... Args> Compiled compile(const Args &...args) {
+    bool hit = true;
+    return Compiled(core_, lookup(hit, args...));
+  }
+
+  Stats stats() const { return core_->stats(); }
+
+private:
+  template <class... Args>
+  using Result = std::decay_t<std::invoke_result_t<F &, detail::TraceArgType<Args>...>>;
+
+  template <class T> static const Array *arrayPtr(const T &a) {
+    if constexpr (detail::isArray<T>) return &a;
+    else return nullptr;
+  }
+
+  template <class... Args>
+  std::shared_ptr<const detail::JitCore::Executable> lookup(bool &hit, const Args &...args) {
+    thread_local std::string key;
+    key.clear();
+    size_t position = 0;
+    (detail::appendKey(key, args, position++), ...);
+    hit = true;
+    return core_->get(key, [&](detail::Trace &trace) {
+      hit = false;
+      // A braced list evaluates left to right, so parameters are numbered in order.
+      std::tuple<detail::TraceArgType<Args>...> traced{detail::traceArg(trace, args)...};
+      auto result = std::apply(fn_, traced);
+      detail::traceResults(trace, detail::Results<Result<Args...>>::flatten(result));
+    });
+  }
+
+  F fn_;
+  std::shared_ptr<detail::JitCore> core_;
+};
+
+/// Wraps `fn` (a callable over Tensors and static values) as a cached, compiled function.
+template <class F> Jitted<std::decay_t<F>> jit(F &&fn, JitOptions options = {}) {
+  return Jitted<std::decay_t<F>>(std::forward<F>(fn), std::move(options));
+}
+
+} // namespace ajit
+
+#endif

@@ -1,0 +1,70 @@
+//===- JitEngine.cpp - loads object code into the process (LLVM ORC) ------===//
+#include "runtime/JitEngine.h"
+
+#include "runtime/Error.h"
+
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <atomic>
+#include <mutex>
+
+namespace ajit {
+namespace {
+
+std::string describe(llvm::Error err) { return llvm::toString(std::move(err)); }
+
+/// One LLJIT for the process: its session and linker are thread-safe, and creating one
+/// costs milliseconds we do not want in every compile.
+llvm::orc::LLJIT &jit() {
+  static std::unique_ptr<llvm::orc::LLJIT> instance = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    auto j = llvm::orc::LLJITBuilder().create();
+    if (!j) throw Error("ajit: cannot start the JIT: " + describe(j.takeError()));
+    return std::move(*j);
+  }();
+  return *instance;
+}
+
+class OrcCode final : public LoadedCode {
+public:
+  OrcCode(llvm::orc::JITDylib &dylib, void *address) : dylib_(dylib), address_(address) {}
+  ~OrcCode() override {
+    if (auto err = jit().getExecutionSession().removeJITDylib(dylib_))
+      llvm::consumeError(std::move(err)); // nothing useful to do in a destructor
+  }
+  void *address() const override { return address_; }
+
+private:
+  llvm::orc::JITDylib &dylib_;
+  void *address_;
+};
+
+} // namespace
+
+std::unique_ptr<LoadedCode> loadObject(const std::vector<char> &object, const std::string &symbol) {
+  static std::atomic<uint64_t> counter{0};
+  llvm::orc::LLJIT &j = jit();
+  std::string name = "ajit." + std::to_string(counter++);
+  auto dylib = j.createJITDylib(name);
+  if (!dylib) throw Error("ajit: cannot create a JIT library: " + describe(dylib.takeError()));
+  auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      j.getDataLayout().getGlobalPrefix());
+  if (!generator) throw Error("ajit: cannot search the process for symbols: " + describe(generator.takeError()));
+  dylib->addGenerator(std::move(*generator));
+  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object.data(), object.size()), name);
+  auto fail = [&](const std::string &what, llvm::Error err) -> std::unique_ptr<LoadedCode> {
+    std::string msg = describe(std::move(err));
+    llvm::consumeError(j.getExecutionSession().removeJITDylib(*dylib));
+    throw Error("ajit: " + what + ": " + msg);
+  };
+  if (auto err = j.addObjectFile(*dylib, std::move(buffer))) return fail("cannot add object code", std::move(err));
+  auto addr = j.lookup(*dylib, symbol);
+  if (!addr) return fail("cannot link '" + symbol + "'", addr.takeError());
+  return std::make_unique<OrcCode>(*dylib, addr->toPtr<void *>());
+}
+
+} // namespace ajit
