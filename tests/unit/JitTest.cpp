@@ -1,0 +1,310 @@
+//===- JitTest.cpp - cache, threads, compile log, dumps and bad input -----===//
+#include "frontend/ajit.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+using namespace ajit;
+
+namespace {
+
+Array iota(int64_t n, float start = 0) {
+  std::vector<float> v(n);
+  for (int64_t i = 0; i < n; ++i) v[i] = start + static_cast<float>(i);
+  return Array::from(v, {n});
+}
+
+std::vector<std::string> lines(const std::string &text) {
+  std::vector<std::string> out;
+  std::istringstream is(text);
+  for (std::string line; std::getline(is, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+/// Sets an environment variable for one test and restores it after.
+class ScopedEnv {
+public:
+  ScopedEnv(const char *name, const char *value) : name_(name) {
+    if (const char *old = std::getenv(name)) old_ = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (old_) setenv(name_, old_->c_str(), 1);
+    else unsetenv(name_);
+  }
+
+private:
+  const char *name_;
+  std::optional<std::string> old_;
+};
+
+std::string errorOf(const std::function<void()> &fn) {
+  try {
+    fn();
+  } catch (const Error &e) {
+    return e.what();
+  }
+  return "<no ajit::Error thrown>";
+}
+
+} // namespace
+
+TEST(Cache, SameSignatureCompilesOnce) {
+  auto f = jit([](const Tensor &x, const Tensor &y) { return x * y + 1.0; }, {.name = "fma1"});
+  Array a = iota(8), b = iota(8, 1);
+  Array r = f(a, b);
+  for (int i = 0; i < 5; ++i) r = f(a, b);
+  Stats s = f.stats();
+  EXPECT_EQ(s.compiles, 1u);
+  EXPECT_EQ(s.calls, 6u);
+  EXPECT_EQ(s.cacheHits, 5u);
+  EXPECT_EQ(s.cacheEntries, 1u);
+  EXPECT_FLOAT_EQ(r.data<float>()[3], 3.0f * 4.0f + 1.0f);
+  EXPECT_GT(s.lastCompile.total, 0.0);
+  EXPECT_GT(s.lastCompile.llvm, 0.0);
+  EXPECT_GE(s.lastCompile.total, s.lastCompile.trace + s.lastCompile.llvm);
+}
+
+TEST(Cache, NewShapeOrDtypeCompilesOnceMore) {
+  auto f = jit([](const Tensor &x) { return x + x; }, {.name = "twice"});
+  f(iota(4));
+  f(iota(5));
+  f(iota(4));
+  f(Array::from<double>({1, 2}, {2}));
+  f(iota(5));
+  EXPECT_EQ(f.stats().compiles, 3u);
+  EXPECT_EQ(f.stats().cacheHits, 2u);
+}
+
+TEST(Cache, StaticArgumentsArePartOfTheKey) {
+  auto f = jit([](const Tensor &x, int power, bool negate) {
+    Tensor y = x;
+    for (int i = 1; i < power; ++i) y = y * x;
+    return negate ? -y : y;
+  }, {.name = "pown"});
+  Array x = iota(4, 1);
+  EXPECT_FLOAT_EQ(f(x, 3, false).data<float>()[1], 8.0f);
+  EXPECT_FLOAT_EQ(f(x, 2, true).data<float>()[1], -4.0f);
+  EXPECT_FLOAT_EQ(f(x, 3, false).data<float>()[2], 27.0f);
+  EXPECT_EQ(f.stats().compiles, 2u);
+}
+
+TEST(Cache, MultipleOutputsAndPassThrough) {
+  auto f = jit([](const Tensor &x) { return std::make_tuple(x, sum(x), x * 2.0); }, {.name = "multi"});
+  auto [same, total, doubled] = f(iota(4));
+  EXPECT_EQ(same.toVector<float>(), (std::vector<float>{0, 1, 2, 3}));
+  EXPECT_FLOAT_EQ(total.item<float>(), 6.0f);
+  EXPECT_FLOAT_EQ(doubled.data<float>()[3], 6.0f);
+}
+
+TEST(Cache, CompiledHandleChecksItsSignature) {
+  auto f = jit([](const Tensor &x, const Tensor &y) { return x - y; }, {.name = "minus"});
+  Compiled c = f.compile(iota(3), iota(3));
+  EXPECT_NE(c.asText().find("ajit.sub"), std::string::npos);
+  EXPECT_FLOAT_EQ(c.run({iota(3, 5), iota(3)})[0].data<float>()[0], 5.0f);
+  EXPECT_NE(errorOf([&] { c.run({iota(3)}); }).find("expected 2 array arguments (f32[3], f32[3]), got 1"),
+            std::string::npos);
+  EXPECT_NE(errorOf([&] { c.run({iota(3), iota(4)}); }).find("argument 1: expected f32[3], got f32[4]"),
+            std::string::npos);
+  EXPECT_NE(errorOf([&] { c.run({iota(3), Array()}); }).find("argument 1 is a null Array"), std::string::npos);
+}
+
+// 8 threads, 4 signatures, many calls each: every signature compiles exactly once and
+// every result is right.
+TEST(Threads, EachSignatureCompilesExactlyOnce) {
+  auto f = jit([](const Tensor &x) { return x * 3.0 + 1.0; }, {.name = "threaded"});
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        int64_t n = 16 + (t + i) % 4;
+        Array r = f(iota(n));
+        for (int64_t j = 0; j < n; ++j) wrong += r.data<float>()[j] != 3.0f * j + 1.0f;
+      }
+    });
+  for (auto &t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(f.stats().compiles, 4u);
+  EXPECT_EQ(f.stats().calls, 400u);
+}
+
+TEST(Threads, FailedCompileLeavesTheCacheUsable) {
+  auto f = jit([](const Tensor &x) {
+    if (x.shape()[0] == 13) throw Error("user refuses 13");
+    return x + 1.0;
+  }, {.name = "picky"});
+  EXPECT_EQ(errorOf([&] { f(iota(13)); }), "user refuses 13");
+  EXPECT_FLOAT_EQ(f(iota(4)).data<float>()[0], 1.0f);
+  EXPECT_EQ(errorOf([&] { f(iota(13)); }), "user refuses 13"); // retried, fails again
+  EXPECT_EQ(f.stats().compiles, 1u);
+}
+
+TEST(CompileLog, OneLinePerCompileNamingTheChange) {
+  ScopedEnv log("AJIT_LOG_COMPILES", "1");
+  auto f = jit([](const Tensor &x, const Tensor &y) { return x + y; }, {.name = "logged"});
+  testing::internal::CaptureStderr();
+  f(iota(1000), iota(1000));
+  std::vector<std::string> first = lines(testing::internal::GetCapturedStderr());
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_TRUE(std::regex_search(first[0], std::regex(
+      R"(^ajit: compile #1 logged\(f32\[1000\], f32\[1000\]\) -> \(f32\[1000\]\) \[first compile\] trace [0-9.]+ ms, graph [0-9.]+ ms, lowering [0-9.]+ ms, llvm [0-9.]+ ms, load [0-9.]+ ms, total [0-9.]+ ms, 1 kernel$)")))
+      << first[0];
+
+  testing::internal::CaptureStderr();
+  f(iota(1000), iota(1000));
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+
+  testing::internal::CaptureStderr();
+  f(Array::from(std::vector<float>(2000, 1.0f), {2000}), Array::from(std::vector<float>(2000, 1.0f), {2000}));
+  std::vector<std::string> second = lines(testing::internal::GetCapturedStderr());
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_NE(second[0].find("[arg 0: f32[1000] -> f32[2000] (dim 0: 1000 -> 2000); "
+                           "arg 1: f32[1000] -> f32[2000] (dim 0: 1000 -> 2000)]"),
+            std::string::npos)
+      << second[0];
+}
+
+TEST(CompileLog, NamesTheChangedDtypeAndStaticArgument) {
+  ScopedEnv log("AJIT_LOG_COMPILES", "1");
+  auto f = jit([](const Tensor &x, int k) { return x * static_cast<double>(k); }, {.name = "scaled"});
+  f(iota(4), 2);
+  testing::internal::CaptureStderr();
+  f(iota(4), 3);
+  f(Array::from<double>({1, 2, 3, 4}, {4}), 3);
+  std::vector<std::string> out = lines(testing::internal::GetCapturedStderr());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_NE(out[0].find("[arg 1: static 2 -> static 3]"), std::string::npos) << out[0];
+  EXPECT_NE(out[1].find("[arg 0: f32[4] -> f64[4] (dtype f32 -> f64)]"), std::string::npos) << out[1];
+}
+
+TEST(DumpIR, OneFilePerStageInPipelineOrder) {
+  auto dir = std::filesystem::temp_directory_path() / ("ajit-dump-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  ScopedEnv dump("AJIT_DUMP_IR", dir.c_str());
+  auto f = jit([](const Tensor &x) { return sum(exp(x)); }, {.name = "dumped"});
+  f(iota(64));
+  std::vector<std::string> names;
+  for (auto &e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename());
+  std::sort(names.begin(), names.end());
+  std::vector<std::string> stages;
+  for (auto &n : names) stages.push_back(n.substr(n.find('.', std::string("dumped.").size()) + 1));
+  EXPECT_EQ(stages, (std::vector<std::string>{"00-graph.mlir", "01-graph-opt.mlir", "02-linalg.mlir",
+                                              "03-bufferized.mlir", "04-loops.mlir", "05-llvm.mlir",
+                                              "06-llvm-ir.ll", "07-llvm-ir-opt.ll", "08-asm.s"}));
+  std::ifstream graph(dir / names[0]);
+  std::string text((std::istreambuf_iterator<char>(graph)), {});
+  EXPECT_NE(text.find("ajit.exp"), std::string::npos);
+  EXPECT_NE(text.find("ajit.reduce sum"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+static bool hostHasAvx512() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string text((std::istreambuf_iterator<char>(cpuinfo)), {});
+  return text.find(" avx512f") != std::string::npos;
+}
+
+// Hot loops use 512-bit vectors, transcendentals included (no scalar libm calls).
+TEST(Codegen, HotLoopsUseZmmWithoutLibmCalls) {
+  if (!hostHasAvx512()) GTEST_SKIP() << "host CPU has no AVX-512";
+  auto dir = std::filesystem::temp_directory_path() / ("ajit-asm-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  ScopedEnv dump("AJIT_DUMP_IR", dir.c_str());
+  auto g = jit([](const Tensor &x) {
+    Tensor s = sin(x), c = cos(x);
+    return sum(s * s + c * c);
+  }, {.name = "g"});
+  auto h = jit([](const Tensor &x) { return exp(-x / 10.0) * sin(x); }, {.name = "h"});
+  g(iota(10000));
+  h(iota(10000));
+  int checked = 0;
+  for (auto &e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() != ".s") continue;
+    std::ifstream in(e.path());
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_NE(text.find("zmm"), std::string::npos) << e.path() << " has no 512-bit vector code";
+    for (const char *fn : {"call\tsinf", "call\tcosf", "call\texpf", "sinf@PLT", "cosf@PLT", "expf@PLT"})
+      EXPECT_EQ(text.find(fn), std::string::npos) << e.path() << " calls libm: " << fn;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(BadInput, IncompatibleBroadcastNamesShapesAndLine) {
+  auto f = jit([](const Tensor &x, const Tensor &y) { return x + y; }, {.name = "bad_add"});
+  std::string msg = errorOf([&] {
+    f(Array::zeros({3, 4}, DType::f32), Array::zeros({5}, DType::f32));
+  });
+  EXPECT_NE(msg.find("ajit: add: cannot broadcast f32[3,4] with f32[5]: dimension -1 is 4 vs 5"), std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("JitTest.cpp:"), std::string::npos) << msg;
+  EXPECT_EQ(f.stats().cacheEntries, 0u);
+}
+
+TEST(BadInput, DtypeMismatch) {
+  auto f = jit([](const Tensor &x, const Tensor &y) { return x * y; }, {.name = "bad_mul"});
+  std::string msg = errorOf([&] { f(Array::zeros({2}, DType::f32), Array::zeros({2}, DType::f64)); });
+  EXPECT_NE(msg.find("mul: dtypes differ: f32[2] and f64[2]"), std::string::npos) << msg;
+}
+
+TEST(BadInput, WrongRankForMatmulAndReduceAxis) {
+  auto mm = jit([](const Tensor &x, const Tensor &y) { return matmul(x, y); }, {.name = "bad_mm"});
+  EXPECT_NE(errorOf([&] { mm(Array::zeros({4, 5}, DType::f32), Array::zeros({6, 7}, DType::f32)); })
+                .find("matmul: contracting dimensions differ: f32[4,5] x f32[6,7] (5 vs 6)"),
+            std::string::npos);
+  EXPECT_NE(errorOf([&] { mm(Array::zeros({2, 2, 2, 2}, DType::f32), Array::zeros({2, 2}, DType::f32)); })
+                .find("operands must have rank 1, 2 or 3, got f32[2,2,2,2] and f32[2,2]"),
+            std::string::npos);
+  auto s = jit([](const Tensor &x) { return sum(x, {2}); }, {.name = "bad_sum"});
+  EXPECT_NE(errorOf([&] { s(Array::zeros({3, 4}, DType::f32)); }).find("sum: axis 2 is out of range for f32[3,4]"),
+            std::string::npos);
+}
+
+TEST(BadInput, NullAndMisalignedViews) {
+  EXPECT_NE(errorOf([] { Array::view(nullptr, {4}, DType::f32); }).find("null data pointer for f32[4]"),
+            std::string::npos);
+  alignas(8) char buffer[64];
+  EXPECT_NE(errorOf([&] { Array::view(buffer + 2, {4}, DType::f32); }).find("is not aligned to the 4-byte elements"),
+            std::string::npos);
+  EXPECT_NO_THROW(Array::view(nullptr, {0, 3}, DType::f32)); // empty: nothing is read
+  auto f = jit([](const Tensor &x) { return x + 1.0; }, {.name = "null_arg"});
+  EXPECT_NE(errorOf([&] { f(Array()); }).find("argument 0 is a null Array"), std::string::npos);
+}
+
+TEST(BadInput, ViewsOfUserMemoryAreZeroCopyInputs) {
+  std::vector<float> data = {1, 2, 3, 4, 5, 6};
+  auto f = jit([](const Tensor &x) { return sum(x, {1}); }, {.name = "view_sum"});
+  Array r = f(Array::view(data.data(), {2, 3}, DType::f32));
+  EXPECT_EQ(r.toVector<float>(), (std::vector<float>{6, 15}));
+  data[0] = 10; // the view sees the change
+  EXPECT_EQ(f(Array::view(data.data(), {2, 3}, DType::f32)).toVector<float>(), (std::vector<float>{15, 15}));
+}
+
+TEST(BadInput, ScalarNotRepresentableAndTensorsEscapingTheTrace) {
+  auto f = jit([](const Tensor &x) { return x + 2.5; }, {.name = "int_plus_half"});
+  EXPECT_NE(errorOf([&] { f(Array::from<int32_t>({1, 2}, {2})); }).find("scalar 2.500000 cannot be represented as i32"),
+            std::string::npos);
+  std::optional<Tensor> leaked;
+  auto g = jit([&](const Tensor &x) { leaked = x; return x * 2.0; }, {.name = "leaky"});
+  g(iota(2));
+  EXPECT_NE(errorOf([&] { exp(*leaked); }).find("was used outside the trace that created it"), std::string::npos);
+  EXPECT_NE(errorOf([] { full({2}, 1.0); }).find("full: called outside a traced function"), std::string::npos);
+}
+
+TEST(BadInput, ArrayAccessors) {
+  Array a = Array::zeros({2, 2}, DType::f32);
+  EXPECT_NE(errorOf([&] { a.data<double>(); }).find("array of f32[2,2] accessed as f64"), std::string::npos);
+  EXPECT_NE(errorOf([&] { a.item<float>(); }).find("1 values given for an array of f32[2,2]"), std::string::npos);
+  EXPECT_NE(errorOf([] { Array::from<float>({1, 2, 3}, {2, 2}); }).find("3 values given"), std::string::npos);
+  EXPECT_NE(errorOf([] { Array::empty({-1}, DType::f32); }).find("negative dimension"), std::string::npos);
+}
