@@ -19,6 +19,8 @@
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -232,12 +234,11 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
     std::string outs;
     for (size_t i = 0; i < exe->outputs.size(); ++i)
       outs += (i ? ", " : "") + describe(exe->outputs[i].first, exe->outputs[i].second);
-    std::fprintf(stderr,
-                 "ajit: compile #%llu %s(%s) -> (%s) [%s] trace %.2f ms, graph %.2f ms, lowering %.2f ms, "
-                 "llvm %.2f ms, load %.2f ms, total %.2f ms, %u kernel%s\n",
-                 static_cast<unsigned long long>(n), s.options.name.c_str(), exe->signature.c_str(), outs.c_str(),
-                 reason.c_str(), times.trace, times.graph, times.lowering, times.llvm, times.load, times.total,
-                 exe->kernels, exe->kernels == 1 ? "" : "s");
+    fmt::print(stderr,
+               "ajit: compile #{} {}({}) -> ({}) [{}] trace {:.2f} ms, graph {:.2f} ms, lowering {:.2f} ms, "
+               "llvm {:.2f} ms, load {:.2f} ms, total {:.2f} ms, {} kernel{}\n",
+               n, s.options.name, exe->signature, outs, reason, times.trace, times.graph, times.lowering,
+               times.llvm, times.load, times.total, exe->kernels, exe->kernels == 1 ? "" : "s");
   }
   return exe;
 }
