@@ -38,22 +38,21 @@ double nowUs() {
 
 namespace {
 
-/// One MLIRContext per compiling thread, reused across its compiles: building one and
-/// loading dialects costs milliseconds. Renewed now and then, since a context never
-/// frees the types and attributes it uniques.
-mlir::MLIRContext &compileContext() {
+/// One compile session (context + pass managers) per compiling thread, reused across
+/// its compiles. Renewed now and then, since a context never frees the types and
+/// attributes it uniques.
+CompileSession &compileSession() {
   struct Holder {
-    std::unique_ptr<mlir::MLIRContext> ctx;
+    std::unique_ptr<CompileSession> session;
     unsigned uses = 0;
   };
   thread_local Holder holder;
-  if (!holder.ctx || ++holder.uses > 256) {
-    mlir::DialectRegistry registry;
-    registerCompilerDialects(registry);
-    holder.ctx = std::make_unique<mlir::MLIRContext>(registry, mlir::MLIRContext::Threading::DISABLED);
+  if (!holder.session || ++holder.uses > 256) {
+    holder.session.reset();
+    holder.session = std::make_unique<CompileSession>();
     holder.uses = 1;
   }
-  return *holder.ctx;
+  return *holder.session;
 }
 
 const TargetInfo &hostTarget() {
@@ -169,7 +168,8 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
   std::vector<ArgSignature> args = decodeKey(key);
   exe->signature = describeSignature(args);
 
-  mlir::MLIRContext &ctx = compileContext();
+  CompileSession &session = compileSession();
+  mlir::MLIRContext &ctx = session.context();
   std::string diagnostics;
   llvm::raw_string_ostream diagOs(diagnostics);
   mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
@@ -202,7 +202,7 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
   std::string dumpPrefix = dumpDir.empty() ? "" : dumpDir + "/" + s.options.name + "." + hex8(key);
   CompileResult result;
   std::string error;
-  if (mlir::failed(compileToObject(*module, fnName, hostTarget(), dumpPrefix, result, error)))
+  if (mlir::failed(compileToObject(session, *module, fnName, hostTarget(), dumpPrefix, result, error)))
     throw Error("ajit: compiling " + s.options.name + "(" + exe->signature + ") failed: " + error +
                 (diagnostics.empty() ? "" : "\n" + diagnostics));
   auto t2 = std::chrono::steady_clock::now();

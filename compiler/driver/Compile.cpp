@@ -3,7 +3,9 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -38,7 +40,27 @@ bool writeTextFile(const std::string &path, const std::string &text, std::string
   return true;
 }
 
-LogicalResult compileToObject(ModuleOp module, const std::string &fn, const TargetInfo &target,
+CompileSession::CompileSession() {
+  DialectRegistry registry;
+  registerCompilerDialects(registry);
+  ctx_ = std::make_unique<MLIRContext>(registry, MLIRContext::Threading::DISABLED);
+}
+
+CompileSession::~CompileSession() {
+  passManagers_.clear(); // before the context they live in
+}
+
+PassManager *CompileSession::passManager(const Phase &phase, std::string &error) {
+  for (auto &[p, pm] : passManagers_)
+    if (p == &phase) return pm.get();
+  auto pm = buildPhase(ctx_.get(), phase, error);
+  if (!pm) return nullptr;
+  passManagers_.emplace_back(&phase, std::move(pm));
+  return passManagers_.back().second.get();
+}
+
+LogicalResult compileToObject(CompileSession &session, ModuleOp module, const std::string &fn,
+                              const TargetInfo &target,
                               const std::string &dumpPrefix, CompileResult &result,
                               std::string &error) {
   int step = 0;
@@ -59,7 +81,8 @@ LogicalResult compileToObject(ModuleOp module, const std::string &fn, const Targ
   markArgumentsReadOnly(module);
   for (const Phase &phase : target.phases()) {
     auto t0 = std::chrono::steady_clock::now();
-    if (failed(runPhase(module, phase, error))) return failure();
+    PassManager *pm = session.passManager(phase, error);
+    if (!pm || failed(runPhase(*pm, module, phase, error))) return failure();
     double ms = msSince(t0);
     (phase.stage == Stage::GraphPasses ? result.graphMs : result.loweringMs) += ms;
     if (std::string(phase.name) == "linalg") {

@@ -9,7 +9,14 @@
 
 #include "compiler/targets/TargetInfo.h"
 
+#include <memory>
 #include <string>
+#include <vector>
+
+namespace mlir {
+class MLIRContext;
+class PassManager;
+} // namespace mlir
 
 namespace ajit {
 
@@ -19,10 +26,27 @@ struct CompileResult {
   unsigned kernels = 0; ///< loop nests (linalg ops) after fusion
 };
 
+/// An MLIRContext and the pass managers built for it, reused across the compiles of one
+/// thread: creating a context, loading dialects and collecting canonicalization patterns
+/// would otherwise cost milliseconds in every compile. Not thread-safe.
+class CompileSession {
+public:
+  CompileSession();
+  ~CompileSession();
+  mlir::MLIRContext &context() { return *ctx_; }
+  /// The pass manager of `phase`, built on first use.
+  mlir::PassManager *passManager(const Phase &phase, std::string &error);
+
+private:
+  std::unique_ptr<mlir::MLIRContext> ctx_;
+  std::vector<std::pair<const Phase *, std::unique_ptr<mlir::PassManager>>> passManagers_;
+};
+
 /// Compiles public function `fn` of `module` (graph dialect) for `target`. With a
 /// non-empty `dumpPrefix`, writes `<prefix>.NN-<stage>.<ext>` after every stage, so the
 /// files sort in pipeline order. On failure `error` says which stage failed and why.
-mlir::LogicalResult compileToObject(mlir::ModuleOp module, const std::string &fn,
+mlir::LogicalResult compileToObject(CompileSession &session, mlir::ModuleOp module,
+                                    const std::string &fn,
                                     const TargetInfo &target, const std::string &dumpPrefix,
                                     CompileResult &result, std::string &error);
 

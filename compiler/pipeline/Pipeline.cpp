@@ -93,16 +93,20 @@ static void registerPassesOnce() {
   });
 }
 
-LogicalResult runPhase(ModuleOp module, const Phase &phase, std::string &error) {
+std::unique_ptr<PassManager> buildPhase(MLIRContext *ctx, const Phase &phase, std::string &error) {
   registerPassesOnce();
-  MLIRContext *ctx = module.getContext();
+  auto pm = std::make_unique<PassManager>(ctx);
   llvm::raw_string_ostream os(error);
-  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
+  if (failed(parsePassPipeline(phase.pipeline, *pm, os))) return nullptr;
+  return pm;
+}
+
+LogicalResult runPhase(PassManager &pm, ModuleOp module, const Phase &phase, std::string &error) {
+  llvm::raw_string_ostream os(error);
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
     if (diag.getSeverity() == DiagnosticSeverity::Error) os << diag.getLocation() << ": " << diag << "\n";
     return success();
   });
-  PassManager pm(ctx);
-  if (failed(parsePassPipeline(phase.pipeline, pm, os))) return failure();
   if (failed(pm.run(module))) {
     os << "ajit: phase '" << phase.name << "' failed";
     return failure();

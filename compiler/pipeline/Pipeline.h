@@ -10,10 +10,13 @@
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <memory>
 #include <string>
 
 namespace mlir {
+class MLIRContext;
 class ModuleOp;
+class PassManager;
 class OpPassManager;
 class DialectRegistry;
 } // namespace mlir
@@ -42,8 +45,13 @@ void registerCompilerDialects(mlir::DialectRegistry &registry);
 /// writes into a caller's input buffer.
 void markArgumentsReadOnly(mlir::ModuleOp module);
 
-/// Runs `phase` on `module`. On failure, `error` holds the diagnostics.
-mlir::LogicalResult runPhase(mlir::ModuleOp module, const Phase &phase, std::string &error);
+/// The pass manager of one phase; reusable across modules of `ctx`.
+std::unique_ptr<mlir::PassManager> buildPhase(mlir::MLIRContext *ctx, const Phase &phase,
+                                              std::string &error);
+
+/// Runs a phase's pass manager on `module`. On failure, `error` holds the diagnostics.
+mlir::LogicalResult runPhase(mlir::PassManager &pm, mlir::ModuleOp module, const Phase &phase,
+                             std::string &error);
 
 } // namespace ajit
 

@@ -27,6 +27,7 @@
 #include "llvm/Transforms/Utils/Cloning.h"
 
 #include <chrono>
+#include <map>
 #include <mutex>
 
 using namespace mlir;
@@ -96,20 +97,8 @@ public:
   LogicalResult emitObject(ModuleOp module, const std::string &fnName, ObjectCode &out,
                            std::string &error, const DumpFn &dump) const override {
     auto t0 = std::chrono::steady_clock::now();
-    std::string lookupError;
-    const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple_, lookupError);
-    if (!target) {
-      error = "ajit: no LLVM target for " + triple_.str() + ": " + lookupError;
-      return failure();
-    }
-    llvm::TargetOptions options;
-    std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-        triple_, cpu_, features_, options, llvm::Reloc::PIC_, std::nullopt,
-        llvm::CodeGenOptLevel::Aggressive));
-    if (!tm) {
-      error = "ajit: cannot create a target machine for " + name();
-      return failure();
-    }
+    llvm::TargetMachine *tm = targetMachine(error);
+    if (!tm) return failure();
 
     llvm::LLVMContext llvmCtx;
     std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(module, llvmCtx, "ajit");
@@ -155,7 +144,7 @@ public:
       llvm::PipelineTuningOptions tuning;
       tuning.LoopVectorization = true;
       tuning.SLPVectorization = true;
-      llvm::PassBuilder pb(tm.get(), tuning);
+      llvm::PassBuilder pb(tm, tuning);
       pb.registerModuleAnalyses(mam);
       pb.registerCGSCCAnalyses(cgam);
       pb.registerFunctionAnalyses(fam);
@@ -191,6 +180,26 @@ public:
   }
 
 private:
+  /// Creating a TargetMachine (subtarget tables, feature parsing) costs about a
+  /// millisecond; each thread keeps one per target, since one must not be shared by two
+  /// concurrent code generators.
+  llvm::TargetMachine *targetMachine(std::string &error) const {
+    thread_local std::map<std::string, std::unique_ptr<llvm::TargetMachine>> machines;
+    auto &tm = machines[name() + "|" + features_];
+    if (tm) return tm.get();
+    std::string lookupError;
+    const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple_, lookupError);
+    if (!target) {
+      error = "ajit: no LLVM target for " + triple_.str() + ": " + lookupError;
+      return nullptr;
+    }
+    tm.reset(target->createTargetMachine(triple_, cpu_, features_, llvm::TargetOptions(),
+                                         llvm::Reloc::PIC_, std::nullopt,
+                                         llvm::CodeGenOptLevel::Aggressive));
+    if (!tm) error = "ajit: cannot create a target machine for " + name();
+    return tm.get();
+  }
+
   llvm::Triple triple_;
   std::string cpu_;
   std::string features_;
