@@ -113,7 +113,16 @@ public:
       error = "ajit: no function '" + fnName + "' in the module";
       return failure();
     }
+    // Outputs are fresh buffers, inputs are only read: no argument aliases a written one.
+    for (llvm::Argument &arg : fn->args())
+      if (arg.getType()->isPointerTy()) arg.addAttr(llvm::Attribute::NoAlias);
+    out.entrySymbol = fnName + "_entry";
+    addEntryWrapper(*m, *fn, out.entrySymbol);
+    // Only the wrapper is called from outside: once the function is inlined into it, an
+    // internal function is deleted instead of being compiled a second time.
+    fn->setLinkage(llvm::GlobalValue::InternalLinkage);
     bool avx512 = tm->getMCSubtargetInfo()->checkFeatures("+avx512f");
+    // After the wrapper exists: it is what the function is inlined into.
     for (llvm::Function &f : *m) {
       if (f.isDeclaration()) continue;
       f.addFnAttr("target-cpu", cpu_);
@@ -123,11 +132,6 @@ public:
       if (avx512) f.addFnAttr("prefer-vector-width", "512");
       f.addFnAttr(llvm::Attribute::NoUnwind);
     }
-    // Outputs are fresh buffers, inputs are only read: no argument aliases a written one.
-    for (llvm::Argument &arg : fn->args())
-      if (arg.getType()->isPointerTy()) arg.addAttr(llvm::Attribute::NoAlias);
-    out.entrySymbol = fnName + "_entry";
-    addEntryWrapper(*m, *fn, out.entrySymbol);
     if (llvm::verifyModule(*m, &llvm::errs())) {
       error = "ajit: generated LLVM IR does not verify";
       return failure();
