@@ -14,7 +14,11 @@
 #include "runtime/Env.h"
 #include "runtime/JitEngine.h"
 
+#include "compiler/dialect/AjitDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/raw_ostream.h"
@@ -84,6 +88,7 @@ struct JitCore::Executable {
   std::string graph;
   std::string signature;
   unsigned kernels = 0;
+  CompileTimes times;
 };
 
 struct JitCore::State {
@@ -158,32 +163,31 @@ std::shared_ptr<const JitCore::Executable> JitCore::get(const std::string &key, 
   }
 }
 
-std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &key, const TraceFn &traceFn,
-                                                            const std::string &reason) {
-  State &s = *state_;
-  auto t0 = std::chrono::steady_clock::now();
-  auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
-  auto exe = std::make_shared<Executable>();
-  std::string fnName = sanitize(s.options.name);
-  std::vector<ArgSignature> args = decodeKey(key);
-  exe->signature = describeSignature(args);
+namespace {
 
-  CompileSession &session = compileSession();
-  mlir::MLIRContext &ctx = session.context();
-  std::string diagnostics;
-  llvm::raw_string_ostream diagOs(diagnostics);
-  mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
-    if (d.getSeverity() == mlir::DiagnosticSeverity::Error) diagOs << d.getLocation() << ": " << d << "\n";
-    return mlir::success();
-  });
+/// Diagnostics of a context, gathered as text while alive.
+struct DiagnosticCollector {
+  explicit DiagnosticCollector(mlir::MLIRContext &ctx)
+      : os(text), handler(&ctx, [this](mlir::Diagnostic &d) {
+          if (d.getSeverity() == mlir::DiagnosticSeverity::Error) os << d.getLocation() << ": error: " << d << "\n";
+          return mlir::success();
+        }) {}
+  std::string text;
+  llvm::raw_string_ostream os;
+  mlir::ScopedDiagnosticHandler handler;
+};
 
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-  {
-    Trace trace(ctx, fnName);
-    traceFn(trace); // user code: may throw ajit::Error, which propagates as is
-    module = trace.takeModule();
-  }
-  auto fn = mlir::cast<mlir::func::FuncOp>(module->getBody()->front());
+double msBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+/// Graph-dialect module with one public function `fnName` -> a loaded executable. The
+/// one path from IR to callable code, for traced functions and parsed programs alike.
+std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, mlir::ModuleOp module,
+                                                     const std::string &fnName, const std::string &displayName,
+                                                     const std::string &dumpPrefix, CompileTimes &times) {
+  auto exe = std::make_shared<JitCore::Executable>();
+  auto fn = mlir::cast<mlir::func::FuncOp>(mlir::SymbolTable::lookupSymbolIn(module, fnName));
   for (mlir::Type type : fn.getArgumentTypes()) {
     auto t = mlir::cast<mlir::RankedTensorType>(type);
     exe->inputs.emplace_back(dtypeOf(t.getElementType()), Shape(t.getShape()));
@@ -192,32 +196,52 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
     auto t = mlir::cast<mlir::RankedTensorType>(type);
     exe->outputs.emplace_back(dtypeOf(t.getElementType()), Shape(t.getShape()));
   }
+  for (size_t i = 0; i < exe->inputs.size(); ++i)
+    exe->signature += (i ? ", " : "") + describe(exe->inputs[i].first, exe->inputs[i].second);
   {
     llvm::raw_string_ostream os(exe->graph);
-    module->print(os);
+    module.print(os);
   }
-  auto t1 = std::chrono::steady_clock::now();
-
-  std::string dumpDir = env::get("AJIT_DUMP_IR");
-  std::string dumpPrefix = dumpDir.empty() ? "" : dumpDir + "/" + s.options.name + "." + hex8(key);
+  DiagnosticCollector diagnostics(session.context());
   CompileResult result;
   std::string error;
-  if (mlir::failed(compileToObject(session, *module, fnName, hostTarget(), dumpPrefix, result, error)))
-    throw Error("ajit: compiling " + s.options.name + "(" + exe->signature + ") failed: " + error +
-                (diagnostics.empty() ? "" : "\n" + diagnostics));
-  auto t2 = std::chrono::steady_clock::now();
+  if (mlir::failed(compileToObject(session, module, fnName, hostTarget(), dumpPrefix, result, error)))
+    throw Error("ajit: compiling " + displayName + "(" + exe->signature + ") failed: " + error +
+                (diagnostics.text.empty() ? "" : "\n" + diagnostics.text));
+  auto t1 = std::chrono::steady_clock::now();
   exe->code = loadObject(result.object.bytes, result.object.entrySymbol);
   exe->entry = reinterpret_cast<void (*)(void **)>(exe->code->address());
   exe->kernels = result.kernels;
-  auto t3 = std::chrono::steady_clock::now();
-
-  CompileTimes times;
-  times.trace = ms(t0, t1);
   times.graph = result.graphMs;
   times.lowering = result.loweringMs;
   times.llvm = result.object.translateMs + result.object.optimizeMs + result.object.codegenMs;
-  times.load = ms(t2, t3);
-  times.total = ms(t0, t3);
+  times.load = msBetween(t1, std::chrono::steady_clock::now());
+  return exe;
+}
+
+} // namespace
+
+std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &key, const TraceFn &traceFn,
+                                                            const std::string &reason) {
+  State &s = *state_;
+  auto t0 = std::chrono::steady_clock::now();
+  std::string fnName = sanitize(s.options.name);
+  CompileSession &session = compileSession();
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  {
+    Trace trace(session.context(), fnName);
+    traceFn(trace); // user code: may throw ajit::Error, which propagates as is
+    module = trace.takeModule();
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  std::string dumpDir = env::get("AJIT_DUMP_IR");
+  std::string dumpPrefix = dumpDir.empty() ? "" : dumpDir + "/" + s.options.name + "." + hex8(key);
+  CompileTimes times;
+  auto exe = buildExecutable(session, *module, fnName, s.options.name, dumpPrefix, times);
+  exe->signature = describeSignature(decodeKey(key)); // static arguments included
+  times.trace = msBetween(t0, t1);
+  times.total = msBetween(t0, std::chrono::steady_clock::now());
+  exe->times = times;
   {
     std::lock_guard lock(s.statsMutex);
     s.last = times;
@@ -315,7 +339,95 @@ std::vector<Array> Compiled::run(const std::vector<Array> &inputs) const {
   detail::JitCore::checkInputs(*exe_, inputs);
   std::vector<const Array *> ptrs;
   for (const Array &a : inputs) ptrs.push_back(&a);
-  return core_->run(*exe_, ptrs.data(), ptrs.size());
+  return detail::JitCore::run(*exe_, ptrs.data(), ptrs.size());
+}
+
+const std::vector<std::pair<DType, Shape>> &Compiled::inputs() const { return exe_->inputs; }
+const std::vector<std::pair<DType, Shape>> &Compiled::outputs() const { return exe_->outputs; }
+const CompileTimes &Compiled::compileTimes() const { return exe_->times; }
+
+Compiled compileProgram(const std::string &text, const std::string &sourceName, const std::string &function) {
+  using namespace detail;
+  auto t0 = std::chrono::steady_clock::now();
+  CompileSession &session = compileSession();
+  mlir::MLIRContext &ctx = session.context();
+  ctx.getOrLoadDialect<AjitDialect>();
+  ctx.getOrLoadDialect<mlir::func::FuncDialect>();
+  auto fail = [&](const std::string &what) -> Compiled { throw Error("ajit: " + sourceName + ": " + what); };
+
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  {
+    DiagnosticCollector diagnostics(ctx);
+    mlir::ParserConfig config(&ctx);
+    module = mlir::parseSourceString<mlir::ModuleOp>(text, config, sourceName);
+    if (!module) {
+      std::string d = diagnostics.text;
+      while (!d.empty() && d.back() == '\n') d.pop_back();
+      return fail(d.empty() ? "cannot parse the program" : "cannot parse the program:\n" + d);
+    }
+  }
+  std::vector<mlir::func::FuncOp> fns;
+  for (auto fn : module->getOps<mlir::func::FuncOp>())
+    if (fn.isPublic() && !fn.isExternal() && (function.empty() || fn.getSymName() == function)) fns.push_back(fn);
+  if (fns.empty())
+    return fail(function.empty() ? "no public function in the module" : "no function named '" + function + "'");
+  if (fns.size() > 1) return fail("several public functions; choose one (ajit-run --function NAME)");
+  mlir::func::FuncOp fn = fns.front();
+  std::string name = fn.getSymName().str();
+  // Everything but the chosen function goes: no other symbol may shadow libc or libm in
+  // the JIT's symbol lookup.
+  for (mlir::Operation &op : llvm::make_early_inc_range(module->getBody()->getOperations()))
+    if (&op != fn.getOperation()) op.erase();
+  for (mlir::Type t : llvm::concat<const mlir::Type>(fn.getArgumentTypes(), fn.getResultTypes())) {
+    auto tensor = mlir::dyn_cast<mlir::RankedTensorType>(t);
+    bool ok = tensor && tensor.hasStaticShape();
+    if (ok) {
+      try {
+        dtypeOf(tensor.getElementType());
+      } catch (const Error &) {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      std::string type;
+      llvm::raw_string_ostream os(type);
+      os << t;
+      return fail("function '" + name + "' has an argument or result of type " + type +
+                  "; ajit programs take static-shaped tensors of f32, f64, i32, i64, i1, f16 or bf16");
+    }
+  }
+  std::string unsupported;
+  fn.walk([&](mlir::Operation *op) {
+    if (op == fn.getOperation() || mlir::isa<mlir::func::ReturnOp>(op) || mlir::isa<AjitDialect>(op->getDialect()))
+      return;
+    if (unsupported.empty()) {
+      std::string loc;
+      llvm::raw_string_ostream os(loc);
+      os << op->getLoc();
+      unsupported = "unsupported op '" + op->getName().getStringRef().str() + "' at " + loc +
+                    " (programs are written in the ajit graph dialect)";
+    }
+  });
+  if (!unsupported.empty()) return fail(unsupported);
+  {
+    DiagnosticCollector diagnostics(ctx);
+    if (mlir::failed(mlir::verify(*module))) {
+      std::string d = diagnostics.text;
+      while (!d.empty() && d.back() == '\n') d.pop_back();
+      return fail("the program does not verify:\n" + d);
+    }
+  }
+  std::string fnName = sanitize(name);
+  fn.setSymName(fnName);
+  auto t1 = std::chrono::steady_clock::now();
+  std::string dumpDir = env::get("AJIT_DUMP_IR");
+  std::string dumpPrefix = dumpDir.empty() ? "" : dumpDir + "/" + name + "." + hex8(text);
+  CompileTimes times;
+  auto exe = buildExecutable(session, *module, fnName, name, dumpPrefix, times);
+  times.trace = msBetween(t0, t1); // parsing stands in for tracing
+  times.total = msBetween(t0, std::chrono::steady_clock::now());
+  exe->times = times;
+  return Compiled(exe);
 }
 
 } // namespace ajit

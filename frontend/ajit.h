@@ -294,7 +294,7 @@ public:
   /// The executable for `key`, tracing and compiling it on a miss (once per key, however
   /// many threads ask at once).
   std::shared_ptr<const Executable> get(const std::string &key, const TraceFn &trace);
-  std::vector<Array> run(const Executable &exe, const Array *const *inputs, size_t count);
+  static std::vector<Array> run(const Executable &exe, const Array *const *inputs, size_t count);
   void recordCall(double us, bool hit);
   Stats stats() const;
   /// The graph IR (`ajit` dialect) an executable was compiled from.
@@ -368,21 +368,34 @@ double nowUs();
 
 } // namespace detail
 
-/// A compiled signature of a jitted function: run it on arrays of exactly that
-/// signature (checked, with errors naming the argument), or read its graph IR.
+/// A compiled signature of a jitted function, or a compiled graph-dialect program: run it
+/// on arrays of exactly that signature (checked, with errors naming the argument), or
+/// read its graph IR.
 class Compiled {
 public:
   std::vector<Array> run(const std::vector<Array> &inputs) const;
   /// The program in the `ajit` graph dialect (JAX's `lower(...).as_text()`).
   const std::string &asText() const { return detail::JitCore::graphText(*exe_); }
+  /// dtype and shape of each input and output.
+  const std::vector<std::pair<DType, Shape>> &inputs() const;
+  const std::vector<std::pair<DType, Shape>> &outputs() const;
+  /// Per-stage times of the compile that produced this.
+  const CompileTimes &compileTimes() const;
 
 private:
   template <class F> friend class Jitted;
-  Compiled(std::shared_ptr<detail::JitCore> core, std::shared_ptr<const detail::JitCore::Executable> exe)
-      : core_(std::move(core)), exe_(std::move(exe)) {}
-  std::shared_ptr<detail::JitCore> core_;
+  friend Compiled compileProgram(const std::string &, const std::string &, const std::string &);
+  explicit Compiled(std::shared_ptr<const detail::JitCore::Executable> exe) : exe_(std::move(exe)) {}
   std::shared_ptr<const detail::JitCore::Executable> exe_;
 };
+
+/// Compiles a program in the `ajit` graph dialect (MLIR text: a `.mlir` file, or
+/// Compiled::asText()) for the host CPU with the JIT's pipeline. `function` selects the
+/// function when the module has several. Throws ajit::Error naming `sourceName` and the
+/// problem for text that does not parse, ops outside the ajit dialect, or IR that fails
+/// verification.
+Compiled compileProgram(const std::string &text, const std::string &sourceName = "<program>",
+                        const std::string &function = "");
 
 template <class F> class Jitted {
 public:
@@ -405,7 +418,7 @@ public:
   /// Traces and compiles for these arguments without running (JAX's lower().compile()).
   template <class... Args> Compiled compile(const Args &...args) {
     bool hit = true;
-    return Compiled(core_, lookup(hit, args...));
+    return Compiled(lookup(hit, args...));
   }
 
   Stats stats() const { return core_->stats(); }

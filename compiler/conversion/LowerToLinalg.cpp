@@ -341,8 +341,7 @@ struct LowerElementwise : public ConversionPattern {
 
   LogicalResult matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                                 ConversionPatternRewriter &rewriter) const override {
-    if (!isa<AjitDialect>(op->getDialect()) || !op->hasTrait<OpTrait::Elementwise>())
-      return failure();
+    if (!isElementwise(op)) return failure();
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     SmallVector<AffineMap> maps(operands.size(),
                                 rewriter.getMultiDimIdentityMap(resultType.getRank()));

@@ -43,6 +43,12 @@ std::string ajit::describeType(Type type) {
   return out;
 }
 
+bool ajit::isElementwise(Operation *op) {
+  return isa<NegOp, AbsOp, ExpOp, LogOp, SinOp, CosOp, TanhOp, SqrtOp, RsqrtOp, SigmoidOp, ReluOp,
+             GeluTanhOp, GeluErfOp, AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, PowOp, CompareOp,
+             SelectOp, ClampOp, ConvertOp>(op);
+}
+
 static std::string describeShape(ArrayRef<int64_t> shape) {
   std::string out = "[";
   llvm::raw_string_ostream os(out);
@@ -296,8 +302,13 @@ LogicalResult TransposeOp::verify() {
                            << in.getRank() - 1;
     seen[p] = true;
   }
+  // The rank is compared outside the loop: for a rank-0 operand perm is empty and the
+  // loop never runs, which let `tensor<f32> -> tensor<1xf32>` through.
+  if (out.getRank() != in.getRank())
+    return emitOpError() << "result " << describeType(out) << " is not " << describeType(in)
+                         << " permuted by " << describeShape(perm);
   for (auto [i, p] : llvm::enumerate(perm))
-    if (out.getRank() != in.getRank() || out.getDimSize(i) != in.getDimSize(p))
+    if (out.getDimSize(i) != in.getDimSize(p))
       return emitOpError() << "result " << describeType(out) << " is not " << describeType(in)
                            << " permuted by " << describeShape(perm);
   return success();

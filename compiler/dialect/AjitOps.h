@@ -16,6 +16,10 @@
 #include "compiler/dialect/AjitOps.h.inc"
 
 namespace ajit {
+/// True for the ops computed element by element (unary, binary, compare, select, clamp,
+/// convert): one scalar body over identically shaped operands.
+bool isElementwise(mlir::Operation *op);
+
 /// Formats a tensor type the way users see it in error messages: `f32[3,4]`.
 std::string describeType(mlir::Type type);
 } // namespace ajit

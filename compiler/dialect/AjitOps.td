@@ -30,6 +30,9 @@ def Ajit_Dialect : Dialect {
   let hasConstantMaterializer = 0;
 }
 
+// Elementwise ops do not carry MLIR's `Elementwise` trait: its verifier would reject a
+// type mismatch first, with a message that names no shapes. `ajit::isElementwise` is the
+// predicate passes use instead.
 class Ajit_Op<string mnemonic, list<Trait> traits = []>
     : Op<Ajit_Dialect, mnemonic, !listconcat(traits, [Pure])>;
 
@@ -44,7 +47,7 @@ def Ajit_BoolTensor : StaticShapeTensorOf<[I1]>;
 // Unary ops print one type when operand and result agree (`: tensor<4xf32>`) and a
 // functional type otherwise, so that the verifier, not the parser, reports a mismatch.
 class Ajit_UnaryOp<string mnemonic, string summaryText, Type operandType = Ajit_Tensor>
-    : Ajit_Op<mnemonic, [Elementwise]> {
+    : Ajit_Op<mnemonic> {
   let summary = summaryText;
   let description = "Elementwise `" # mnemonic # "`. Example:\n\n"
       # "```mlir\n%y = ajit." # mnemonic # " %x : tensor<4xf32>\n```";
@@ -71,7 +74,7 @@ def Ajit_GeluErfOp : Ajit_UnaryOp<"gelu_erf",
     "GELU, exact form: 0.5 x (1 + erf(x / sqrt(2)))", Ajit_FloatTensor>;
 
 class Ajit_BinaryOp<string mnemonic, string summaryText, Type operandType = Ajit_Tensor>
-    : Ajit_Op<mnemonic, [Elementwise]> {
+    : Ajit_Op<mnemonic> {
   let summary = summaryText;
   let description = "Elementwise `" # mnemonic # "` of two tensors of one type "
       # "(broadcasts are explicit). Example:\n\n"
@@ -98,7 +101,7 @@ def Ajit_ComparePredicate : I32EnumAttr<"ComparePredicate", "comparison predicat
   let cppNamespace = "::ajit";
 }
 
-def Ajit_CompareOp : Ajit_Op<"compare", [Elementwise]> {
+def Ajit_CompareOp : Ajit_Op<"compare"> {
   let summary = "elementwise comparison producing i1";
   let description = [{
     Floats compare as IEEE ordered predicates, except `ne`, which is unordered (so
@@ -115,7 +118,7 @@ def Ajit_CompareOp : Ajit_Op<"compare", [Elementwise]> {
   let hasVerifier = 1;
 }
 
-def Ajit_SelectOp : Ajit_Op<"select", [Elementwise]> {
+def Ajit_SelectOp : Ajit_Op<"select"> {
   let summary = "elementwise choice: cond ? on_true : on_false";
   let description = [{
     ```mlir
@@ -129,7 +132,7 @@ def Ajit_SelectOp : Ajit_Op<"select", [Elementwise]> {
   let hasVerifier = 1;
 }
 
-def Ajit_ClampOp : Ajit_Op<"clamp", [Elementwise]> {
+def Ajit_ClampOp : Ajit_Op<"clamp"> {
   let summary = "min(max(x, lo), hi), as numpy.clip";
   let description = [{
     ```mlir
@@ -143,7 +146,7 @@ def Ajit_ClampOp : Ajit_Op<"clamp", [Elementwise]> {
   let hasVerifier = 1;
 }
 
-def Ajit_ConvertOp : Ajit_Op<"convert", [Elementwise]> {
+def Ajit_ConvertOp : Ajit_Op<"convert"> {
   let summary = "dtype conversion";
   let description = [{
     Float to integer conversion saturates and maps NaN to 0 (as XLA's convert); a
