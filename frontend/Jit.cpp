@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "frontend/Program.h"
 #include "frontend/Signature.h"
 #include "frontend/Trace.h"
 
@@ -65,12 +66,6 @@ const TargetInfo &hostTarget() {
     return createCpuTarget(cpu.empty() ? "native" : cpu);
   }();
   return *target;
-}
-
-std::string sanitize(const std::string &name) {
-  std::string s = "ajit_";
-  for (char c : name) s += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
-  return s;
 }
 
 std::string hex8(const std::string &key) {
@@ -185,7 +180,7 @@ double msBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_cl
 /// one path from IR to callable code, for traced functions and parsed programs alike.
 std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, mlir::ModuleOp module,
                                                      const std::string &fnName, const std::string &displayName,
-                                                     const std::string &dumpPrefix, CompileTimes &times) {
+                                                     const StageFn &onStage, CompileTimes &times) {
   auto exe = std::make_shared<JitCore::Executable>();
   auto fn = mlir::cast<mlir::func::FuncOp>(mlir::SymbolTable::lookupSymbolIn(module, fnName));
   for (mlir::Type type : fn.getArgumentTypes()) {
@@ -205,7 +200,9 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
   DiagnosticCollector diagnostics(session.context());
   CompileResult result;
   std::string error;
-  if (mlir::failed(compileToObject(session, module, fnName, hostTarget(), dumpPrefix, result, error)))
+  CompileOptions options;
+  options.onStage = onStage;
+  if (mlir::failed(compileToObject(session, module, fnName, hostTarget(), options, result, error)))
     throw Error("ajit: compiling " + displayName + "(" + exe->signature + ") failed: " + error +
                 (diagnostics.text.empty() ? "" : "\n" + diagnostics.text));
   auto t1 = std::chrono::steady_clock::now();
@@ -235,9 +232,9 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
   }
   auto t1 = std::chrono::steady_clock::now();
   std::string dumpDir = env::get("AJIT_DUMP_IR");
-  std::string dumpPrefix = dumpDir.empty() ? "" : dumpDir + "/" + s.options.name + "." + hex8(key);
+  StageFn dump = dumpDir.empty() ? StageFn() : dumpToFiles(dumpDir + "/" + s.options.name + "." + hex8(key));
   CompileTimes times;
-  auto exe = buildExecutable(session, *module, fnName, s.options.name, dumpPrefix, times);
+  auto exe = buildExecutable(session, *module, fnName, s.options.name, dump, times);
   exe->signature = describeSignature(decodeKey(key)); // static arguments included
   times.trace = msBetween(t0, t1);
   times.total = msBetween(t0, std::chrono::steady_clock::now());
@@ -350,80 +347,12 @@ Compiled compileProgram(const std::string &text, const std::string &sourceName, 
   using namespace detail;
   auto t0 = std::chrono::steady_clock::now();
   CompileSession &session = compileSession();
-  mlir::MLIRContext &ctx = session.context();
-  ctx.getOrLoadDialect<AjitDialect>();
-  ctx.getOrLoadDialect<mlir::func::FuncDialect>();
-  auto fail = [&](const std::string &what) -> Compiled { throw Error("ajit: " + sourceName + ": " + what); };
-
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-  {
-    DiagnosticCollector diagnostics(ctx);
-    mlir::ParserConfig config(&ctx);
-    module = mlir::parseSourceString<mlir::ModuleOp>(text, config, sourceName);
-    if (!module) {
-      std::string d = diagnostics.text;
-      while (!d.empty() && d.back() == '\n') d.pop_back();
-      return fail(d.empty() ? "cannot parse the program" : "cannot parse the program:\n" + d);
-    }
-  }
-  std::vector<mlir::func::FuncOp> fns;
-  for (auto fn : module->getOps<mlir::func::FuncOp>())
-    if (fn.isPublic() && !fn.isExternal() && (function.empty() || fn.getSymName() == function)) fns.push_back(fn);
-  if (fns.empty())
-    return fail(function.empty() ? "no public function in the module" : "no function named '" + function + "'");
-  if (fns.size() > 1) return fail("several public functions; choose one (ajit-run --function NAME)");
-  mlir::func::FuncOp fn = fns.front();
-  std::string name = fn.getSymName().str();
-  // Everything but the chosen function goes: no other symbol may shadow libc or libm in
-  // the JIT's symbol lookup.
-  for (mlir::Operation &op : llvm::make_early_inc_range(module->getBody()->getOperations()))
-    if (&op != fn.getOperation()) op.erase();
-  for (mlir::Type t : llvm::concat<const mlir::Type>(fn.getArgumentTypes(), fn.getResultTypes())) {
-    auto tensor = mlir::dyn_cast<mlir::RankedTensorType>(t);
-    bool ok = tensor && tensor.hasStaticShape();
-    if (ok) {
-      try {
-        dtypeOf(tensor.getElementType());
-      } catch (const Error &) {
-        ok = false;
-      }
-    }
-    if (!ok) {
-      std::string type;
-      llvm::raw_string_ostream os(type);
-      os << t;
-      return fail("function '" + name + "' has an argument or result of type " + type +
-                  "; ajit programs take static-shaped tensors of f32, f64, i32, i64, i1, f16 or bf16");
-    }
-  }
-  std::string unsupported;
-  fn.walk([&](mlir::Operation *op) {
-    if (op == fn.getOperation() || mlir::isa<mlir::func::ReturnOp>(op) || mlir::isa<AjitDialect>(op->getDialect()))
-      return;
-    if (unsupported.empty()) {
-      std::string loc;
-      llvm::raw_string_ostream os(loc);
-      os << op->getLoc();
-      unsupported = "unsupported op '" + op->getName().getStringRef().str() + "' at " + loc +
-                    " (programs are written in the ajit graph dialect)";
-    }
-  });
-  if (!unsupported.empty()) return fail(unsupported);
-  {
-    DiagnosticCollector diagnostics(ctx);
-    if (mlir::failed(mlir::verify(*module))) {
-      std::string d = diagnostics.text;
-      while (!d.empty() && d.back() == '\n') d.pop_back();
-      return fail("the program does not verify:\n" + d);
-    }
-  }
-  std::string fnName = sanitize(name);
-  fn.setSymName(fnName);
+  ParsedProgram program = parseProgram(session.context(), text, sourceName, function);
   auto t1 = std::chrono::steady_clock::now();
   std::string dumpDir = env::get("AJIT_DUMP_IR");
-  std::string dumpPrefix = dumpDir.empty() ? "" : dumpDir + "/" + name + "." + hex8(text);
+  StageFn dump = dumpDir.empty() ? StageFn() : dumpToFiles(dumpDir + "/" + program.name + "." + hex8(text));
   CompileTimes times;
-  auto exe = buildExecutable(session, *module, fnName, name, dumpPrefix, times);
+  auto exe = buildExecutable(session, *program.module, program.symbol, program.name, dump, times);
   times.trace = msBetween(t0, t1); // parsing stands in for tracing
   times.total = msBetween(t0, std::chrono::steady_clock::now());
   exe->times = times;

@@ -59,48 +59,59 @@ PassManager *CompileSession::passManager(const Phase &phase, std::string &error)
   return passManagers_.back().second.get();
 }
 
-LogicalResult compileToObject(CompileSession &session, ModuleOp module, const std::string &fn,
-                              const TargetInfo &target,
-                              const std::string &dumpPrefix, CompileResult &result,
-                              std::string &error) {
-  int step = 0;
-  std::string dumpError;
-  auto dump = [&](const std::string &stage, const std::string &ext, const std::string &text) {
-    if (dumpPrefix.empty()) return;
+std::vector<std::string> stageNames(const TargetInfo &target) {
+  std::vector<std::string> names = {"graph"};
+  for (const Phase &phase : target.phases()) names.push_back(phase.name);
+  for (const char *n : {"llvm-ir", "llvm-ir-opt", "asm"}) names.push_back(n);
+  return names;
+}
+
+StageFn dumpToFiles(const std::string &prefix) {
+  auto step = std::make_shared<int>(0);
+  return [prefix, step](const std::string &stage, const std::string &ext, const std::string &text) {
     char num[8];
-    std::snprintf(num, sizeof num, "%02d", step++);
-    if (!writeTextFile(dumpPrefix + "." + num + "-" + stage + "." + ext, text, dumpError))
-      llvm::errs() << dumpError << "\n";
+    std::snprintf(num, sizeof num, "%02d", (*step)++);
+    std::string error;
+    if (!writeTextFile(prefix + "." + num + "-" + stage + "." + ext, text, error)) llvm::errs() << error << "\n";
   };
-  dump("graph", "mlir", printed(module));
+}
+
+LogicalResult compileToObject(CompileSession &session, ModuleOp module, const std::string &fn,
+                              const TargetInfo &target, const CompileOptions &options,
+                              CompileResult &result, std::string &error) {
+  auto emit = [&](const std::string &stage, const std::string &ext, const std::string &text) {
+    if (options.onStage) options.onStage(stage, ext, text);
+  };
+  emit("graph", "mlir", printed(module));
   if (failed(verify(module))) {
-    error = "ajit: the traced program does not verify";
+    error = "ajit: the program does not verify";
     return failure();
   }
+  if (options.stopAfter == "graph") return success();
 
   markArgumentsReadOnly(module);
   for (const Phase &phase : target.phases()) {
     auto t0 = std::chrono::steady_clock::now();
     PassManager *pm = session.passManager(phase, error);
     if (!pm || failed(runPhase(*pm, module, phase, error))) return failure();
-    double ms = msSince(t0);
-    (phase.stage == Stage::GraphPasses ? result.graphMs : result.loweringMs) += ms;
+    (phase.stage == Stage::GraphPasses ? result.graphMs : result.loweringMs) += msSince(t0);
     if (std::string(phase.name) == "linalg") {
-      result.kernels = 0;
       // Each remaining linalg op is one loop nest; fills only initialise accumulators.
+      result.kernels = 0;
       module.walk([&](linalg::LinalgOp op) { result.kernels += !isa<linalg::FillOp>(op); });
     }
-    if (!dumpPrefix.empty()) dump(phase.name, "mlir", printed(module));
+    if (options.onStage) emit(phase.name, "mlir", printed(module));
+    if (options.stopAfter == phase.name) return success();
   }
 
   DumpFn dumpLLVM;
-  if (!dumpPrefix.empty())
+  if (options.onStage)
     dumpLLVM = [&](const std::string &stage, const std::string &text) {
       auto dot = stage.rfind('.');
-      if (dot == std::string::npos) dump("asm", stage, text);
-      else dump(stage.substr(0, dot), stage.substr(dot + 1), text);
+      if (dot == std::string::npos) emit("asm", stage, text);
+      else emit(stage.substr(0, dot), stage.substr(dot + 1), text);
     };
-  return target.emitObject(module, fn, result.object, error, dumpLLVM);
+  return target.emitObject(module, fn, options.exportAs, result.object, error, dumpLLVM);
 }
 
 } // namespace ajit

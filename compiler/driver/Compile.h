@@ -9,6 +9,7 @@
 
 #include "compiler/targets/TargetInfo.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,13 +43,33 @@ private:
   std::vector<std::pair<const Phase *, std::unique_ptr<mlir::PassManager>>> passManagers_;
 };
 
-/// Compiles public function `fn` of `module` (graph dialect) for `target`. With a
-/// non-empty `dumpPrefix`, writes `<prefix>.NN-<stage>.<ext>` after every stage, so the
-/// files sort in pipeline order. On failure `error` says which stage failed and why.
+/// Called after each stage with (stage name, file extension, text).
+using StageFn = std::function<void(const std::string &stage, const std::string &ext,
+                                   const std::string &text)>;
+
+struct CompileOptions {
+  /// Stop after this phase (a name from the target's phases, or "llvm-ir", "llvm-ir-opt",
+  /// "asm"); empty runs to object code.
+  std::string stopAfter;
+  /// Ahead-of-time compiles keep the typed function external under this name (the JIT
+  /// calls only the `void entry(void **)` wrapper and lets the function be inlined away).
+  std::string exportAs;
+  /// Receives the IR after every stage (AJIT_DUMP_IR, ajitc --compile-to).
+  StageFn onStage;
+};
+
+/// Every stage name in order: "graph", the target's phases, "llvm-ir", "llvm-ir-opt", "asm".
+std::vector<std::string> stageNames(const TargetInfo &target);
+
+/// Compiles public function `fn` of `module` (graph dialect) for `target`. On failure
+/// `error` says which stage failed and why.
 mlir::LogicalResult compileToObject(CompileSession &session, mlir::ModuleOp module,
-                                    const std::string &fn,
-                                    const TargetInfo &target, const std::string &dumpPrefix,
-                                    CompileResult &result, std::string &error);
+                                    const std::string &fn, const TargetInfo &target,
+                                    const CompileOptions &options, CompileResult &result,
+                                    std::string &error);
+
+/// A StageFn writing `<prefix>.NN-<stage>.<ext>`, numbered so files sort in pipeline order.
+StageFn dumpToFiles(const std::string &prefix);
 
 /// Writes `text` to `path`, creating directories; returns false (and says why) on failure.
 bool writeTextFile(const std::string &path, const std::string &text, std::string &error);

@@ -94,8 +94,8 @@ public:
 
   ArrayRef<Phase> phases() const override { return cpuPhases(); }
 
-  LogicalResult emitObject(ModuleOp module, const std::string &fnName, ObjectCode &out,
-                           std::string &error, const DumpFn &dump) const override {
+  LogicalResult emitObject(ModuleOp module, const std::string &fnName, const std::string &exportAs,
+                           ObjectCode &out, std::string &error, const DumpFn &dump) const override {
     auto t0 = std::chrono::steady_clock::now();
     llvm::TargetMachine *tm = targetMachine(error);
     if (!tm) return failure();
@@ -118,9 +118,17 @@ public:
       if (arg.getType()->isPointerTy()) arg.addAttr(llvm::Attribute::NoAlias);
     out.entrySymbol = fnName + "_entry";
     addEntryWrapper(*m, *fn, out.entrySymbol);
-    // Only the wrapper is called from outside: once the function is inlined into it, an
-    // internal function is deleted instead of being compiled a second time.
-    fn->setLinkage(llvm::GlobalValue::InternalLinkage);
+    if (exportAs.empty()) {
+      // Only the wrapper is called from outside: once the function is inlined into it, an
+      // internal function is deleted instead of being compiled a second time.
+      fn->setLinkage(llvm::GlobalValue::InternalLinkage);
+    } else if (exportAs != fnName) {
+      if (m->getNamedValue(exportAs)) {
+        error = "ajit: cannot export '" + fnName + "' as '" + exportAs + "': the name is taken";
+        return failure();
+      }
+      fn->setName(exportAs);
+    }
     bool avx512 = tm->getMCSubtargetInfo()->checkFeatures("+avx512f");
     // After the wrapper exists: it is what the function is inlined into.
     for (llvm::Function &f : *m) {

@@ -34,10 +34,12 @@ public:
   virtual std::string name() const = 0;
   virtual llvm::ArrayRef<Phase> phases() const = 0;
   /// LLVM-dialect module with one public function `fn` -> object code with an entry
-  /// wrapper. `dump` may be empty.
+  /// wrapper `<fn>_entry(void **args)`. With a non-empty `exportAs`, `fn` also stays
+  /// callable under that name with one typed pointer per input and output (for AOT).
+  /// `dump` may be empty.
   virtual mlir::LogicalResult emitObject(mlir::ModuleOp module, const std::string &fn,
-                                         ObjectCode &out, std::string &error,
-                                         const DumpFn &dump) const = 0;
+                                         const std::string &exportAs, ObjectCode &out,
+                                         std::string &error, const DumpFn &dump) const = 0;
 };
 
 /// The host CPU, or a named CPU (`x86-64-v3`, `x86-64-v4`, `native`).
