@@ -176,13 +176,13 @@ double msBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_cl
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-/// Graph-dialect module with one public function `fnName` -> a loaded executable. The
-/// one path from IR to callable code, for traced functions and parsed programs alike.
+/// Graph-dialect module with one public function `name` -> a loaded executable. The one
+/// path from IR to callable code, for traced functions and parsed programs alike.
 std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, mlir::ModuleOp module,
-                                                     const std::string &fnName, const std::string &displayName,
-                                                     const StageFn &onStage, CompileTimes &times) {
+                                                     const std::string &name, const StageFn &onStage,
+                                                     CompileTimes &times) {
   auto exe = std::make_shared<JitCore::Executable>();
-  auto fn = mlir::cast<mlir::func::FuncOp>(mlir::SymbolTable::lookupSymbolIn(module, fnName));
+  auto fn = mlir::cast<mlir::func::FuncOp>(mlir::SymbolTable::lookupSymbolIn(module, name));
   for (mlir::Type type : fn.getArgumentTypes()) {
     auto t = mlir::cast<mlir::RankedTensorType>(type);
     exe->inputs.emplace_back(dtypeOf(t.getElementType()), Shape(t.getShape()));
@@ -197,13 +197,15 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
     llvm::raw_string_ostream os(exe->graph);
     module.print(os);
   }
+  std::string fnName = sanitize(name);
+  fn.setSymName(fnName);
   DiagnosticCollector diagnostics(session.context());
   CompileResult result;
   std::string error;
   CompileOptions options;
   options.onStage = onStage;
   if (mlir::failed(compileToObject(session, module, fnName, hostTarget(), options, result, error)))
-    throw Error("ajit: compiling " + displayName + "(" + exe->signature + ") failed: " + error +
+    throw Error("ajit: compiling " + name + "(" + exe->signature + ") failed: " + error +
                 (diagnostics.text.empty() ? "" : "\n" + diagnostics.text));
   auto t1 = std::chrono::steady_clock::now();
   exe->code = loadObject(result.object.bytes, result.object.entrySymbol);
@@ -222,11 +224,10 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
                                                             const std::string &reason) {
   State &s = *state_;
   auto t0 = std::chrono::steady_clock::now();
-  std::string fnName = sanitize(s.options.name);
   CompileSession &session = compileSession();
   mlir::OwningOpRef<mlir::ModuleOp> module;
   {
-    Trace trace(session.context(), fnName);
+    Trace trace(session.context(), s.options.name);
     traceFn(trace); // user code: may throw ajit::Error, which propagates as is
     module = trace.takeModule();
   }
@@ -234,7 +235,7 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
   std::string dumpDir = env::get("AJIT_DUMP_IR");
   StageFn dump = dumpDir.empty() ? StageFn() : dumpToFiles(dumpDir + "/" + s.options.name + "." + hex8(key));
   CompileTimes times;
-  auto exe = buildExecutable(session, *module, fnName, s.options.name, dump, times);
+  auto exe = buildExecutable(session, *module, s.options.name, dump, times);
   exe->signature = describeSignature(decodeKey(key)); // static arguments included
   times.trace = msBetween(t0, t1);
   times.total = msBetween(t0, std::chrono::steady_clock::now());
@@ -352,7 +353,7 @@ Compiled compileProgram(const std::string &text, const std::string &sourceName, 
   std::string dumpDir = env::get("AJIT_DUMP_IR");
   StageFn dump = dumpDir.empty() ? StageFn() : dumpToFiles(dumpDir + "/" + program.name + "." + hex8(text));
   CompileTimes times;
-  auto exe = buildExecutable(session, *program.module, program.symbol, program.name, dump, times);
+  auto exe = buildExecutable(session, *program.module, program.name, dump, times);
   times.trace = msBetween(t0, t1); // parsing stands in for tracing
   times.total = msBetween(t0, std::chrono::steady_clock::now());
   exe->times = times;

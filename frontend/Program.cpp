@@ -112,8 +112,6 @@ ParsedProgram parseProgram(mlir::MLIRContext &ctx, const std::string &text, cons
     Diagnostics diagnostics(ctx);
     if (mlir::failed(mlir::verify(module))) throw Error("ajit: " + diagnostics.text());
   }
-  program.symbol = sanitize(program.name);
-  fn.setSymName(program.symbol);
   return program;
 }
 

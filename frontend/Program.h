@@ -14,14 +14,13 @@
 
 namespace ajit::detail {
 
-/// `ajit_<name>` with non-identifier characters replaced: the symbol a program's function
-/// gets in generated code, so it can never shadow a libc or libm symbol.
+/// `ajit_<name>` with non-identifier characters replaced: the symbol a function gets in
+/// generated code, so that it can never shadow a libc or libm symbol.
 std::string sanitize(const std::string &name);
 
 struct ParsedProgram {
   mlir::OwningOpRef<mlir::ModuleOp> module; ///< holds only the chosen function
-  std::string name;   ///< the function's name in the source
-  std::string symbol; ///< its symbol now (sanitize(name))
+  std::string name; ///< the function's name
 };
 
 /// Parses `text`; keeps the public function `function` (or the only one); checks that its
