@@ -1,0 +1,141 @@
+// --ajit-approximate-math replaces f32 transcendentals with polynomial approximations made
+// of arith ops (and math.fma / math.floor, which LLVM lowers to instructions); f64 keeps
+// its math ops (libm calls later).
+// RUN: ajit-opt %s --split-input-file --ajit-approximate-math | FileCheck %s
+// No f32 (scalar or vector) transcendental survives anywhere in the output:
+// RUN: ajit-opt %s --split-input-file --ajit-approximate-math \
+// RUN:   | FileCheck %s --implicit-check-not='{{math\.(exp|sin|cos|tanh|log|erf|powf) .*f32}}'
+
+// CHECK-LABEL: func.func @exp_f32
+// CHECK-NOT: math.exp
+// CHECK: arith.mulf
+// CHECK: math.fma
+// CHECK-NOT: math.exp
+// CHECK: return %{{.+}} : f32
+func.func @exp_f32(%x: f32) -> f32 {
+  %0 = math.exp %x : f32
+  return %0 : f32
+}
+
+// -----
+
+// CHECK-LABEL: func.func @sin_f32
+// CHECK-NOT: math.sin
+// CHECK: math.floor
+// CHECK: math.fma
+// CHECK-NOT: math.sin
+// CHECK: return
+func.func @sin_f32(%x: f32) -> f32 {
+  %0 = math.sin %x : f32
+  return %0 : f32
+}
+
+// -----
+
+// CHECK-LABEL: func.func @cos_f32
+// CHECK-NOT: math.cos
+// CHECK: math.fma
+// CHECK-NOT: math.cos
+// CHECK: return
+func.func @cos_f32(%x: f32) -> f32 {
+  %0 = math.cos %x : f32
+  return %0 : f32
+}
+
+// -----
+
+// CHECK-LABEL: func.func @tanh_f32
+// CHECK-NOT: math.tanh
+// CHECK: arith.select
+// CHECK-NOT: math.tanh
+// CHECK: return
+func.func @tanh_f32(%x: f32) -> f32 {
+  %0 = math.tanh %x : f32
+  return %0 : f32
+}
+
+// -----
+
+// CHECK-LABEL: func.func @log_f32
+// CHECK-NOT: math.log
+// CHECK: arith.bitcast
+// CHECK-NOT: math.log
+// CHECK: return
+func.func @log_f32(%x: f32) -> f32 {
+  %0 = math.log %x : f32
+  return %0 : f32
+}
+
+// -----
+
+// CHECK-LABEL: func.func @erf_f32
+// CHECK-NOT: math.erf
+// CHECK: math.fma
+// CHECK-NOT: math.erf
+// CHECK: return
+func.func @erf_f32(%x: f32) -> f32 {
+  %0 = math.erf %x : f32
+  return %0 : f32
+}
+
+// -----
+
+// Vectors of f32 are approximated too (what the vectorizer sees after lowering).
+// CHECK-LABEL: func.func @sin_vector_f32
+// CHECK-NOT: math.sin
+// CHECK: math.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
+// CHECK-NOT: math.sin
+// CHECK: return %{{.+}} : vector<16xf32>
+func.func @sin_vector_f32(%x: vector<16xf32>) -> vector<16xf32> {
+  %0 = math.sin %x : vector<16xf32>
+  return %0 : vector<16xf32>
+}
+
+// -----
+
+// powf is first expanded to exp(y * log(x)) with sign handling; both then get approximated.
+// CHECK-LABEL: func.func @powf_f32
+// CHECK-NOT: math.powf
+// CHECK-NOT: math.exp
+// CHECK-NOT: math.log
+// CHECK: return
+func.func @powf_f32(%x: f32, %y: f32) -> f32 {
+  %0 = math.powf %x, %y : f32
+  return %0 : f32
+}
+
+// -----
+
+// f64 is left alone, op for op.
+// CHECK-LABEL: func.func @no_approximation_f64
+// CHECK-SAME: (%[[X:.+]]: f64)
+// CHECK-NEXT: %[[EXP:.+]] = math.exp %[[X]] : f64
+// CHECK-NEXT: %[[SIN:.+]] = math.sin %[[EXP]] : f64
+// CHECK-NEXT: %[[COS:.+]] = math.cos %[[SIN]] : f64
+// CHECK-NEXT: %[[TANH:.+]] = math.tanh %[[COS]] : f64
+// CHECK-NEXT: %[[LOG:.+]] = math.log %[[TANH]] : f64
+// CHECK-NEXT: %[[ERF:.+]] = math.erf %[[LOG]] : f64
+// CHECK-NEXT: return %[[ERF]] : f64
+func.func @no_approximation_f64(%x: f64) -> f64 {
+  %0 = math.exp %x : f64
+  %1 = math.sin %0 : f64
+  %2 = math.cos %1 : f64
+  %3 = math.tanh %2 : f64
+  %4 = math.log %3 : f64
+  %5 = math.erf %4 : f64
+  return %5 : f64
+}
+
+// -----
+
+// rsqrt and sqrt stay (LLVM lowers them to instructions).
+// CHECK-LABEL: func.func @no_approximation_rsqrt_sqrt
+// CHECK-SAME: (%[[X:.+]]: f32)
+// CHECK-NEXT: %[[R:.+]] = math.rsqrt %[[X]] : f32
+// CHECK-NEXT: %[[S:.+]] = math.sqrt %[[R]] : f32
+// CHECK-NEXT: return %[[S]] : f32
+func.func @no_approximation_rsqrt_sqrt(%x: f32) -> f32 {
+  %0 = math.rsqrt %x : f32
+  %1 = math.sqrt %0 : f32
+  return %1 : f32
+}
