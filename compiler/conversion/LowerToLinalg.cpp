@@ -203,8 +203,10 @@ Value emitElementwise(OpBuilder &b, Location loc, Operation *op, ValueRange args
                                        constantOf(b, loc, t, 0));
         }
         if (f && isFloat(to)) {
-          if (t.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
-            return arith::ExtFOp::create(b, loc, to, x);
+          unsigned from = t.getIntOrFloatBitWidth(), toBits = to.getIntOrFloatBitWidth();
+          if (from == toBits) // bf16 <-> f16: neither holds the other; go through f32
+            return arith::TruncFOp::create(b, loc, to, arith::ExtFOp::create(b, loc, b.getF32Type(), x));
+          if (from < toBits) return arith::ExtFOp::create(b, loc, to, x);
           return arith::TruncFOp::create(b, loc, to, x);
         }
         if (!f && isFloat(to)) {

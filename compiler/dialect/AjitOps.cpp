@@ -95,7 +95,16 @@ static void printElementwiseTypeList(OpAsmPrinter &p, ArrayRef<Type> operands, T
   if (result) p << " -> " << result;
 }
 
-// Overloads for the operand counts ODS hands us. Compare prints its own result type.
+// custom<OperandTypes> (compare, which prints its own result type): `T` when both
+// operands agree, `(T, U)` otherwise.
+static ParseResult parseOperandTypes(OpAsmParser &p, Type &a, Type &b) {
+  return parseElementwiseTypeList(p, {&a, &b}, nullptr);
+}
+static void printOperandTypes(OpAsmPrinter &p, Operation *, Type a, Type b) {
+  printElementwiseTypeList(p, {a, b}, nullptr);
+}
+
+// Overloads for the operand counts ODS hands us.
 static ParseResult parseElementwiseTypes(OpAsmParser &p, Type &a, Type &b) {
   return parseElementwiseTypeList(p, {&a}, &b);
 }

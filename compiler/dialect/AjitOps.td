@@ -114,7 +114,7 @@ def Ajit_CompareOp : Ajit_Op<"compare"> {
   let arguments = (ins Ajit_ComparePredicate:$predicate, Ajit_Tensor:$lhs, Ajit_Tensor:$rhs);
   let results = (outs Ajit_BoolTensor:$result);
   let assemblyFormat = "$predicate `,` $lhs `,` $rhs attr-dict `:` "
-      "custom<ElementwiseTypes>(type($lhs), type($rhs)) `->` type($result)";
+      "custom<OperandTypes>(type($lhs), type($rhs)) `->` type($result)";
   let hasVerifier = 1;
 }
 

@@ -470,3 +470,16 @@ func.func @dot_batched(%a: tensor<2x4x5xi32>, %b: tensor<2x5x6xi32>) -> tensor<2
   %0 = ajit.dot %a, %b : tensor<2x4x5xi32>, tensor<2x5x6xi32> -> tensor<2x4x6xi32>
   return %0 : tensor<2x4x6xi32>
 }
+
+// -----
+
+// bf16 and f16 cannot hold each other: the conversion goes through f32.
+// CHECK-LABEL: func.func @convert_bf16_to_f16
+// CHECK: ^bb0(%[[IN:.+]]: bf16, %{{.+}}: f16):
+// CHECK:   %[[WIDE:.+]] = arith.extf %[[IN]] : bf16 to f32
+// CHECK:   %[[NARROW:.+]] = arith.truncf %[[WIDE]] : f32 to f16
+// CHECK:   linalg.yield %[[NARROW]] : f16
+func.func @convert_bf16_to_f16(%x: tensor<4xbf16>) -> tensor<4xf16> {
+  %0 = ajit.convert %x : tensor<4xbf16> -> tensor<4xf16>
+  return %0 : tensor<4xf16>
+}

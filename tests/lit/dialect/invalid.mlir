@@ -89,7 +89,7 @@ func.func @pow_on_bool(%x: tensor<4xi1>) -> tensor<4xi1> {
 
 func.func @compare_dtype_mismatch(%x: tensor<4xi32>, %y: tensor<4xi64>) -> tensor<4xi1> {
   // expected-error @+1 {{'ajit.compare' op dtypes of lhs and rhs differ: i32[4] vs i64[4]}}
-  %0 = ajit.compare eq, %x, %y : (tensor<4xi32>) -> tensor<4xi64> -> tensor<4xi1>
+  %0 = ajit.compare eq, %x, %y : (tensor<4xi32>, tensor<4xi64>) -> tensor<4xi1>
   return %0 : tensor<4xi1>
 }
 

@@ -166,15 +166,14 @@ func.func @functional_form_select_mismatch(%m: tensor<4xi1>, %x: tensor<4xf32>,
 
 // -----
 
-// Compare shares the two-type overload of custom<ElementwiseTypes> with the unary ops, so
-// its functional form reads `(lhs) -> rhs -> result` (not `(lhs, rhs) -> result`, which
-// does not parse). Pinned as it is today; see the report that came with these tests.
+// Compare's operands print as one type when they agree and as `(lhs, rhs)` otherwise;
+// the result type follows the arrow.
 // CHECK-NOT: @functional_form_compare_mismatch
 // UNVERIFIED-LABEL: func.func @functional_form_compare_mismatch
-// UNVERIFIED: ajit.compare eq, %{{.+}}, %{{.+}} : (tensor<4xf32>) -> tensor<4xi32> -> tensor<4xi1>
+// UNVERIFIED: ajit.compare eq, %{{.+}}, %{{.+}} : (tensor<4xf32>, tensor<4xi32>) -> tensor<4xi1>
 func.func @functional_form_compare_mismatch(%x: tensor<4xf32>, %y: tensor<4xi32>) -> tensor<4xi1> {
   // expected-error @+1 {{'ajit.compare' op dtypes of lhs and rhs differ: f32[4] vs i32[4]}}
-  %0 = ajit.compare eq, %x, %y : (tensor<4xf32>) -> tensor<4xi32> -> tensor<4xi1>
+  %0 = ajit.compare eq, %x, %y : (tensor<4xf32>, tensor<4xi32>) -> tensor<4xi1>
   return %0 : tensor<4xi1>
 }
 
