@@ -139,7 +139,7 @@ int main(int argc, char **argv) {
     }
     std::sort(us.begin(), us.end());
     const CompileTimes &ct = compiled.compileTimes();
-    std::fprintf(stderr, "ajit-run: compile %.2f ms; run median %.2f us over %ld run%s (min %.2f, max %.2f)\n",
+    std::printf("ajit-run: compile %.2f ms; run median %.2f us over %ld run%s (min %.2f, max %.2f)\n",
                  ct.total, us[us.size() / 2], repeat, repeat == 1 ? "" : "s", us.front(), us.back());
 
     for (size_t i = 0; i < outs.size(); ++i) {

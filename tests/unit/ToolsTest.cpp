@@ -1,0 +1,183 @@
+//===- ToolsTest.cpp - ajit-run against NumPy, and both tools on bad input -===//
+//
+// The fixtures in tests/data/run hold programs, inputs, and the outputs NumPy computed
+// for them (make_fixtures.py there). Tolerances are stated per dtype below.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Error.h"
+#include "runtime/Npy.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sys/wait.h>
+
+using namespace ajit;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Outcome {
+  int exitCode;
+  std::string stdoutText, stderrText;
+};
+
+/// Runs `command`, returning its exit code and what it wrote to stdout and stderr.
+Outcome run(const std::string &command) {
+  std::string errFile = (fs::temp_directory_path() / ("ajit-tools-stderr-" + std::to_string(::getpid()))).string();
+  std::string full = command + " 2>" + errFile;
+  FILE *pipe = popen(full.c_str(), "r");
+  std::string out;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  int status = pclose(pipe);
+  std::ifstream err(errFile);
+  std::string errText((std::istreambuf_iterator<char>(err)), {});
+  fs::remove(errFile);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, errText};
+}
+
+std::string data(const std::string &name) { return std::string(AJIT_TEST_DATA) + "/" + name; }
+
+class Tools : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() /
+          ("ajit-tools-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  std::string tmp(const std::string &name) const { return (dir / name).string(); }
+  fs::path dir;
+};
+
+/// Compares an output with NumPy's. Tolerances: f32 relative 4e-6 + absolute 1e-7
+/// (exp is a polynomial approximation within ~2 ulp; sums reassociate); f64 relative
+/// 1e-12; integers and bools exactly.
+void expectClose(const npy::NpyArray &got, const npy::NpyArray &want, const std::string &what) {
+  ASSERT_EQ(got.elem, want.elem) << what;
+  ASSERT_EQ(got.shape, want.shape) << what;
+  int64_t n = want.count();
+  for (int64_t i = 0; i < n; ++i) {
+    switch (want.elem) {
+    case npy::Elem::f32: {
+      float g = reinterpret_cast<const float *>(got.data.data())[i];
+      float w = reinterpret_cast<const float *>(want.data.data())[i];
+      ASSERT_NEAR(g, w, 4e-6 * std::fabs(w) + 1e-7) << what << " element " << i;
+      break;
+    }
+    case npy::Elem::f64: {
+      double g = reinterpret_cast<const double *>(got.data.data())[i];
+      double w = reinterpret_cast<const double *>(want.data.data())[i];
+      ASSERT_NEAR(g, w, 1e-12 * std::fabs(w) + 1e-15) << what << " element " << i;
+      break;
+    }
+    default:
+      ASSERT_EQ(got.data, want.data) << what;
+      return;
+    }
+  }
+}
+
+} // namespace
+
+TEST_F(Tools, AjitRunMatchesNumPy) {
+  struct Case {
+    const char *name;
+    int inputs, outputs;
+  };
+  for (Case c : {Case{"bias_exp", 2, 1}, Case{"softmax", 1, 1}, Case{"matmul_relu", 2, 1},
+                 Case{"int_select", 2, 2}, Case{"reshape_argmax", 1, 2}}) {
+    std::string cmd = std::string(AJIT_RUN) + " " + data(std::string("run/") + c.name + ".mlir") + " --repeat 3";
+    for (int i = 0; i < c.inputs; ++i) cmd += " --in " + data("run/" + std::string(c.name) + ".in" + std::to_string(i) + ".npy");
+    for (int i = 0; i < c.outputs; ++i) cmd += " --out " + tmp(c.name + std::string(".out") + std::to_string(i) + ".npy");
+    Outcome o = run(cmd);
+    ASSERT_EQ(o.exitCode, 0) << cmd << "\n" << o.stderrText;
+    EXPECT_NE(o.stdoutText.find("ajit-run: compile "), std::string::npos);
+    EXPECT_NE(o.stdoutText.find("over 3 runs"), std::string::npos);
+    EXPECT_EQ(o.stderrText, "");
+    for (int i = 0; i < c.outputs; ++i) {
+      std::string suffix = ".out" + std::to_string(i) + ".npy";
+      expectClose(npy::read(tmp(c.name + suffix)), npy::read(data("run/" + std::string(c.name) + suffix)),
+                  std::string(c.name) + suffix);
+    }
+  }
+}
+
+TEST_F(Tools, AjitcWritesObjectHeaderAndStages) {
+  Outcome o = run(std::string(AJITC) + " " + data("run/softmax.mlir") + " -o " + tmp("s.o") + " --header " + tmp("s.h"));
+  ASSERT_EQ(o.exitCode, 0) << o.stderrText;
+  std::ifstream h(tmp("s.h"));
+  std::string text((std::istreambuf_iterator<char>(h)), {});
+  EXPECT_NE(text.find("void softmax(const float *in0, float *out0);"), std::string::npos) << text;
+  EXPECT_NE(text.find("softmax_out0_elements = 35,"), std::string::npos) << text;
+  EXPECT_GT(fs::file_size(tmp("s.o")), 100u);
+  for (const char *stage : {"graph", "graph-opt", "linalg", "bufferized", "loops", "llvm", "llvm-ir", "llvm-ir-opt", "asm"}) {
+    Outcome s = run(std::string(AJITC) + " " + data("run/softmax.mlir") + " --compile-to=" + stage);
+    EXPECT_EQ(s.exitCode, 0) << stage << ": " << s.stderrText;
+  }
+}
+
+// The table of bad inputs: each gives one line on stderr naming the file and the problem,
+// a non-zero exit, and no output file.
+TEST_F(Tools, BadInputsGiveOneClearLine) {
+  std::ofstream(tmp("garbage.mlir")) << "this is { not mlir";
+  std::ofstream(tmp("unknown_op.mlir")) << "func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {\n"
+                                           "  %0 = ajit.frobnicate %x : tensor<4xf32>\n  return %0 : tensor<4xf32>\n}\n";
+  std::ofstream(tmp("not_verify.mlir")) << "func.func @f(%x: tensor<4xf32>) -> tensor<3xf32> {\n"
+                                           "  %0 = ajit.reshape %x : tensor<4xf32> -> tensor<3xf32>\n  return %0 : tensor<3xf32>\n}\n";
+  std::ofstream(tmp("foreign.mlir")) << "func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {\n"
+                                        "  %0 = arith.addf %x, %x : tensor<4xf32>\n  return %0 : tensor<4xf32>\n}\n";
+  std::ofstream(tmp("dynamic.mlir")) << "func.func @f(%x: tensor<?xf32>) -> tensor<?xf32> {\n  return %x : tensor<?xf32>\n}\n";
+  {
+    std::ifstream in(data("run/softmax.in0.npy"), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    std::ofstream(tmp("truncated.npy"), std::ios::binary) << bytes.substr(0, bytes.size() - 10);
+    std::string corrupt = bytes;
+    corrupt[1] = 'X';
+    std::ofstream(tmp("corrupt.npy"), std::ios::binary) << corrupt;
+  }
+  const std::string run_ = AJIT_RUN, ajitc = AJITC, out = tmp("out.npy");
+  const std::string softmax = data("run/softmax.mlir"), in = data("run/softmax.in0.npy");
+  struct Case {
+    std::string command, expected;
+  } cases[] = {
+      {run_ + " " + tmp("garbage.mlir") + " --in " + in + " --out " + out, "garbage.mlir:1:1: error: "},
+      {run_ + " " + tmp("unknown_op.mlir") + " --in " + in + " --out " + out, "unknown_op.mlir:2:8: error: custom op 'ajit.frobnicate' is unknown"},
+      {run_ + " " + tmp("not_verify.mlir") + " --in " + in + " --out " + out, "not_verify.mlir:2:8: error: 'ajit.reshape' op cannot reshape f32[4] (4 elements) to f32[3]"},
+      {run_ + " " + tmp("foreign.mlir") + " --in " + in + " --out " + out, "foreign.mlir:2:8: error: unsupported op 'arith.addf'"},
+      {run_ + " " + tmp("dynamic.mlir") + " --in " + in + " --out " + out, "dynamic.mlir: function 'f' has an argument or result of type tensor<?xf32>"},
+      {run_ + " " + tmp("missing.mlir") + " --in " + in + " --out " + out, "missing.mlir: cannot open: No such file or directory"},
+      {run_ + " " + softmax + " --in " + data("run/bias_exp.in0.npy") + " --out " + out, "bias_exp.in0.npy: input 0 of " + softmax + " must be f32[5,7], the file holds f32[3,4]"},
+      {run_ + " " + softmax + " --in " + data("run/matmul_relu.in0.npy") + " --out " + out, "must be f32[5,7], the file holds f64[6,5]"},
+      {run_ + " " + softmax + " --in " + tmp("truncated.npy") + " --out " + out, "truncated.npy: truncated data"},
+      {run_ + " " + softmax + " --in " + tmp("corrupt.npy") + " --out " + out, "corrupt.npy: not a .npy file (bad magic)"},
+      {run_ + " " + softmax + " --in " + tmp("none.npy") + " --out " + out, "none.npy: cannot open: No such file or directory"},
+      {run_ + " " + softmax + " --in " + in + " --in " + in + " --out " + out, "the program takes 1 inputs, 2 --in given"},
+      {run_ + " " + softmax + " --in " + in + " --out " + tmp("no/such/dir/out.npy"), "out.npy: cannot write: No such file or directory"},
+      {run_ + " " + softmax + " --in " + in + " --out " + out + " --target ptx", "target 'ptx' is not available"},
+      {ajitc + " " + tmp("garbage.mlir") + " -o " + tmp("g.o") + " --header " + tmp("g.h"), "garbage.mlir:1:1: error: "},
+      {ajitc + " " + tmp("not_verify.mlir") + " -o " + tmp("g.o") + " --header " + tmp("g.h"), "'ajit.reshape' op cannot reshape f32[4]"},
+      {ajitc + " " + softmax + " -o " + tmp("no/dir/g.o") + " --header " + tmp("g.h"), "g.o: cannot write: No such file or directory"},
+      {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("no/dir/g.h"), "g.h: cannot write: No such file or directory"},
+      {ajitc + " " + softmax + " --compile-to=nowhere", "unknown stage 'nowhere' for --compile-to"},
+      {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --name 'bad name'", "'bad name' is not usable as a C function name"},
+      {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --target ptx", "--target ptx is not implemented yet"},
+  };
+  for (const Case &c : cases) {
+    Outcome o = run(c.command);
+    EXPECT_NE(o.exitCode, 0) << c.command;
+    EXPECT_NE(o.stderrText.find(c.expected), std::string::npos) << c.command << "\ngot: " << o.stderrText;
+    EXPECT_EQ(std::count(o.stderrText.begin(), o.stderrText.end(), '\n'), 1) << c.command << "\ngot: " << o.stderrText;
+  }
+  // Nothing half-written: the only files are the ones this test made.
+  for (auto &e : fs::directory_iterator(dir)) {
+    std::string name = e.path().filename();
+    EXPECT_TRUE(name.ends_with(".mlir") || name == "truncated.npy" || name == "corrupt.npy") << name;
+  }
+}
