@@ -205,6 +205,13 @@ private:
       error = "ajit: no LLVM target for " + triple_.str() + ": " + lookupError;
       return nullptr;
     }
+    // An unknown CPU name would make LLVM print warnings and then abort.
+    std::unique_ptr<llvm::MCSubtargetInfo> info(target->createMCSubtargetInfo(triple_, "", ""));
+    if (!info || !info->isCPUStringValid(cpu_)) {
+      error = "ajit: unknown CPU '" + cpu_ + "' for " + triple_.str() +
+              " (try native, x86-64-v2, x86-64-v3, x86-64-v4 or a name such as skylake-avx512)";
+      return nullptr;
+    }
     tm.reset(target->createTargetMachine(triple_, cpu_, features_, llvm::TargetOptions(),
                                          llvm::Reloc::PIC_, std::nullopt,
                                          llvm::CodeGenOptLevel::Aggressive));

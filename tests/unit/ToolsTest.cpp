@@ -123,6 +123,20 @@ TEST_F(Tools, AjitcWritesObjectHeaderAndStages) {
   }
 }
 
+// --cpu picks the ISA: AVX2 (ymm) for x86-64-v3, AVX-512 (zmm) for x86-64-v4.
+TEST_F(Tools, AjitcCpuSelectsTheVectorWidth) {
+  std::ofstream(tmp("h.mlir")) << "func.func @h(%x: tensor<4096xf32>) -> tensor<4096xf32> {\n"
+                                  "  %e = ajit.exp %x : tensor<4096xf32>\n  %s = ajit.sin %x : tensor<4096xf32>\n"
+                                  "  %r = ajit.mul %e, %s : tensor<4096xf32>\n  return %r : tensor<4096xf32>\n}\n";
+  Outcome v3 = run(std::string(AJITC) + " " + tmp("h.mlir") + " --cpu x86-64-v3 --compile-to=asm");
+  Outcome v4 = run(std::string(AJITC) + " " + tmp("h.mlir") + " --cpu x86-64-v4 --compile-to=asm");
+  ASSERT_EQ(v3.exitCode, 0) << v3.stderrText;
+  ASSERT_EQ(v4.exitCode, 0) << v4.stderrText;
+  EXPECT_EQ(v3.stdoutText.find("zmm"), std::string::npos);
+  EXPECT_NE(v3.stdoutText.find("ymm"), std::string::npos);
+  EXPECT_NE(v4.stdoutText.find("zmm"), std::string::npos);
+}
+
 // The table of bad inputs: each gives one line on stderr naming the file and the problem,
 // a non-zero exit, and no output file.
 TEST_F(Tools, BadInputsGiveOneClearLine) {
@@ -168,6 +182,7 @@ TEST_F(Tools, BadInputsGiveOneClearLine) {
       {ajitc + " " + softmax + " --compile-to=nowhere", "unknown stage 'nowhere' for --compile-to"},
       {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --name 'bad name'", "'bad name' is not usable as a C function name"},
       {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --target ptx", "--target ptx is not implemented yet"},
+      {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --cpu pentium99", "unknown CPU 'pentium99'"},
   };
   for (const Case &c : cases) {
     Outcome o = run(c.command);
