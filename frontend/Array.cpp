@@ -1,6 +1,8 @@
 //===- Array.cpp - host arrays: dtypes, shapes, owned and viewed storage --===//
 #include "frontend/ajit.h"
 
+#include "runtime/BufferPool.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -59,12 +61,11 @@ Array Array::empty(Shape shape, DType dtype) {
   a.size_ = numElements(a.shape_);
   a.dtype_ = dtype;
   a.valid_ = true;
-  // 64-byte alignment: a cache line and one zmm register; rounded up as aligned_alloc needs.
-  size_t bytes = (a.nbytes() + 63) / 64 * 64;
-  if (bytes == 0) bytes = 64;
-  void *p = std::aligned_alloc(64, bytes);
-  if (!p) throw Error("ajit: out of memory allocating " + describe(dtype, a.shape_));
-  a.storage_ = std::shared_ptr<void>(p, std::free);
+  // From the pool: 64-byte aligned (a cache line, one zmm register), and for large
+  // arrays memory that earlier calls already faulted in.
+  size_t bytes = a.nbytes();
+  void *p = BufferPool::global().allocate(bytes);
+  a.storage_ = std::shared_ptr<void>(p, [bytes](void *q) { BufferPool::global().release(q, bytes); });
   a.data_ = p;
   return a;
 }

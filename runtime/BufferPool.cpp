@@ -1,0 +1,77 @@
+//===- BufferPool.cpp - reuse of large host buffers across calls ----------===//
+#include "runtime/BufferPool.h"
+
+#include "runtime/Env.h"
+#include "runtime/Error.h"
+
+#include <cstdlib>
+#include <sys/mman.h>
+
+namespace ajit {
+
+BufferPool &BufferPool::global() {
+  // Leaked on purpose: arrays may be released during static destruction.
+  static BufferPool *pool = new BufferPool(static_cast<size_t>(env::integer("AJIT_BUFFER_POOL_MB", 1024)) << 20);
+  return *pool;
+}
+
+BufferPool::BufferPool(size_t capacityBytes) : capacity_(capacityBytes) {}
+
+BufferPool::~BufferPool() { trim(); }
+
+size_t BufferPool::roundedSize(size_t bytes) {
+  if (bytes < kMinPooled) return (bytes + 63) / 64 * 64;
+  size_t unit = bytes >= kHuge ? kHuge : 4096;
+  return (bytes + unit - 1) / unit * unit;
+}
+
+void *BufferPool::allocate(size_t bytes) {
+  size_t size = roundedSize(bytes == 0 ? 1 : bytes);
+  if (size >= kMinPooled) {
+    std::lock_guard lock(mutex_);
+    auto it = free_.find(size);
+    if (it != free_.end() && !it->second.empty()) {
+      void *p = it->second.back();
+      it->second.pop_back();
+      cached_ -= size;
+      ++stats_.reused;
+      return p;
+    }
+    ++stats_.fresh;
+  }
+  void *p = std::aligned_alloc(size >= kHuge ? kHuge : 64, size);
+  if (!p) throw Error("ajit: out of memory allocating " + std::to_string(bytes) + " bytes");
+  if (size >= kHuge) madvise(p, size, MADV_HUGEPAGE); // advice only: failure is harmless
+  return p;
+}
+
+void BufferPool::release(void *p, size_t bytes) {
+  if (!p) return;
+  size_t size = roundedSize(bytes == 0 ? 1 : bytes);
+  if (size >= kMinPooled) {
+    std::lock_guard lock(mutex_);
+    if (cached_ + size <= capacity_) {
+      free_[size].push_back(p);
+      cached_ += size;
+      return;
+    }
+  }
+  std::free(p);
+}
+
+void BufferPool::trim() {
+  std::lock_guard lock(mutex_);
+  for (auto &[size, list] : free_)
+    for (void *p : list) std::free(p);
+  free_.clear();
+  cached_ = 0;
+}
+
+BufferPool::Stats BufferPool::stats() const {
+  std::lock_guard lock(mutex_);
+  Stats s = stats_;
+  s.cachedBytes = cached_;
+  return s;
+}
+
+} // namespace ajit

@@ -1,0 +1,42 @@
+//===- BufferPoolTest.cpp - reuse, alignment and the capacity bound -------===//
+#include "runtime/BufferPool.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+
+using ajit::BufferPool;
+
+TEST(BufferPool, ReusesReleasedBuffersOfTheSameSize) {
+  BufferPool pool(size_t{64} << 20);
+  void *a = pool.allocate(1 << 20);
+  std::memset(a, 1, 1 << 20);
+  pool.release(a, 1 << 20);
+  void *b = pool.allocate(1 << 20);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(pool.stats().reused, 1u);
+  EXPECT_EQ(pool.stats().fresh, 1u);
+  void *c = pool.allocate(1 << 20); // the cached one is in use: a fresh one
+  EXPECT_NE(c, b);
+  pool.release(b, 1 << 20);
+  pool.release(c, 1 << 20);
+  EXPECT_EQ(pool.stats().cachedBytes, size_t{2} << 20);
+  pool.trim();
+  EXPECT_EQ(pool.stats().cachedBytes, 0u);
+}
+
+TEST(BufferPool, AlignsAndBoundsWhatItKeeps) {
+  BufferPool pool(size_t{3} << 20);
+  for (size_t bytes : {size_t{1}, size_t{100}, size_t{70000}, size_t{3} << 20}) {
+    void *p = pool.allocate(bytes);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u) << bytes;
+    if (bytes >= BufferPool::kHuge) EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % BufferPool::kHuge, 0u);
+    pool.release(p, bytes);
+  }
+  // 70000 bytes (rounded to 72 KiB) fit under the 3 MiB bound; the 4 MiB buffer did not.
+  EXPECT_EQ(pool.stats().cachedBytes, size_t{72} << 10);
+  void *small = pool.allocate(100); // below kMinPooled: plain malloc, never cached
+  pool.release(small, 100);
+  EXPECT_EQ(pool.stats().cachedBytes, size_t{72} << 10);
+}
