@@ -324,6 +324,22 @@ Stats JitCore::stats() const {
   return out;
 }
 
+const std::string &JitCore::name() const { return state_->options.name; }
+
+std::string JitCore::lowerToText(const std::string &name, const TraceFn &traceFn) {
+  CompileSession &session = compileSession();
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  {
+    Trace trace(session.context(), name);
+    traceFn(trace);
+    module = trace.takeModule();
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os);
+  return text;
+}
+
 Tensor traceParameter(Trace &trace, const Array &like) { return trace.parameter(like.dtype(), like.shape()); }
 
 void traceResults(Trace &trace, const std::vector<Tensor> &results) {

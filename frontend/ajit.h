@@ -297,6 +297,9 @@ public:
   static std::vector<Array> run(const Executable &exe, const Array *const *inputs, size_t count);
   void recordCall(double us, bool hit);
   Stats stats() const;
+  const std::string &name() const;
+  /// Traces into a fresh module and prints it, compiling nothing.
+  static std::string lowerToText(const std::string &name, const TraceFn &trace);
   /// The graph IR (`ajit` dialect) an executable was compiled from.
   static const std::string &graphText(const Executable &exe);
   static void checkInputs(const Executable &exe, const std::vector<Array> &inputs);
@@ -415,6 +418,13 @@ public:
     return detail::Results<Result<Args...>>::unflatten(std::move(outputs));
   }
 
+  /// Traces for these arguments and returns the program in the `ajit` graph dialect,
+  /// without compiling or running it (JAX's `jit(f).lower(args).as_text()`). The text is
+  /// what ajitc and ajit-run take.
+  template <class... Args> std::string lower(const Args &...args) {
+    return detail::JitCore::lowerToText(name(), [&](detail::Trace &trace) { traceInto(trace, args...); });
+  }
+
   /// Traces and compiles for these arguments without running (JAX's lower().compile()).
   template <class... Args> Compiled compile(const Args &...args) {
     bool hit = true;
@@ -441,12 +451,18 @@ private:
     hit = true;
     return core_->get(key, [&](detail::Trace &trace) {
       hit = false;
-      // A braced list evaluates left to right, so parameters are numbered in order.
-      std::tuple<detail::TraceArgType<Args>...> traced{detail::traceArg(trace, args)...};
-      auto result = std::apply(fn_, traced);
-      detail::traceResults(trace, detail::Results<Result<Args...>>::flatten(result));
+      traceInto(trace, args...);
     });
   }
+
+  template <class... Args> void traceInto(detail::Trace &trace, const Args &...args) {
+    // A braced list evaluates left to right, so parameters are numbered in order.
+    std::tuple<detail::TraceArgType<Args>...> traced{detail::traceArg(trace, args)...};
+    auto result = std::apply(fn_, traced);
+    detail::traceResults(trace, detail::Results<Result<Args...>>::flatten(result));
+  }
+
+  const std::string &name() const { return core_->name(); }
 
   F fn_;
   std::shared_ptr<detail::JitCore> core_;

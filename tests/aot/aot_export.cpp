@@ -32,8 +32,7 @@ int main(int argc, char **argv) {
     return std::make_tuple(y, mean(softmax(y, -1) * y, {1}));
   }, {.name = "layer"});
   Array x = input({8, 16}, 1.0f), w = input({16, 4}, 0.5f), b = input({4}, 0.1f);
-  Compiled compiled = layer.compile(x, w, b);
-  std::ofstream(dir + "/layer.mlir") << compiled.asText();
+  std::ofstream(dir + "/layer.mlir") << layer.lower(x, w, b);
   auto [y, m] = layer(x, w, b);
   writeRaw(dir + "/in0.bin", x);
   writeRaw(dir + "/in1.bin", w);

@@ -119,6 +119,18 @@ TEST(Cache, CompiledHandleChecksItsSignature) {
 
 // 8 threads, 4 signatures, many calls each: every signature compiles exactly once and
 // every result is right.
+TEST(Cache, LowerTracesWithoutCompiling) {
+  auto f = jit([](const Tensor &x, float k) { return exp(x) * static_cast<double>(k); }, {.name = "lowered"});
+  std::string text = f.lower(iota(3), 2.0f);
+  EXPECT_NE(text.find("func.func @lowered(%arg0: tensor<3xf32>) -> tensor<3xf32>"), std::string::npos) << text;
+  EXPECT_NE(text.find("ajit.exp"), std::string::npos);
+  EXPECT_NE(text.find("dense<2.000000e+00>"), std::string::npos);
+  EXPECT_EQ(f.stats().compiles, 0u);
+  // The text is a program: compileProgram gives the same results as the jitted function.
+  Compiled c = compileProgram(text, "lowered.mlir");
+  EXPECT_EQ(c.run({iota(3)})[0].toVector<float>(), f(iota(3), 2.0f).toVector<float>());
+}
+
 TEST(Threads, EachSignatureCompilesExactlyOnce) {
   auto f = jit([](const Tensor &x) { return x * 3.0 + 1.0; }, {.name = "threaded"});
   std::atomic<int> wrong{0};
