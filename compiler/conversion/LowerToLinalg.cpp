@@ -299,6 +299,15 @@ Value buildParallelGeneric(
   return generic.getResult(0);
 }
 
+/// A generic that copies `input` into a new tensor of `out`'s shape, reading element
+/// `exprs(i...)` for result index `i...` (broadcasts and transposes).
+Value copyThroughMap(OpBuilder &b, Location loc, RankedTensorType out, Value input,
+                     ArrayRef<AffineExpr> exprs) {
+  auto map = AffineMap::get(out.getRank(), 0, exprs, b.getContext());
+  return buildParallelGeneric(b, loc, out, input, map,
+                              [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+}
+
 /// The identity of a reduction for element type `t`.
 Value reductionInit(OpBuilder &b, Location loc, ReduceKind kind, Type t) {
   if (kind == ReduceKind::sum || kind == ReduceKind::mean) return constantOf(b, loc, t, 0);
@@ -386,9 +395,7 @@ struct LowerBroadcastInDim : public AjitPattern<BroadcastInDimOp> {
       bool stretched = in.getDimSize(i) == 1 && out.getDimSize(d) != 1;
       exprs.push_back(stretched ? rewriter.getAffineConstantExpr(0) : rewriter.getAffineDimExpr(d));
     }
-    auto map = AffineMap::get(out.getRank(), 0, exprs, rewriter.getContext());
-    rewriter.replaceOp(op, buildParallelGeneric(rewriter, op.getLoc(), out, adaptor.getX(), map,
-                                                [](OpBuilder &, Location, ValueRange a) { return a[0]; }));
+    rewriter.replaceOp(op, copyThroughMap(rewriter, op.getLoc(), out, adaptor.getX(), exprs));
     return success();
   }
 };
@@ -402,9 +409,7 @@ struct LowerTranspose : public AjitPattern<TransposeOp> {
     // result[i...] = x[j...] with j[perm[r]] = i[r].
     SmallVector<AffineExpr> exprs(perm.size());
     for (auto [r, p] : llvm::enumerate(perm)) exprs[p] = rewriter.getAffineDimExpr(r);
-    auto map = AffineMap::get(out.getRank(), 0, exprs, rewriter.getContext());
-    rewriter.replaceOp(op, buildParallelGeneric(rewriter, op.getLoc(), out, adaptor.getX(), map,
-                                                [](OpBuilder &, Location, ValueRange a) { return a[0]; }));
+    rewriter.replaceOp(op, copyThroughMap(rewriter, op.getLoc(), out, adaptor.getX(), exprs));
     return success();
   }
 };

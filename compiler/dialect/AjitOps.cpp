@@ -142,6 +142,12 @@ static LogicalResult verifySameTypes(Operation *op, ArrayRef<std::pair<StringRef
   return success();
 }
 
+/// Shape ops move elements around; they never change their type.
+static LogicalResult verifySameElementType(Operation *op, RankedTensorType in, RankedTensorType out) {
+  if (in.getElementType() == out.getElementType()) return success();
+  return op->emitOpError() << "changes the dtype: " << describeType(in) << " -> " << describeType(out);
+}
+
 static LogicalResult verifyUnary(Operation *op) {
   return verifySameTypes(op, {{"operand", op->getOperand(0)}, {"result", op->getResult(0)}});
 }
@@ -249,9 +255,7 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValueAttr(); }
 LogicalResult BroadcastInDimOp::verify() {
   auto in = tensorOf(getX()), out = tensorOf(getResult());
   ArrayRef<int64_t> dims = getDims();
-  if (in.getElementType() != out.getElementType())
-    return emitOpError() << "changes the dtype: " << describeType(in) << " -> "
-                         << describeType(out);
+  if (failed(verifySameElementType(*this, in, out))) return failure();
   if (static_cast<int64_t>(dims.size()) != in.getRank())
     return emitOpError() << "has " << dims.size() << " dims for an operand of rank "
                          << in.getRank() << " (" << describeType(in) << ")";
@@ -279,9 +283,7 @@ OpFoldResult BroadcastInDimOp::fold(FoldAdaptor) {
 
 LogicalResult ReshapeOp::verify() {
   auto in = tensorOf(getX()), out = tensorOf(getResult());
-  if (in.getElementType() != out.getElementType())
-    return emitOpError() << "changes the dtype: " << describeType(in) << " -> "
-                         << describeType(out);
+  if (failed(verifySameElementType(*this, in, out))) return failure();
   if (in.getNumElements() != out.getNumElements())
     return emitOpError() << "cannot reshape " << describeType(in) << " ("
                          << in.getNumElements() << " elements) to " << describeType(out)
@@ -297,9 +299,7 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor) {
 LogicalResult TransposeOp::verify() {
   auto in = tensorOf(getX()), out = tensorOf(getResult());
   ArrayRef<int64_t> perm = getPerm();
-  if (in.getElementType() != out.getElementType())
-    return emitOpError() << "changes the dtype: " << describeType(in) << " -> "
-                         << describeType(out);
+  if (failed(verifySameElementType(*this, in, out))) return failure();
   if (static_cast<int64_t>(perm.size()) != in.getRank())
     return emitOpError() << "perm " << describeShape(perm) << " has " << perm.size()
                          << " entries for an operand of rank " << in.getRank() << " ("
@@ -349,9 +349,7 @@ static SmallVector<int64_t> reducedShape(ArrayRef<int64_t> shape, ArrayRef<int64
 LogicalResult ReduceOp::verify() {
   auto in = tensorOf(getX()), out = tensorOf(getResult());
   ArrayRef<int64_t> axes = getAxes();
-  if (in.getElementType() != out.getElementType())
-    return emitOpError() << "changes the dtype: " << describeType(in) << " -> "
-                         << describeType(out);
+  if (failed(verifySameElementType(*this, in, out))) return failure();
   for (auto [i, a] : llvm::enumerate(axes)) {
     if (a < 0 || a >= in.getRank())
       return emitOpError() << "axis " << a << " is out of range for " << describeType(in);
