@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 using namespace mlir;
 
@@ -120,9 +121,10 @@ Attribute scalarAttr(Builder &b, Type elem, double value) {
 Tensor splat(Trace &trace, const Shape &shape, DType dtype, double value, const char *op, const Loc &loc) {
   if (!isFloat(dtype) && !std::isnan(value)) {
     bool integral = std::trunc(value) == value;
-    double lo = dtype == DType::i32 ? -2147483648.0 : dtype == DType::i64 ? -9223372036854775808.0 : 0;
-    double hi = dtype == DType::i32 ? 2147483647.0 : dtype == DType::i64 ? 9223372036854775807.0 : 1;
-    if (!integral || value < lo || value > hi)
+    // Half-open [lo, end): 2^63 - 1 is not a double, and 2^63 itself must not pass.
+    double lo = dtype == DType::i32 ? -0x1p31 : dtype == DType::i64 ? -0x1p63 : 0;
+    double end = dtype == DType::i32 ? 0x1p31 : dtype == DType::i64 ? 0x1p63 : 2;
+    if (!integral || value < lo || value >= end)
       fail(op, "scalar " + std::to_string(value) + " cannot be represented as " +
                    dtypeName(dtype) + "; convert the tensor with ajit::astype first", loc);
   } else if (!isFloat(dtype)) {
@@ -238,10 +240,25 @@ Tensor pow(const Tensor &x, const Tensor &y, Loc loc) {
   return binary<PowOp>(x, y, "pow", loc);
 }
 Tensor pow(const Tensor &x, double y, Loc loc) {
-  // Small integer powers are products: exact, and far cheaper than exp(y log x).
-  if (y == 1) return x;
-  if (y == 2) return mul(x, x, loc);
-  if (y == 3) return mul(mul(x, x, loc), x, loc);
+  // Small integer powers are products by repeated squaring: within a few ulp (exact when
+  // representable), where exp(y log x) errs by ~|y ln x| ulp, and far cheaper.
+  if (std::trunc(y) == y && std::fabs(y) <= 16 && y != 0 && isFloat(x.dtype())) {
+    int64_t n = static_cast<int64_t>(std::fabs(y));
+    std::optional<Tensor> result;
+    Tensor square = x;
+    for (; n > 0; n >>= 1) {
+      if (n & 1) result = result ? mul(*result, square, loc) : square;
+      if (n > 1) square = mul(square, square, loc);
+    }
+    return y > 0 ? *result : div(fullLike(x, 1.0, loc), *result, loc);
+  }
+  if (std::fabs(y) == 0.5 && isFloat(x.dtype())) {
+    // sqrt is correctly rounded; "+ 0" and the select give C's pow(-0, 0.5) = +0 and
+    // pow(-inf, 0.5) = +inf, where sqrt gives -0 and NaN.
+    Tensor root = add(sqrt(x, loc), fullLike(x, 0.0, loc), loc);
+    root = where(compare(Cmp::eq, x, fullLike(x, -INFINITY, loc), loc), fullLike(x, INFINITY, loc), root, loc);
+    return y > 0 ? root : div(fullLike(x, 1.0, loc), root, loc);
+  }
   return pow(x, fullLike(x, y, loc), loc);
 }
 

@@ -17,14 +17,16 @@ namespace {
 std::string describe(llvm::Error err) { return llvm::toString(std::move(err)); }
 
 /// One LLJIT for the process: its session and linker are thread-safe, and creating one
-/// costs milliseconds we do not want in every compile.
+/// costs milliseconds we do not want in every compile. Never destroyed: jitted functions
+/// held in static objects unload their code during static destruction, after any
+/// function-local static here would already be gone.
 llvm::orc::LLJIT &jit() {
-  static std::unique_ptr<llvm::orc::LLJIT> instance = [] {
+  static llvm::orc::LLJIT *instance = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     auto j = llvm::orc::LLJITBuilder().create();
     if (!j) throw Error("ajit: cannot start the JIT: " + describe(j.takeError()));
-    return std::move(*j);
+    return j->release();
   }();
   return *instance;
 }

@@ -20,6 +20,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 namespace ajit {
@@ -80,30 +81,152 @@ Value emitIntDiv(OpBuilder &b, Location loc, Value x, Value y) {
   return arith::SelectOp::create(b, loc, yIsZero, zero, q);
 }
 
-Value emitPow(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType())) return math::PowFOp::create(b, loc, x, y);
-  return math::IPowIOp::create(b, loc, x, y);
+/// Computes `fn` in f32 for f16/bf16 operands (the polynomial approximations are f32).
+Value inF32(OpBuilder &b, Location loc, ValueRange xs, function_ref<Value(ValueRange)> fn) {
+  Type t = xs[0].getType();
+  if (t.isF32()) return fn(xs);
+  SmallVector<Value> wide;
+  for (Value x : xs) wide.push_back(arith::ExtFOp::create(b, loc, b.getF32Type(), x));
+  return arith::TruncFOp::create(b, loc, t, fn(wide));
 }
 
+Value cmpf(OpBuilder &b, Location loc, arith::CmpFPredicate p, Value x, Value y) {
+  return arith::CmpFOp::create(b, loc, p, x, y);
+}
+
+/// f32 log. MLIR's approximation reads the exponent field directly, which is wrong for
+/// subnormals: they are scaled by 2^24 into the normal range first. f64 calls libm.
+Value emitLog(OpBuilder &b, Location loc, Value x) {
+  if (x.getType().isF64()) return math::LogOp::create(b, loc, x);
+  return inF32(b, loc, x, [&](ValueRange v) -> Value {
+    Type t = b.getF32Type();
+    Value tiny = cmpf(b, loc, arith::CmpFPredicate::OLT, v[0], constantOf(b, loc, t, 0x1p-126));
+    Value scaled = arith::SelectOp::create(
+        b, loc, tiny, arith::MulFOp::create(b, loc, v[0], constantOf(b, loc, t, 0x1p24)), v[0]);
+    Value r = math::LogOp::create(b, loc, scaled);
+    Value shifted = arith::SubFOp::create(b, loc, r, constantOf(b, loc, t, 24 * std::numbers::ln2));
+    return arith::SelectOp::create(b, loc, tiny, shifted, r);
+  });
+}
+
+/// f32 sin and cos. The argument is reduced in f64 (Cody-Waite with pi/2 split in two and
+/// FMAs), which is exact enough for f32 results up to |x| ~ 2^80, then the cephes
+/// minimax polynomials run in f32 on [-pi/4, pi/4]. MLIR's own f32 approximation returns
+/// inf for large |x| and loses the sign of small negative x. f64 calls libm.
+Value emitSinCos(OpBuilder &b, Location loc, Value x, bool isCos) {
+  if (x.getType().isF64())
+    return isCos ? Value(math::CosOp::create(b, loc, x)) : Value(math::SinOp::create(b, loc, x));
+  return inF32(b, loc, x, [&](ValueRange v) -> Value {
+    Type f32 = b.getF32Type(), f64 = b.getF64Type();
+    auto c64 = [&](double d) { return constantOf(b, loc, f64, d); };
+    auto c32 = [&](double d) { return constantOf(b, loc, f32, d); };
+    auto mul = [&](Value p, Value q) -> Value { return arith::MulFOp::create(b, loc, p, q); };
+    auto add = [&](Value p, Value q) -> Value { return arith::AddFOp::create(b, loc, p, q); };
+    Value xd = arith::ExtFOp::create(b, loc, f64, v[0]);
+    Value k = math::RoundEvenOp::create(b, loc, mul(xd, c64(2 / std::numbers::pi)));
+    Value negK = arith::NegFOp::create(b, loc, k);
+    Value r = math::FmaOp::create(b, loc, negK, c64(1.5707963267948966), xd);
+    r = math::FmaOp::create(b, loc, negK, c64(6.123233995736766e-17), r);
+    // Past 2^80 the reduction is no longer exact; keep |r| <= 1 so results stay in [-1, 1].
+    r = arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, r, c64(-1)), c64(1));
+    // Quadrant k mod 4, exactly, as a small integer-valued double.
+    Value q = arith::SubFOp::create(b, loc, k, mul(c64(4), math::FloorOp::create(b, loc, mul(k, c64(0.25)))));
+    if (isCos) { // cos(x) = sin(x + pi/2): one quadrant on
+      q = add(q, c64(1));
+      q = arith::SelectOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OGE, q, c64(4)),
+                                  arith::SubFOp::create(b, loc, q, c64(4)), q);
+    }
+    Value rf = arith::TruncFOp::create(b, loc, f32, r);
+    Value z = mul(rf, rf);
+    Value sinPoly = add(rf, mul(mul(rf, z), add(c32(-1.6666654611e-1), mul(z, add(c32(8.3321608736e-3),
+                                                                                   mul(z, c32(-1.9515295891e-4)))))));
+    Value cosPoly = add(arith::SubFOp::create(b, loc, c32(1), mul(c32(0.5), z)),
+                        mul(mul(z, z), add(c32(4.166664568298827e-2),
+                                           mul(z, add(c32(-1.388731625493765e-3), mul(z, c32(2.443315711809948e-5)))))));
+    Value useCos = arith::OrIOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OEQ, q, c64(1)),
+                                        cmpf(b, loc, arith::CmpFPredicate::OEQ, q, c64(3)));
+    Value res = arith::SelectOp::create(b, loc, useCos, cosPoly, sinPoly);
+    Value negate = cmpf(b, loc, arith::CmpFPredicate::OGE, q, c64(2));
+    res = arith::SelectOp::create(b, loc, negate, arith::NegFOp::create(b, loc, res), res);
+    if (!isCos) // sin(-0) = -0, which the reduction (k = -0) would turn into +0
+      res = arith::SelectOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OEQ, v[0], c32(0)), v[0], res);
+    return res;
+  });
+}
+
+/// f32 pow with C's special cases (numpy.power): |x|^y = exp(y log|x|), the sign of odd
+/// integer powers of negative bases, NaN for negative bases with non-integer exponents,
+/// and 1 for pow(x, 0), pow(1, y) and pow(-1, +-inf). f64 calls libm's pow.
+Value emitFloatPow(OpBuilder &b, Location loc, Value x, Value y) {
+  if (x.getType().isF64()) return math::PowFOp::create(b, loc, x, y);
+  return inF32(b, loc, {x, y}, [&](ValueRange v) -> Value {
+    Type t = b.getF32Type();
+    Value bx = v[0], by = v[1];
+    auto c = [&](double d) { return constantOf(b, loc, t, d); };
+    auto sel = [&](Value cond, Value p, Value q) -> Value { return arith::SelectOp::create(b, loc, cond, p, q); };
+    auto eq = [&](Value p, Value q) { return cmpf(b, loc, arith::CmpFPredicate::OEQ, p, q); };
+    Value magnitude = math::ExpOp::create(
+        b, loc, arith::MulFOp::create(b, loc, by, emitLog(b, loc, math::AbsFOp::create(b, loc, bx))));
+    Value yInt = eq(math::FloorOp::create(b, loc, by), by); // +-inf count as even integers
+    Value half = arith::MulFOp::create(b, loc, by, c(0.5));
+    Value yOdd = arith::AndIOp::create(b, loc, yInt, cmpf(b, loc, arith::CmpFPredicate::UNE,
+                                                         math::FloorOp::create(b, loc, half), half));
+    Value signBit = cmpf(b, loc, arith::CmpFPredicate::OLT, math::CopySignOp::create(b, loc, c(1), bx), c(0));
+    Value r = sel(arith::AndIOp::create(b, loc, signBit, yOdd), arith::NegFOp::create(b, loc, magnitude), magnitude);
+    Value negFinite = arith::AndIOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OLT, bx, c(0)),
+                                            cmpf(b, loc, arith::CmpFPredicate::ONE, bx, c(-INFINITY)));
+    Value one = c(1);
+    r = sel(arith::AndIOp::create(b, loc, negFinite, arith::XOrIOp::create(b, loc, yInt, constantOf(b, loc, b.getI1Type(), 1))),
+            c(NAN), r);
+    Value yInf = eq(math::AbsFOp::create(b, loc, by), c(INFINITY));
+    r = sel(arith::AndIOp::create(b, loc, eq(bx, c(-1)), yInf), one, r);
+    r = sel(arith::OrIOp::create(b, loc, eq(by, c(0)), eq(bx, one)), one, r);
+    return sel(eq(by, one), bx, r); // exact, and no overflow at FLT_MAX
+  });
+}
+
+/// Integer pow. A negative exponent truncates 1 / x^n: 1 for x = 1, +-1 for x = -1, and 0
+/// otherwise, 0^-n included (as x / 0 = 0); MLIR's ipowi would divide by zero there.
+Value emitIntPow(OpBuilder &b, Location loc, Value x, Value y) {
+  Type t = x.getType();
+  Value zero = constantOf(b, loc, t, 0), one = constantOf(b, loc, t, 1), minusOne = constantOf(b, loc, t, -1);
+  Value yNeg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, y, zero);
+  Value p = math::IPowIOp::create(b, loc, x, arith::SelectOp::create(b, loc, yNeg, zero, y));
+  Value yOdd = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, arith::AndIOp::create(b, loc, y, one), zero);
+  Value xIsMinusOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, minusOne);
+  Value negative = arith::SelectOp::create(
+      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, one), one,
+      arith::SelectOp::create(b, loc, xIsMinusOne, arith::SelectOp::create(b, loc, yOdd, minusOne, one), zero));
+  return arith::SelectOp::create(b, loc, yNeg, negative, p);
+}
+
+Value emitPow(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isFloat(x.getType())) return emitFloatPow(b, loc, x, y);
+  return emitIntPow(b, loc, x, y);
+}
+
+/// GELU, tanh form, as x * sigmoid(2u) with u = sqrt(2/pi) (x + 0.044715 x^3), which
+/// equals 0.5 x (1 + tanh(u)) without its cancellation for negative x.
 Value emitGeluTanh(OpBuilder &b, Location loc, Value x) {
   Type t = x.getType();
-  Value half = constantOf(b, loc, t, 0.5), one = constantOf(b, loc, t, 1.0);
-  Value k = constantOf(b, loc, t, std::sqrt(2.0 / std::numbers::pi));
+  Value one = constantOf(b, loc, t, 1.0);
+  Value k = constantOf(b, loc, t, -2 * std::sqrt(2.0 / std::numbers::pi));
   Value c = constantOf(b, loc, t, 0.044715);
   Value x3 = arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, x, x), x);
-  Value inner = arith::MulFOp::create(
+  Value minus2u = arith::MulFOp::create(
       b, loc, k, arith::AddFOp::create(b, loc, x, arith::MulFOp::create(b, loc, c, x3)));
-  Value t1 = arith::AddFOp::create(b, loc, one, math::TanhOp::create(b, loc, inner));
-  return arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, half, x), t1);
+  Value denom = arith::AddFOp::create(b, loc, one, math::ExpOp::create(b, loc, minus2u));
+  return arith::DivFOp::create(b, loc, x, denom);
 }
 
+/// GELU, exact form, as 0.5 x erfc(-x / sqrt(2)): equal to 0.5 x (1 + erf(x / sqrt(2)))
+/// without its cancellation for negative x.
 Value emitGeluErf(OpBuilder &b, Location loc, Value x) {
   Type t = x.getType();
-  Value half = constantOf(b, loc, t, 0.5), one = constantOf(b, loc, t, 1.0);
-  Value invSqrt2 = constantOf(b, loc, t, 1.0 / std::sqrt(2.0));
-  Value e = math::ErfOp::create(b, loc, arith::MulFOp::create(b, loc, x, invSqrt2));
-  return arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, half, x),
-                               arith::AddFOp::create(b, loc, one, e));
+  Value half = constantOf(b, loc, t, 0.5);
+  Value minusInvSqrt2 = constantOf(b, loc, t, -1.0 / std::sqrt(2.0));
+  Value e = math::ErfcOp::create(b, loc, arith::MulFOp::create(b, loc, x, minusInvSqrt2));
+  return arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, half, x), e);
 }
 
 Value emitSigmoid(OpBuilder &b, Location loc, Value x) {
@@ -131,9 +254,9 @@ Value emitElementwise(OpBuilder &b, Location loc, Operation *op, ValueRange args
         return math::AbsIOp::create(b, loc, x);
       })
       .Case([&](ExpOp) { return math::ExpOp::create(b, loc, x); })
-      .Case([&](LogOp) { return math::LogOp::create(b, loc, x); })
-      .Case([&](SinOp) { return math::SinOp::create(b, loc, x); })
-      .Case([&](CosOp) { return math::CosOp::create(b, loc, x); })
+      .Case([&](LogOp) { return emitLog(b, loc, x); })
+      .Case([&](SinOp) { return emitSinCos(b, loc, x, /*isCos=*/false); })
+      .Case([&](CosOp) { return emitSinCos(b, loc, x, /*isCos=*/true); })
       .Case([&](TanhOp) { return math::TanhOp::create(b, loc, x); })
       .Case([&](SqrtOp) { return math::SqrtOp::create(b, loc, x); })
       .Case([&](RsqrtOp) { return math::RsqrtOp::create(b, loc, x); })

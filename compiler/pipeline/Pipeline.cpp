@@ -37,11 +37,11 @@ namespace ajit {
 //   vectorize), then everything is converted to the LLVM dialect with the bare-pointer
 //   calling convention (static shapes make the memref descriptors redundant).
 static const Phase kCpuPhases[] = {
-    {"graph-opt", Stage::GraphPasses, "canonicalize,cse"},
+    {"graph-opt", Stage::GraphPasses, "ajit-flatten-empty-signature,canonicalize,cse"},
     {"linalg", Stage::Lowering,
      "ajit-lower-to-linalg,canonicalize,linalg-fuse-elementwise-ops,canonicalize,cse"},
     {"bufferized", Stage::Lowering,
-     "one-shot-bufferize{bufferize-function-boundaries=1 "
+     "ajit-copy-repeated-results,one-shot-bufferize{bufferize-function-boundaries=1 "
      "function-boundary-type-conversion=identity-layout-map},canonicalize,"
      "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},"
      "buffer-deallocation-pipeline,canonicalize"},

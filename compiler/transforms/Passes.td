@@ -22,13 +22,35 @@ def AjitLowerToLinalg : Pass<"ajit-lower-to-linalg", "mlir::ModuleOp"> {
 def AjitApproximateMath : Pass<"ajit-approximate-math", "mlir::ModuleOp"> {
   let summary = "Replace f32 transcendentals with vectorizable polynomial approximations";
   let description = [{
-    `math.exp/log/sin/cos/tanh/erf/...` on f32 => polynomial approximations built from
+    `math.exp/log/tanh/erf/erfc/...` on f32 => polynomial approximations built from
     arith ops and bit manipulation (MLIR's math approximation patterns), so the loop
-    vectorizer turns them into 512-bit code instead of scalar libm calls. `math.powf` is
-    first expanded to `exp(y * log(x))` with sign handling. f64 keeps libm calls.
+    vectorizer turns them into 512-bit code instead of scalar libm calls. f64 keeps libm
+    calls. (f32 sin, cos and pow never reach this pass: ajit-lower-to-linalg expands them.)
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
                            "mlir::vector::VectorDialect"];
+}
+
+def AjitFlattenEmptySignature : Pass<"ajit-flatten-empty-signature", "mlir::ModuleOp"> {
+  let summary = "Give zero-size arguments and results of public functions the type tensor<0xT>";
+  let description = [{
+    `func(%x: tensor<3x0xf32>) -> tensor<3x0xf32>` =>
+    `func(%x: tensor<0xf32>) -> tensor<0xf32>`, with the uses of `%x` reading an empty
+    `ajit.constant` of the original type and the result reshaped. The bare-pointer
+    calling convention cannot lower a memref with a zero after its first dimension, and
+    an empty array carries no data to pass anyway; callers keep the original shapes.
+  }];
+}
+
+def AjitCopyRepeatedResults : Pass<"ajit-copy-repeated-results", "mlir::ModuleOp"> {
+  let summary = "Give every result of a public function its own value";
+  let description = [{
+    `return %a, %a` => `return %a, %c` with `%c = linalg.copy ins(%a) outs(tensor.empty)`.
+    Each result becomes its own out-parameter buffer; upstream
+    buffer-results-to-out-params cannot hoist one allocation into two out-params. Runs
+    after the last CSE, which would merge the copies back.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }
 
 #endif

@@ -108,9 +108,17 @@ func.func @select_clamp(%m: tensor<4xi1>, %x: tensor<4xf32>, %lo: tensor<4xf32>,
 
 // -----
 
+// f32 pow is exp(y * log|x|) plus C's special cases (never math.powf, whose upstream
+// expansion has none); integer pow guards negative exponents around math.ipowi.
 // CHECK-LABEL: func.func @pow
-// CHECK: math.powf %{{.+}}, %{{.+}} : f32
-// CHECK: math.ipowi %{{.+}}, %{{.+}} : i32
+// CHECK-NOT: math.powf
+// CHECK: math.absf
+// CHECK: math.log
+// CHECK: math.exp
+// CHECK: math.copysign
+// CHECK: %[[YNEG:.+]] = arith.cmpi slt, %[[Y:.+]], %[[ZERO:.+]] : i32
+// CHECK: %[[SAFE:.+]] = arith.select %[[YNEG]], %[[ZERO]], %[[Y]] : i32
+// CHECK: math.ipowi %{{.+}}, %[[SAFE]] : i32
 func.func @pow(%x: tensor<4xf32>, %i: tensor<4xi32>) -> (tensor<4xf32>, tensor<4xi32>) {
   %0 = ajit.pow %x, %x : tensor<4xf32>
   %1 = ajit.pow %i, %i : tensor<4xi32>

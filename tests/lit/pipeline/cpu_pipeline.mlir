@@ -43,12 +43,17 @@ func.func @g(%x: tensor<10000xf32>) -> tensor<f32> {
 // FUSED: %[[R:.+]] = linalg.generic {indexing_maps = [#[[$IN]], #[[$ACC]]], iterator_types = ["reduction"]}
 // FUSED-SAME: ins(%[[X]] : tensor<10000xf32>) outs(%[[INIT]] : tensor<f32>)
 // FUSED-NEXT: ^bb0(%[[IN:.+]]: f32, %[[OUT:.+]]: f32):
-// FUSED-DAG: %[[COS:.+]] = math.cos %[[IN]] : f32
-// FUSED-DAG: %[[COS2:.+]] = arith.mulf %[[COS]], %[[COS]] : f32
-// FUSED-DAG: %[[SIN:.+]] = math.sin %[[IN]] : f32
-// FUSED-DAG: %[[SIN2:.+]] = arith.mulf %[[SIN]], %[[SIN]] : f32
-// FUSED: %[[ADD:.+]] = arith.addf %[[SIN2]], %[[COS2]] : f32
-// FUSED: %[[ACCUM:.+]] = arith.addf %[[ADD]], %[[OUT]] fastmath<reassoc> : f32
+// sin and cos are expanded in place (f64 argument reduction, f32 polynomials): one
+// reduction of the argument each, and no math.sin / math.cos left for libm.
+// FUSED-NOT: math.sin
+// FUSED-NOT: math.cos
+// FUSED: %[[WIDE:.+]] = arith.extf %[[IN]] : f32 to f64
+// FUSED: math.roundeven
+// FUSED: math.fma
+// FUSED: math.roundeven
+// FUSED: math.fma
+// FUSED: %[[ADD:.+]] = arith.addf %[[SQ:.+]], %{{.+}} : f32
+// FUSED-NEXT: %[[ACCUM:.+]] = arith.addf %[[ADD]], %[[OUT]] fastmath<reassoc> : f32
 // FUSED: linalg.yield %[[ACCUM]] : f32
 // FUSED-NOT: linalg.generic
 // FUSED: return %[[R]] : tensor<f32>
