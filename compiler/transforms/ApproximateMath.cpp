@@ -5,7 +5,8 @@
 // 3e-7 relative over [-87.3, 88.7] (subnormal results flush to 0); tanh 4.8e-7 relative;
 // erf/erfc as upstream documents them. sin, cos, log and pow on f32 are not left to
 // upstream: LowerToLinalg.cpp emits them (upstream's sin/cos return inf for large |x|
-// and its log is wrong for subnormals).
+// and lose the sign of small negative x, its log is wrong for subnormals, and its pow
+// expansion has none of C's special cases).
 //
 //===----------------------------------------------------------------------===//
 

@@ -43,15 +43,15 @@ func.func @g(%x: tensor<10000xf32>) -> tensor<f32> {
 // FUSED: %[[R:.+]] = linalg.generic {indexing_maps = [#[[$IN]], #[[$ACC]]], iterator_types = ["reduction"]}
 // FUSED-SAME: ins(%[[X]] : tensor<10000xf32>) outs(%[[INIT]] : tensor<f32>)
 // FUSED-NEXT: ^bb0(%[[IN:.+]]: f32, %[[OUT:.+]]: f32):
-// sin and cos are expanded in place (f64 argument reduction, f32 polynomials): one
-// reduction of the argument each, and no math.sin / math.cos left for libm.
+// sin and cos are expanded in place (three-part Cody-Waite reduction with FMAs, f32
+// polynomials) and, of the same x, share ONE argument reduction after CSE; no math.sin
+// or math.cos is left.
 // FUSED-NOT: math.sin
 // FUSED-NOT: math.cos
-// FUSED: %[[WIDE:.+]] = arith.extf %[[IN]] : f32 to f64
-// FUSED: math.roundeven
-// FUSED: math.fma
-// FUSED: math.roundeven
-// FUSED: math.fma
+// FUSED: %[[SCALED:.+]] = arith.mulf %[[IN]], %{{.+}} : f32
+// FUSED-NEXT: %[[K:.+]] = math.roundeven %[[SCALED]] : f32
+// FUSED-NOT: math.roundeven
+// FUSED: math.fma %{{.+}}, %{{.+}}, %[[IN]] : f32
 // FUSED: %[[ACCUM:.+]] = arith.addf %{{.+}}, %[[OUT]] fastmath<reassoc> : f32
 // FUSED: linalg.yield %[[ACCUM]] : f32
 // FUSED-NOT: linalg.generic
