@@ -107,7 +107,8 @@ def main():
         records.append(record(workload, size, "ajit", "seconds", [v for v, _ in vals], sum(i for _, i in vals),
                               "cached call" if "compile" not in workload else "new jit object: trace+compile+run"))
     for (workload, size), vals in sorted(numpy_rounds.items()):
-        records.append(record(workload, size, "numpy", "seconds", [v for v, _ in vals], sum(i for _, i in vals)))
+        records.append(record(workload, size, "numpy", "seconds", [v for v, _ in vals], sum(i for _, i in vals),
+                              f"numpy {np.__version__}"))
     stage_note = "median stages ms: " + ", ".join(
         f"{k} {statistics.median(s[k] for s in stages):.1f}" for k in ["trace", "graph", "lowering", "llvm", "load"])
     records.append(record("W1.g_first_call_fresh_process", 10000, "ajit", "seconds", cold, len(cold), stage_note))
@@ -118,6 +119,7 @@ def main():
     with open(os.path.join(args.out, "core.md"), "w") as f:
         f.write(report(records))
     print(report(records))
+    print("update README.md's performance section with: python3 bench/update_readme.py", file=sys.stderr)
 
 
 def report(records):
