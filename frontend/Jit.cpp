@@ -93,11 +93,15 @@ struct JitCore::State {
   struct Entry {
     std::shared_future<std::shared_ptr<const Executable>> future;
     std::shared_ptr<const Executable> ready; ///< set once compiled: the lock-free-ish hit path
+    /// When a call last found this entry (steady clock, us): the LRU order. Each entry
+    /// is written only by its own callers, so hits on different signatures do not share
+    /// a contended counter.
+    std::unique_ptr<std::atomic<double>> lastUse = std::make_unique<std::atomic<double>>(0.0);
   };
   mutable std::shared_mutex mutex;
   std::unordered_map<std::string, Entry> cache;
 
-  std::atomic<uint64_t> compiles{0}, hits{0}, calls{0};
+  std::atomic<uint64_t> compiles{0}, hits{0}, calls{0}, evictions{0};
   std::atomic<double> lastCallUs{0};
   mutable std::mutex statsMutex;
   CompileTimes last, total;
@@ -106,6 +110,7 @@ struct JitCore::State {
 
 JitCore::JitCore(JitOptions options) : state_(std::make_unique<State>()) {
   state_->options = std::move(options);
+  state_->options.maxCacheEntries = std::max<size_t>(state_->options.maxCacheEntries, 1);
   state_->fingerprint = hostTarget().name() + ";" + env::invalidatingFingerprint();
 }
 
@@ -118,7 +123,10 @@ std::shared_ptr<const JitCore::Executable> JitCore::get(const std::string &key, 
   {
     std::shared_lock lock(s.mutex);
     auto it = s.cache.find(key);
-    if (it != s.cache.end() && it->second.ready) return it->second.ready;
+    if (it != s.cache.end() && it->second.ready) {
+      it->second.lastUse->store(nowUs(), std::memory_order_relaxed);
+      return it->second.ready;
+    }
   }
   std::promise<std::shared_ptr<const Executable>> promise;
   std::shared_future<std::shared_ptr<const Executable>> future;
@@ -139,7 +147,11 @@ std::shared_ptr<const JitCore::Executable> JitCore::get(const std::string &key, 
         if (d < best) best = d, reason = describeChange(before, args);
       }
       if (reason.empty()) reason = "first compile";
-      s.cache.emplace(key, State::Entry{promise.get_future().share(), nullptr});
+      evictDownTo(s.options.maxCacheEntries - 1, key);
+      State::Entry entry;
+      entry.future = promise.get_future().share();
+      entry.lastUse->store(nowUs(), std::memory_order_relaxed);
+      s.cache.emplace(key, std::move(entry));
     }
   }
   if (future.valid()) return future.get(); // another thread compiles it; rethrows its error
@@ -149,6 +161,9 @@ std::shared_ptr<const JitCore::Executable> JitCore::get(const std::string &key, 
     promise.set_value(exe);
     std::unique_lock lock(s.mutex);
     s.cache[key].ready = exe;
+    // Entries still compiling cannot be evicted when a new one is added, so several
+    // threads compiling at once may overshoot the bound; trim back now.
+    evictDownTo(s.options.maxCacheEntries, key);
     return exe;
   } catch (...) {
     promise.set_exception(std::current_exception());
@@ -265,6 +280,23 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
   return exe;
 }
 
+void JitCore::evictDownTo(size_t limit, const std::string &keep) {
+  State &s = *state_;
+  while (s.cache.size() > limit) {
+    // The least recently used compiled entry; entries still compiling stay.
+    auto victim = s.cache.end();
+    for (auto it = s.cache.begin(); it != s.cache.end(); ++it)
+      if (it->second.ready && it->first != keep &&
+          (victim == s.cache.end() || it->second.lastUse->load(std::memory_order_relaxed) <
+                                          victim->second.lastUse->load(std::memory_order_relaxed)))
+        victim = it;
+    if (victim == s.cache.end()) return;
+    // Calls still running it hold their own shared_ptr; the code is unloaded after them.
+    s.cache.erase(victim);
+    s.evictions.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 std::vector<Array> JitCore::run(const Executable &exe, const Array *const *inputs, size_t count) {
   constexpr size_t kInline = 16;
   size_t total = count + exe.outputs.size();
@@ -313,6 +345,7 @@ Stats JitCore::stats() const {
   out.cacheHits = s.hits.load();
   out.calls = s.calls.load();
   out.lastCallUs = s.lastCallUs.load();
+  out.evictions = s.evictions.load();
   {
     std::shared_lock lock(s.mutex);
     for (auto &[key, entry] : s.cache) out.cacheEntries += entry.ready != nullptr;

@@ -476,7 +476,7 @@ Tensor matmul(const Tensor &x, const Tensor &y, Loc loc) {
     if (ba != bb && ba != 1 && bb != 1)
       fail("matmul", "batch dimensions differ: " + x.str() + " x " + y.str() + " (" + std::to_string(ba) +
                          " vs " + std::to_string(bb) + ")", loc);
-    int64_t batch = std::max(ba, bb);
+    int64_t batch = ba == 1 ? bb : ba; // a batch of 1 broadcasts, also to 0
     a = broadcastToShape(x, {batch, x.shape()[x.rank() - 2], k1}, "matmul", loc);
     b = broadcastToShape(y, {batch, k2, y.shape().back()}, "matmul", loc);
   }

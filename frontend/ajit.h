@@ -259,6 +259,9 @@ Tensor operator>=(TensorAt x, double y);
 
 struct JitOptions {
   std::string name = "fn"; ///< shown in the compile log and dumps
+  /// Compiled signatures kept per function; past it, the least recently called one is
+  /// evicted and its code unloaded (once no call is still running it). 0 counts as 1.
+  size_t maxCacheEntries = 256;
 };
 
 /// Milliseconds spent in each stage of a compile.
@@ -271,6 +274,7 @@ struct Stats {
   uint64_t cacheHits = 0;     ///< calls served from the cache
   uint64_t calls = 0;         ///< all calls
   uint64_t cacheEntries = 0;  ///< compiled signatures held now
+  uint64_t evictions = 0;     ///< signatures evicted to respect JitOptions::maxCacheEntries
   CompileTimes lastCompile;   ///< the most recent compile
   CompileTimes totalCompile;  ///< summed over all compiles
   double lastCallUs = 0;      ///< wall time of the most recent call, compile included
@@ -307,6 +311,9 @@ public:
 private:
   std::shared_ptr<const Executable> compile(const std::string &key, const TraceFn &trace,
                                             const std::string &reason);
+  /// Evicts least recently used compiled entries other than `keep` until at most `limit`
+  /// remain (or only compiling ones are left); with the cache's lock held.
+  void evictDownTo(size_t limit, const std::string &keep);
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -557,6 +557,13 @@ struct LowerReduce : public AjitPattern<ReduceOp> {
     Type elem = in.getElementType();
     ArrayRef<int64_t> axes = op.getAxes();
     ReduceKind kind = op.getKind();
+    // Reducing over no axes is the identity (mean divides by 1). Emitting it as an
+    // all-parallel generic that reads its init would let elementwise fusion fold the
+    // init into a consumer's loop and accumulate across that loop's iterations.
+    if (axes.empty()) {
+      rewriter.replaceOp(op, reshapeTensor(rewriter, loc, adaptor.getX(), cast<RankedTensorType>(op.getType())));
+      return success();
+    }
     RankedTensorType accType = dropAxes(in, axes);
     Value init = filledTensor(rewriter, loc, accType, reductionInit(rewriter, loc, kind, elem));
     SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(in.getRank()),

@@ -47,7 +47,7 @@ static const Phase kCpuPhases[] = {
      "buffer-deallocation-pipeline,canonicalize"},
     {"loops", Stage::Lowering, "convert-linalg-to-loops,canonicalize,cse"},
     {"llvm", Stage::Lowering,
-     "math-extend-to-supported-types,ajit-approximate-math,convert-math-to-funcs,"
+     "math-extend-to-supported-types,ajit-approximate-math,ajit-math-to-funcs,"
      "expand-strided-metadata,lower-affine,convert-scf-to-cf,finalize-memref-to-llvm,"
      "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
      "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"

@@ -11,6 +11,10 @@ namespace tensor { class TensorDialect; }
 namespace arith { class ArithDialect; }
 namespace math { class MathDialect; }
 namespace vector { class VectorDialect; }
+namespace cf { class ControlFlowDialect; }
+namespace func { class FuncDialect; }
+namespace scf { class SCFDialect; }
+namespace LLVM { class LLVMDialect; }
 } // namespace mlir
 
 namespace ajit {

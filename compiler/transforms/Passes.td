@@ -53,4 +53,19 @@ def AjitCopyRepeatedResults : Pass<"ajit-copy-repeated-results", "mlir::ModuleOp
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }
 
+def AjitMathToFuncs : Pass<"ajit-math-to-funcs", "mlir::ModuleOp"> {
+  let summary = "convert-math-to-funcs with fresh state on every run";
+  let description = [{
+    Runs upstream `convert-math-to-funcs` (integer powers and ctlz as outlined
+    functions) through a pass instance created for this run. The upstream pass keeps
+    its (op, type) -> generated func.func map as a member that is never cleared, so a
+    pass manager reused across modules (the JIT caches one per thread) calls functions
+    of a module that no longer exists: found by the differential fuzzer as a crash in
+    the second program with an integer pow compiled by the same thread.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::cf::ControlFlowDialect",
+                           "mlir::func::FuncDialect", "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect", "mlir::LLVM::LLVMDialect"];
+}
+
 #endif

@@ -142,20 +142,6 @@ void argReduceImpl(const T *x, const Shape &xShape, int64_t axis, bool keepdims,
   (void)keepdims; // the flat layout is the same with or without the unit dim
 }
 
-struct Matmul3 {
-  int64_t batchA, batchB, batch, m, k, n;
-};
-
-Matmul3 matmulDims(const Shape &a, const Shape &b) {
-  if (a.empty() || b.empty() || a.size() > 3 || b.size() > 3)
-    throw std::invalid_argument("matmul: operands must have rank 1 to 3");
-  // Vectors become [1,K] and [K,1].
-  Shape a3 = a.size() == 1 ? Shape{1, 1, a[0]} : a.size() == 2 ? Shape{1, a[0], a[1]} : a;
-  Shape b3 = b.size() == 1 ? Shape{1, b[0], 1} : b.size() == 2 ? Shape{1, b[0], b[1]} : b;
-  if (a3[2] != b3[1]) throw std::invalid_argument("matmul: contracting dims differ");
-  if (a3[0] != b3[0] && a3[0] != 1 && b3[0] != 1) throw std::invalid_argument("matmul: batch dims differ");
-  return {a3[0], b3[0], std::max(a3[0], b3[0]), a3[1], a3[2], b3[2]};
-}
 
 template <class Acc, class T, class Fin>
 void matmulImpl(const T *a, const Shape &aShape, const T *b, const Shape &bShape, T *out, Fin finish) {
@@ -189,6 +175,18 @@ template <class F> void forEachLane(const Shape &shape, int64_t axis, F f) {
 }
 
 } // namespace
+
+Matmul3 matmulDims(const Shape &a, const Shape &b) {
+  if (a.empty() || b.empty() || a.size() > 3 || b.size() > 3)
+    throw std::invalid_argument("matmul: operands must have rank 1 to 3");
+  // Vectors become [1,K] and [K,1].
+  Shape a3 = a.size() == 1 ? Shape{1, 1, a[0]} : a.size() == 2 ? Shape{1, a[0], a[1]} : a;
+  Shape b3 = b.size() == 1 ? Shape{1, b[0], 1} : b.size() == 2 ? Shape{1, b[0], b[1]} : b;
+  if (a3[2] != b3[1]) throw std::invalid_argument("matmul: contracting dims differ");
+  if (a3[0] != b3[0] && a3[0] != 1 && b3[0] != 1) throw std::invalid_argument("matmul: batch dims differ");
+  // NumPy broadcasting: a batch of 1 takes the other's size, 0 included.
+  return {a3[0], b3[0], a3[0] == 1 ? b3[0] : a3[0], a3[1], a3[2], b3[2]};
+}
 
 int64_t numElements(const Shape &shape) {
   int64_t n = 1;

@@ -147,6 +147,13 @@ void argReduceInt(bool isMax, const int64_t *x, const Shape &xShape, int64_t axi
 // Contractions and composites
 //===----------------------------------------------------------------------===//
 
+/// A matmul's operands seen as [batchA,m,k] x [batchB,k,n] (vectors as [1,k] and [k,1]);
+/// `batch` is the broadcast batch (a batch of 1 takes the other's size, 0 included).
+struct Matmul3 {
+  int64_t batchA, batchB, batch, m, k, n;
+};
+Matmul3 matmulDims(const Shape &a, const Shape &b);
+
 /// NumPy matmul result shape for operands of rank 1 to 3.
 Shape matmulShape(const Shape &a, const Shape &b);
 /// NumPy matmul (1-D, 2-D, batched with batch broadcasting), accumulated in long double.

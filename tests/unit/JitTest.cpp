@@ -11,6 +11,8 @@
 #include <sstream>
 #include <thread>
 
+#include <unistd.h>
+
 using namespace ajit;
 
 namespace {
@@ -27,6 +29,14 @@ std::vector<std::string> lines(const std::string &text) {
   for (std::string line; std::getline(is, line);)
     if (!line.empty()) out.push_back(line);
   return out;
+}
+
+/// Resident set size of this process in bytes.
+int64_t rssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
 }
 
 /// Sets an environment variable for one test and restores it after.
@@ -131,6 +141,54 @@ TEST(Cache, LowerTracesWithoutCompiling) {
   EXPECT_EQ(c.run({iota(3)})[0].toVector<float>(), f(iota(3), 2.0f).toVector<float>());
 }
 
+TEST(Cache, BoundedWithLeastRecentlyUsedEviction) {
+  auto f = jit([](const Tensor &x) { return x + 1.0; }, {.name = "bounded", .maxCacheEntries = 4});
+  for (int64_t n = 1; n <= 10; ++n) EXPECT_FLOAT_EQ(f(iota(n)).data<float>()[n - 1], static_cast<float>(n));
+  EXPECT_EQ(f.stats().compiles, 10u);
+  EXPECT_EQ(f.stats().cacheEntries, 4u);
+  EXPECT_EQ(f.stats().evictions, 6u);
+  // Held now: 7, 8, 9, 10. Touch 7, add 11: 8 (least recently called) goes, 7 stays.
+  f(iota(7));
+  f(iota(11));
+  uint64_t compiles = f.stats().compiles;
+  f(iota(7));
+  EXPECT_EQ(f.stats().compiles, compiles) << "the recently called signature was evicted";
+  f(iota(8));
+  EXPECT_EQ(f.stats().compiles, compiles + 1) << "the least recently called signature was kept";
+  EXPECT_LE(f.stats().cacheEntries, 4u);
+}
+
+// Evicted executables give their code and JIT state back: compiling many signatures
+// through a cache of two grows RSS by far less than keeping them all would.
+TEST(Cache, EvictedCodeIsFreed) {
+  auto f = jit([](const Tensor &x) { return ajit::exp(x) * 2.0 + ajit::sin(x); },
+               {.name = "churn", .maxCacheEntries = 2});
+  for (int64_t n = 1; n <= 40; ++n) f(iota(n));
+  int64_t before = rssBytes();
+  for (int64_t n = 41; n <= 160; ++n) f(iota(n));
+  int64_t grown = rssBytes() - before;
+  EXPECT_EQ(f.stats().cacheEntries, 2u);
+  EXPECT_EQ(f.stats().evictions, 158u);
+  std::printf("[memory] RSS growth over 120 compiles with 2 cache entries: %.1f KiB\n", grown / 1024.0);
+  // Keeping all 120 grows RSS by about 5 MiB (measured: 8.7 MiB for 200).
+  EXPECT_LT(grown, 2 << 20) << "evicted executables are not freed";
+}
+
+// A million cached calls allocate outputs and bookkeeping per call; none of it may stay.
+TEST(Memory, RssFlatOverAMillionCachedCalls) {
+  auto f = jit([](const Tensor &x, const Tensor &y) { return x * y + 1.0; }, {.name = "steady"});
+  Array x = iota(64), y = iota(64, 1);
+  for (int i = 0; i < 20000; ++i) f(x, y); // warm: buffer pool, allocator arenas
+  int64_t before = rssBytes();
+  float check = 0;
+  for (int i = 0; i < 1000000; ++i) check += f(x, y).data<float>()[3];
+  int64_t grown = rssBytes() - before;
+  EXPECT_EQ(check, 1000000.0f * 13.0f);
+  EXPECT_EQ(f.stats().compiles, 1u);
+  std::printf("[memory] RSS growth over 1,000,000 cached calls: %.1f KiB\n", grown / 1024.0);
+  EXPECT_LT(grown, 256 << 10) << "RSS grew by " << grown << " bytes";
+}
+
 TEST(Threads, EachSignatureCompilesExactlyOnce) {
   auto f = jit([](const Tensor &x) { return x * 3.0 + 1.0; }, {.name = "threaded"});
   std::atomic<int> wrong{0};
@@ -158,6 +216,42 @@ TEST(Threads, FailedCompileLeavesTheCacheUsable) {
   EXPECT_FLOAT_EQ(f(iota(4)).data<float>()[0], 1.0f);
   EXPECT_EQ(errorOf([&] { f(iota(13)); }), "user refuses 13"); // retried, fails again
   EXPECT_EQ(f.stats().compiles, 1u);
+}
+
+// 8 threads, mixed signatures (one of which always fails to compile), repeated calls, and
+// a cache small enough to evict while others run: every result right, every failure an
+// error in the thread that asked, each good signature compiled once while it stays cached.
+TEST(Threads, MixedSignaturesFailuresAndEviction) {
+  auto f = jit([](const Tensor &x) {
+    if (x.shape()[0] == 13) throw Error("user refuses 13");
+    return x * 3.0 + 1.0;
+  }, {.name = "mixed"});
+  auto small = jit([](const Tensor &x) { return x - 1.0; }, {.name = "small", .maxCacheEntries = 3});
+  std::atomic<int> wrong{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 60; ++i) {
+        int64_t n = i % 5 == 4 ? 13 : 16 + (t + i) % 4;
+        try {
+          Array r = f(iota(n));
+          for (int64_t j = 0; j < n; ++j) wrong += r.data<float>()[j] != 3.0f * j + 1.0f;
+        } catch (const Error &e) {
+          errors += n == 13 && std::string(e.what()) == "user refuses 13";
+          wrong += n != 13;
+        }
+        int64_t m = 1 + (t * 7 + i) % 6;
+        Array s = small(iota(m));
+        for (int64_t j = 0; j < m; ++j) wrong += s.data<float>()[j] != static_cast<float>(j) - 1.0f;
+      }
+    });
+  for (auto &t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(errors.load(), 8 * 12);
+  EXPECT_EQ(f.stats().compiles, 4u);
+  EXPECT_EQ(f.stats().cacheEntries, 4u);
+  EXPECT_LE(small.stats().cacheEntries, 3u);
+  EXPECT_EQ(small.stats().compiles, 3u + small.stats().evictions);
 }
 
 TEST(CompileLog, OneLinePerCompileNamingTheChange) {

@@ -1846,3 +1846,49 @@ TEST(Regression, I64ScalarTwoToThe63) {
     SUCCEED(); // rejecting the scalar is fine too
   }
 }
+
+// Found by the differential fuzzer (seed 1, program 102): a reduction over no axes was
+// lowered as an all-parallel generic reading its zero-filled init; elementwise fusion
+// moved it into a broadcasting consumer, which accumulated across its own loop:
+// min(y, mean(m, axes={}, keepdims)) gave [m, 2m, 3m] for y = [m, m, m].
+TEST(Regression, ReduceOverNoAxesIsIdentity) {
+  for (R::Reduce kind : {R::Reduce::sum, R::Reduce::mean, R::Reduce::max, R::Reduce::min}) {
+    auto f = jit([kind](const Tensor &x, const Tensor &y) {
+      Tensor m = ajit::min(x, std::vector<int64_t>{0}, false);
+      Tensor r = kind == R::Reduce::sum    ? sum(m, {}, true)
+                 : kind == R::Reduce::mean ? mean(m, {}, true)
+                 : kind == R::Reduce::max  ? ajit::max(m, std::vector<int64_t>{}, true)
+                                           : ajit::min(m, std::vector<int64_t>{}, true);
+      return minimum(y, r);
+    }, {.name = "reduce_no_axes"});
+    Array out = f(makeF({-0.5, -2.25, 1.5}, {3}, DType::f32), makeF({-2.25, -2.25, -2.25}, {3}, DType::f32));
+    EXPECT_TRUE(matchF("reduce over no axes", out, DType::f32, {3}, {-2.25, -2.25, -2.25}, kExact));
+  }
+}
+
+// Found by the differential fuzzer (seed 1, program 224): a batch of 1 broadcast against a
+// batch of 0 gave a batch of 1 (std::max) in the frontend and in the reference.
+TEST(Regression, MatmulBatchOneAgainstBatchZero) {
+  auto f = jit([](const Tensor &a, const Tensor &b) { return matmul(a, b); }, {.name = "matmul_batch0"});
+  Array out = f(makeF({}, {0, 2, 3}, DType::f32), makeF({1, 2, 3, 4, 5, 6}, {1, 3, 2}, DType::f32));
+  EXPECT_EQ(out.shape(), (Shape{0, 2, 2}));
+  EXPECT_EQ(R::matmulShape({1, 2, 3}, {0, 3, 2}), (Shape{0, 2, 2}));
+}
+
+// Found by the differential fuzzer (seed 1, program 347, in a batch): upstream
+// convert-math-to-funcs keeps the functions it generated across runs, so the second module
+// with an integer pow compiled by a thread's cached pass manager called a function of the
+// first, destroyed module (segfault). Runs in a child: the failure mode is a crash.
+TEST(Regression, IntPowInTwoModulesOnOneThread) {
+  int status = runInChild([] {
+    for (DType dt : {DType::i32, DType::i64, DType::i32}) {
+      auto f = jit([](const Tensor &x) { return pow(x, x + 1); }, {.name = "ipow"});
+      Array out = f(makeI({2, 3, -1}, {3}, dt));
+      std::vector<int64_t> got(3);
+      for (int i = 0; i < 3; ++i)
+        got[i] = dt == DType::i32 ? out.data<int32_t>()[i] : out.data<int64_t>()[i];
+      if (got != std::vector<int64_t>{8, 81, 1}) _exit(3);
+    }
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << statusText(status);
+}
