@@ -26,6 +26,8 @@ def AjitApproximateMath : Pass<"ajit-approximate-math", "mlir::ModuleOp"> {
     arith ops and bit manipulation (MLIR's math approximation patterns), so the loop
     vectorizer turns them into 512-bit code instead of scalar libm calls. f64 keeps libm
     calls. (f32 sin, cos and pow never reach this pass: ajit-lower-to-linalg expands them.)
+    f32 exp is first guarded against NaN (upstream's expansion converts NaN with fptosi,
+    which is poison once LLVM sees it as a constant).
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
                            "mlir::vector::VectorDialect"];

@@ -1892,3 +1892,21 @@ TEST(Regression, IntPowInTwoModulesOnOneThread) {
   });
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << statusText(status);
 }
+
+// Found by the differential fuzzer (seed 7, program 526): exp of a NaN that LLVM can see
+// as a constant (here pow(-2, 1.5) of folded constants) went through upstream's exp
+// expansion, whose fptosi of NaN is poison; LLVM deleted the result's store and the
+// caller read whatever the buffer held. Each variant below reaches exp differently.
+TEST(Regression, ExpOfFoldedNanIsNan) {
+  auto f = jit([](const Tensor &x, int variant) {
+    Tensor i = clamp(full({}, 5.0, DType::i64), -3, -2);
+    Tensor nan = pow(astype(i, DType::f32), 1.5);
+    Tensor r = variant == 0 ? sigmoid(nan) : variant == 1 ? ajit::exp(nan) : gelu(nan, /*approximate=*/false);
+    return std::make_tuple(i, r);
+  }, {.name = "folded_nan"});
+  for (int variant = 0; variant < 3; ++variant) {
+    auto [i, r] = f(makeF({1, 2, 3}, {3}, DType::f32), variant);
+    EXPECT_EQ(i.data<int64_t>()[0], -2);
+    EXPECT_TRUE(std::isnan(r.data<float>()[0])) << "variant " << variant << ": " << r.data<float>()[0];
+  }
+}
