@@ -26,8 +26,41 @@ cmake -G Ninja -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 # Two cores and heavy MLIR headers: more than two jobs only swaps.
 ninja -C "$build" -j "${AJIT_JOBS:-2}"
 
+# The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, and the cache
+# and thread tests under ThreadSanitizer, each in its own build folder. libLLVM/libMLIR
+# are not instrumented; what runs instrumented is ajit's own code. AJIT_SANITIZERS=0
+# skips them (for a quick local run); CI always runs them.
+sanitizers() {
+  local sbuild="$build-asan"
+  echo "== ASan + UBSan build in $sbuild"
+  cmake -G Ninja -S . -B "$sbuild" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAJIT_SANITIZE=address >/dev/null
+  ninja -C "$sbuild" -j "${AJIT_JOBS:-2}" ajit-jit-test ajit-ops-test ajit-npy-test ajit-bufferpool-test \
+    ajit-diff-fuzz-test
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  for t in ajit-jit-test ajit-ops-test ajit-npy-test ajit-bufferpool-test; do
+    echo "== $t (ASan + UBSan)"
+    "$sbuild/tests/$t" --gtest_brief=1
+  done
+  echo "== ajit-diff-fuzz-test (ASan + UBSan, 300 programs)"
+  AJIT_FUZZ_PROGRAMS=300 "$sbuild/tests/ajit-diff-fuzz-test" --gtest_brief=1
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+
+  sbuild="$build-tsan"
+  echo "== TSan build in $sbuild"
+  cmake -G Ninja -S . -B "$sbuild" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAJIT_SANITIZE=thread >/dev/null
+  ninja -C "$sbuild" -j "${AJIT_JOBS:-2}" ajit-jit-test ajit-bufferpool-test
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  echo "== cache and thread tests (TSan)"
+  "$sbuild/tests/ajit-jit-test" --gtest_brief=1 --gtest_filter='Threads.*:Cache.*'
+  "$sbuild/tests/ajit-bufferpool-test" --gtest_brief=1
+  unset TSAN_OPTIONS
+}
+
 case "$what" in
   demo) "$build/examples/ajit-demo" ;;
-  test) ctest --test-dir "$build" --output-on-failure -j 2 ;;
+  test)
+    ctest --test-dir "$build" --output-on-failure -j 2
+    if [ "${AJIT_SANITIZERS:-1}" != 0 ]; then sanitizers; fi ;;
   *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac

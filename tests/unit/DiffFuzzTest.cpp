@@ -1444,7 +1444,7 @@ private:
     int64_t mode = uni(0, 3);
     if (mode == 1) s = {1};
     else if (mode >= 2) {
-      const Shape &ls = node(like).shape;
+      const Shape ls = node(like).shape;
       size_t drop = static_cast<size_t>(uni(0, static_cast<int64_t>(ls.size())));
       s.assign(ls.begin() + static_cast<int64_t>(drop), ls.end());
       for (int64_t &d : s)
@@ -1455,7 +1455,7 @@ private:
 
   /// An operand for x: a node broadcast-compatible with it (converted to its dtype), or a constant.
   int partner(int x) {
-    const Shape &xs = node(x).shape;
+    const Shape xs = node(x).shape; // a copy: adding nodes moves them
     int y = chance(0.2) ? -1 : pick([&](const Node &n) { return broadcastShape(xs, n.shape).has_value(); });
     if (y < 0) return constantLike(x, node(x).dtype);
     return convert(y, node(x).dtype);
@@ -1581,7 +1581,7 @@ private:
 
   int tryClampTensor() {
     int x = pickAny();
-    const Shape &xs = node(x).shape;
+    const Shape xs = node(x).shape; // a copy: adding nodes moves them
     auto bound = [&]() {
       int v = chance(0.25) ? -1 : pick([&](const Node &n) { return broadcastsTo(n.shape, xs); });
       return v < 0 ? b_.constant(node(x).dtype, {}, bounds(node(x).dtype).first) : convert(v, node(x).dtype);
@@ -1618,7 +1618,7 @@ private:
       return std::any_of(n.shape.begin(), n.shape.end(), [](int64_t d) { return d > 0; });
     });
     if (x < 0) return -1;
-    const Shape &s = node(x).shape;
+    const Shape s = node(x).shape;
     int64_t rank = static_cast<int64_t>(s.size()), axis;
     do axis = uni(0, rank - 1);
     while (s[axis] == 0);

@@ -31,6 +31,13 @@ std::vector<std::string> lines(const std::string &text) {
   return out;
 }
 
+/// ASan's quarantine and TSan's shadow memory make RSS measure the sanitizer.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kUnderSanitizer = true;
+#else
+constexpr bool kUnderSanitizer = false;
+#endif
+
 /// Resident set size of this process in bytes.
 int64_t rssBytes() {
   std::ifstream statm("/proc/self/statm");
@@ -161,6 +168,7 @@ TEST(Cache, BoundedWithLeastRecentlyUsedEviction) {
 // Evicted executables give their code and JIT state back: compiling many signatures
 // through a cache of two grows RSS by far less than keeping them all would.
 TEST(Cache, EvictedCodeIsFreed) {
+  if (kUnderSanitizer) GTEST_SKIP() << "RSS under a sanitizer measures the sanitizer";
   auto f = jit([](const Tensor &x) { return ajit::exp(x) * 2.0 + ajit::sin(x); },
                {.name = "churn", .maxCacheEntries = 2});
   for (int64_t n = 1; n <= 40; ++n) f(iota(n));
@@ -176,6 +184,7 @@ TEST(Cache, EvictedCodeIsFreed) {
 
 // A million cached calls allocate outputs and bookkeeping per call; none of it may stay.
 TEST(Memory, RssFlatOverAMillionCachedCalls) {
+  if (kUnderSanitizer) GTEST_SKIP() << "RSS under a sanitizer measures the sanitizer";
   auto f = jit([](const Tensor &x, const Tensor &y) { return x * y + 1.0; }, {.name = "steady"});
   Array x = iota(64), y = iota(64, 1);
   for (int i = 0; i < 20000; ++i) f(x, y); // warm: buffer pool, allocator arenas
