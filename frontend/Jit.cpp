@@ -12,6 +12,7 @@
 #include "frontend/Trace.h"
 
 #include "compiler/driver/Compile.h"
+#include "runtime/DiskCache.h"
 #include "runtime/Env.h"
 #include "runtime/JitEngine.h"
 
@@ -84,6 +85,7 @@ struct JitCore::Executable {
   std::string signature;
   unsigned kernels = 0;
   CompileTimes times;
+  std::string diskEntry; ///< the AJIT_CACHE_DIR file it was loaded from; empty if compiled
 };
 
 struct JitCore::State {
@@ -101,7 +103,7 @@ struct JitCore::State {
   mutable std::shared_mutex mutex;
   std::unordered_map<std::string, Entry> cache;
 
-  std::atomic<uint64_t> compiles{0}, hits{0}, calls{0}, evictions{0};
+  std::atomic<uint64_t> compiles{0}, hits{0}, calls{0}, evictions{0}, diskHits{0};
   std::atomic<double> lastCallUs{0};
   mutable std::mutex statsMutex;
   CompileTimes last, total;
@@ -214,6 +216,38 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
   }
   std::string fnName = sanitize(name);
   fn.setSymName(fnName);
+
+  // AJIT_CACHE_DIR: the object for this exact graph, target and cache-invalidating
+  // settings, if a process compiled it before. Skipped while dumping IR (the dumps need
+  // a real compile). The version is checked from the entry's header, not made part of
+  // the key, so a new ajit overwrites old entries instead of piling up new files.
+  std::string cacheDir = onStage ? std::string() : env::get("AJIT_CACHE_DIR");
+  std::string diskKey;
+  if (!cacheDir.empty()) {
+    diskKey = "target " + hostTarget().fingerprint() + "\nenv " + env::invalidatingFingerprint() + "\nfunction " +
+              fnName + "\n" + exe->graph;
+    auto t0 = std::chrono::steady_clock::now();
+    disk_cache::Entry entry;
+    std::string why;
+    disk_cache::Lookup found = disk_cache::load(cacheDir, diskKey, entry, why);
+    if (found == disk_cache::Lookup::hit) {
+      try {
+        exe->code = loadObject(entry.object, entry.entrySymbol);
+        exe->entry = reinterpret_cast<void (*)(void **)>(exe->code->address());
+        exe->kernels = entry.kernels;
+        exe->diskEntry = disk_cache::entryPath(cacheDir, diskKey);
+        times.load = msBetween(t0, std::chrono::steady_clock::now());
+        return exe;
+      } catch (const Error &e) {
+        found = disk_cache::Lookup::rejected;
+        why = std::string("the object does not load: ") + e.what();
+      }
+    }
+    if (found == disk_cache::Lookup::rejected)
+      fmt::print(stderr, "ajit: warning: cache entry {} rejected: {}; recompiling\n",
+                 disk_cache::entryPath(cacheDir, diskKey), why);
+  }
+
   DiagnosticCollector diagnostics(session.context());
   CompileResult result;
   std::string error;
@@ -230,6 +264,11 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
   times.lowering = result.loweringMs;
   times.llvm = result.object.translateMs + result.object.optimizeMs + result.object.codegenMs;
   times.load = msBetween(t1, std::chrono::steady_clock::now());
+  if (!cacheDir.empty()) {
+    disk_cache::Entry entry{result.object.entrySymbol, result.kernels, result.object.bytes};
+    if (!disk_cache::store(cacheDir, diskKey, entry, error))
+      fmt::print(stderr, "ajit: warning: not stored in the cache: {}\n", error);
+  }
   return exe;
 }
 
@@ -266,16 +305,24 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
     s.total.total += times.total;
     s.lastKernels = exe->kernels;
   }
-  uint64_t n = ++s.compiles;
+  bool fromDisk = !exe->diskEntry.empty();
+  uint64_t n = fromDisk ? ++s.diskHits : ++s.compiles;
   if (env::flag("AJIT_LOG_COMPILES")) {
     std::string outs;
     for (size_t i = 0; i < exe->outputs.size(); ++i)
       outs += (i ? ", " : "") + describe(exe->outputs[i].first, exe->outputs[i].second);
-    fmt::print(stderr,
-               "ajit: compile #{} {}({}) -> ({}) [{}] trace {:.2f} ms, graph {:.2f} ms, lowering {:.2f} ms, "
-               "llvm {:.2f} ms, load {:.2f} ms, total {:.2f} ms, {} kernel{}\n",
-               n, s.options.name, exe->signature, outs, reason, times.trace, times.graph, times.lowering,
-               times.llvm, times.load, times.total, exe->kernels, exe->kernels == 1 ? "" : "s");
+    if (fromDisk)
+      fmt::print(stderr,
+                 "ajit: disk cache hit #{} {}({}) -> ({}) [{}] trace {:.2f} ms, load {:.2f} ms, total {:.2f} ms, "
+                 "{} kernel{} ({})\n",
+                 n, s.options.name, exe->signature, outs, reason, times.trace, times.load, times.total, exe->kernels,
+                 exe->kernels == 1 ? "" : "s", exe->diskEntry);
+    else
+      fmt::print(stderr,
+                 "ajit: compile #{} {}({}) -> ({}) [{}] trace {:.2f} ms, graph {:.2f} ms, lowering {:.2f} ms, "
+                 "llvm {:.2f} ms, load {:.2f} ms, total {:.2f} ms, {} kernel{}\n",
+                 n, s.options.name, exe->signature, outs, reason, times.trace, times.graph, times.lowering,
+                 times.llvm, times.load, times.total, exe->kernels, exe->kernels == 1 ? "" : "s");
   }
   return exe;
 }
@@ -346,6 +393,7 @@ Stats JitCore::stats() const {
   out.calls = s.calls.load();
   out.lastCallUs = s.lastCallUs.load();
   out.evictions = s.evictions.load();
+  out.diskCacheHits = s.diskHits.load();
   {
     std::shared_lock lock(s.mutex);
     for (auto &[key, entry] : s.cache) out.cacheEntries += entry.ready != nullptr;

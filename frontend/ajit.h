@@ -271,6 +271,7 @@ struct CompileTimes {
 
 struct Stats {
   uint64_t compiles = 0;      ///< signatures compiled
+  uint64_t diskCacheHits = 0; ///< signatures loaded from AJIT_CACHE_DIR instead of compiled
   uint64_t cacheHits = 0;     ///< calls served from the cache
   uint64_t calls = 0;         ///< all calls
   uint64_t cacheEntries = 0;  ///< compiled signatures held now

@@ -91,6 +91,7 @@ public:
   }
 
   std::string name() const override { return triple_.getArchName().str() + "-" + cpu_; }
+  std::string fingerprint() const override { return triple_.str() + " " + cpu_ + " " + features_; }
 
   ArrayRef<Phase> phases() const override { return cpuPhases(); }
 

@@ -32,6 +32,8 @@ public:
   virtual ~TargetInfo() = default;
   /// Identifies the generated code's target in the cache key, e.g. `x86_64-sapphirerapids`.
   virtual std::string name() const = 0;
+  /// Everything about the target that changes generated code (persistent cache keys).
+  virtual std::string fingerprint() const { return name(); }
   virtual llvm::ArrayRef<Phase> phases() const = 0;
   /// LLVM-dialect module with one public function `fn` -> object code with an entry
   /// wrapper `<fn>_entry(void **args)`. With a non-empty `exportAs`, `fn` also stays
