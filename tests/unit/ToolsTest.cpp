@@ -196,3 +196,30 @@ TEST_F(Tools, BadInputsGiveOneClearLine) {
     EXPECT_TRUE(name.ends_with(".mlir") || name == "truncated.npy" || name == "corrupt.npy") << name;
   }
 }
+
+// ajit-opt is MlirOptMain: MLIR's diagnostics with the source line and a caret, so more
+// than one line; still a non-zero exit, the file:line:col and the problem, and no crash.
+TEST_F(Tools, AjitOptBadInputs) {
+  std::ofstream(tmp("garbage.mlir")) << "garbage here\n";
+  std::ofstream(tmp("unknown_op.mlir")) << "func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {\n"
+                                           "  %y = ajit.frobnicate %x : tensor<4xf32>\n  return %y : tensor<4xf32>\n}\n";
+  std::ofstream(tmp("not_verify.mlir")) << "func.func @f(%x: tensor<4xf32>) -> tensor<3xf32> {\n"
+                                           "  %y = ajit.reshape %x : tensor<4xf32> -> tensor<3xf32>\n  return %y : tensor<3xf32>\n}\n";
+  const std::string opt = AJIT_OPT, softmax = data("run/softmax.mlir");
+  struct Case {
+    std::string command, expected;
+  } cases[] = {
+      {opt + " " + tmp("garbage.mlir"), "garbage.mlir:1:1: error: custom op 'garbage' is unknown"},
+      {opt + " " + tmp("unknown_op.mlir"), "unknown_op.mlir:2:8: error: custom op 'ajit.frobnicate' is unknown"},
+      {opt + " " + tmp("not_verify.mlir"), "not_verify.mlir:2:8: error: 'ajit.reshape' op cannot reshape f32[4] (4 elements) to f32[3]"},
+      {opt + " " + tmp("missing.mlir"), "cannot open input file '" + tmp("missing.mlir") + "': No such file or directory"},
+      {opt + " --no-such-pass " + softmax, "Unknown command line argument '--no-such-pass'"},
+      {opt + " --pass-pipeline='builtin.module(bogus)' " + softmax, "'bogus' does not refer to a registered pass"},
+  };
+  for (const Case &c : cases) {
+    Outcome o = run(c.command);
+    EXPECT_NE(o.exitCode, 0) << c.command;
+    EXPECT_LT(o.exitCode, 128) << c.command << ": killed by a signal";
+    EXPECT_NE(o.stderrText.find(c.expected), std::string::npos) << c.command << "\ngot: " << o.stderrText;
+  }
+}
