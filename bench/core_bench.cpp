@@ -66,9 +66,9 @@ int firstCall(const char *name) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     Stats s = f.stats();
     std::printf("{\"first_call_ms\": %.3f, \"trace\": %.3f, \"graph\": %.3f, \"lowering\": %.3f, "
-                "\"llvm\": %.3f, \"load\": %.3f}\n",
+                "\"llvm\": %.3f, \"load\": %.3f, \"disk_cache_hit\": %s}\n",
                 ms, s.lastCompile.trace, s.lastCompile.graph, s.lastCompile.lowering, s.lastCompile.llvm,
-                s.lastCompile.load);
+                s.lastCompile.load, s.diskCacheHits ? "true" : "false");
     return 0;
   };
   if (!std::strcmp(name, "g")) return run(g, 10000);

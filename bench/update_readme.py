@@ -54,6 +54,10 @@ def main():
     if cold:
         lines += ["", f"W1.g_first_call_fresh_process is trace + compile + run of W2's g in a new process "
                       f"({cold['reps']} processes; {cold['note']})."]
+    warm = by.get(("W1.g_first_call_fresh_process_disk_cache", "10000", "ajit"))
+    if warm:
+        lines += ["", f"W1.g_first_call_fresh_process_disk_cache is the same with a warm persistent cache: "
+                      f"trace + load of the stored object + run ({warm['reps']} processes; {warm['note']})."]
     block = "<!-- perf:begin -->\n" + "\n".join(lines) + "\n<!-- perf:end -->"
     readme = os.path.join(ROOT, "README.md")
     text = open(readme).read()
