@@ -95,15 +95,17 @@ struct JitCore::State {
   struct Entry {
     std::shared_future<std::shared_ptr<const Executable>> future;
     std::shared_ptr<const Executable> ready; ///< set once compiled: the lock-free-ish hit path
-    /// When a call last found this entry (steady clock, us): the LRU order. Each entry
-    /// is written only by its own callers, so hits on different signatures do not share
-    /// a contended counter.
-    std::unique_ptr<std::atomic<double>> lastUse = std::make_unique<std::atomic<double>>(0.0);
+    /// The cache epoch in which a call last found this entry: the LRU order. Epochs
+    /// advance only when an entry is added, which is also the only time anything is
+    /// evicted, so this orders entries exactly as far as eviction can tell, and a hit
+    /// costs a read of a rarely written counter instead of a clock call.
+    std::unique_ptr<std::atomic<uint64_t>> lastUse = std::make_unique<std::atomic<uint64_t>>(0);
   };
   mutable std::shared_mutex mutex;
   std::unordered_map<std::string, Entry> cache;
 
   std::atomic<uint64_t> compiles{0}, hits{0}, calls{0}, evictions{0}, diskHits{0};
+  std::atomic<uint64_t> epoch{0}; ///< advanced by every insertion (under the unique lock)
   std::atomic<double> lastCallUs{0};
   mutable std::mutex statsMutex;
   CompileTimes last, total;
@@ -126,7 +128,9 @@ std::shared_ptr<const JitCore::Executable> JitCore::get(const std::string &key, 
     std::shared_lock lock(s.mutex);
     auto it = s.cache.find(key);
     if (it != s.cache.end() && it->second.ready) {
-      it->second.lastUse->store(nowUs(), std::memory_order_relaxed);
+      uint64_t now = s.epoch.load(std::memory_order_relaxed);
+      if (it->second.lastUse->load(std::memory_order_relaxed) != now)
+        it->second.lastUse->store(now, std::memory_order_relaxed);
       return it->second.ready;
     }
   }
@@ -152,7 +156,7 @@ std::shared_ptr<const JitCore::Executable> JitCore::get(const std::string &key, 
       evictDownTo(s.options.maxCacheEntries - 1, key);
       State::Entry entry;
       entry.future = promise.get_future().share();
-      entry.lastUse->store(nowUs(), std::memory_order_relaxed);
+      entry.lastUse->store(s.epoch.fetch_add(1, std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       s.cache.emplace(key, std::move(entry));
     }
   }
