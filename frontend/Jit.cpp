@@ -99,7 +99,7 @@ struct JitCore::State {
     /// advance only when an entry is added, which is also the only time anything is
     /// evicted, so this orders entries exactly as far as eviction can tell, and a hit
     /// costs a read of a rarely written counter instead of a clock call.
-    std::unique_ptr<std::atomic<uint64_t>> lastUse = std::make_unique<std::atomic<uint64_t>>(0);
+    std::atomic<uint64_t> lastUse{0}; ///< entries are built in place: map nodes never move
   };
   mutable std::shared_mutex mutex;
   std::unordered_map<std::string, Entry> cache;
@@ -129,8 +129,8 @@ std::shared_ptr<const JitCore::Executable> JitCore::get(const std::string &key, 
     auto it = s.cache.find(key);
     if (it != s.cache.end() && it->second.ready) {
       uint64_t now = s.epoch.load(std::memory_order_relaxed);
-      if (it->second.lastUse->load(std::memory_order_relaxed) != now)
-        it->second.lastUse->store(now, std::memory_order_relaxed);
+      if (it->second.lastUse.load(std::memory_order_relaxed) != now)
+        it->second.lastUse.store(now, std::memory_order_relaxed);
       return it->second.ready;
     }
   }
@@ -154,10 +154,9 @@ std::shared_ptr<const JitCore::Executable> JitCore::get(const std::string &key, 
       }
       if (reason.empty()) reason = "first compile";
       evictDownTo(s.options.maxCacheEntries - 1, key);
-      State::Entry entry;
+      State::Entry &entry = s.cache.try_emplace(key).first->second;
       entry.future = promise.get_future().share();
-      entry.lastUse->store(s.epoch.fetch_add(1, std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      s.cache.emplace(key, std::move(entry));
+      entry.lastUse.store(s.epoch.fetch_add(1, std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
   }
   if (future.valid()) return future.get(); // another thread compiles it; rethrows its error
@@ -226,20 +225,21 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
   // a real compile). The version is checked from the entry's header, not made part of
   // the key, so a new ajit overwrites old entries instead of piling up new files.
   std::string cacheDir = onStage ? std::string() : env::get("AJIT_CACHE_DIR");
-  std::string diskKey;
+  std::string diskKey, diskPath;
   if (!cacheDir.empty()) {
     diskKey = "target " + hostTarget().fingerprint() + "\nenv " + env::invalidatingFingerprint() + "\nfunction " +
               fnName + "\n" + exe->graph;
+    diskPath = disk_cache::entryPath(cacheDir, diskKey);
     auto t0 = std::chrono::steady_clock::now();
     disk_cache::Entry entry;
     std::string why;
-    disk_cache::Lookup found = disk_cache::load(cacheDir, diskKey, entry, why);
+    disk_cache::Lookup found = disk_cache::load(diskPath, diskKey, entry, why);
     if (found == disk_cache::Lookup::hit) {
       try {
         exe->code = loadObject(entry.object, entry.entrySymbol);
         exe->entry = reinterpret_cast<void (*)(void **)>(exe->code->address());
         exe->kernels = entry.kernels;
-        exe->diskEntry = disk_cache::entryPath(cacheDir, diskKey);
+        exe->diskEntry = diskPath;
         times.load = msBetween(t0, std::chrono::steady_clock::now());
         return exe;
       } catch (const Error &e) {
@@ -248,8 +248,7 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
       }
     }
     if (found == disk_cache::Lookup::rejected)
-      fmt::print(stderr, "ajit: warning: cache entry {} rejected: {}; recompiling\n",
-                 disk_cache::entryPath(cacheDir, diskKey), why);
+      fmt::print(stderr, "ajit: warning: cache entry {} rejected: {}; recompiling\n", diskPath, why);
   }
 
   DiagnosticCollector diagnostics(session.context());
@@ -268,9 +267,9 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
   times.lowering = result.loweringMs;
   times.llvm = result.object.translateMs + result.object.optimizeMs + result.object.codegenMs;
   times.load = msBetween(t1, std::chrono::steady_clock::now());
-  if (!cacheDir.empty()) {
+  if (!diskPath.empty()) {
     disk_cache::Entry entry{result.object.entrySymbol, result.kernels, result.object.bytes};
-    if (!disk_cache::store(cacheDir, diskKey, entry, error))
+    if (!disk_cache::store(diskPath, diskKey, entry, error))
       fmt::print(stderr, "ajit: warning: not stored in the cache: {}\n", error);
   }
   return exe;
@@ -338,8 +337,8 @@ void JitCore::evictDownTo(size_t limit, const std::string &keep) {
     auto victim = s.cache.end();
     for (auto it = s.cache.begin(); it != s.cache.end(); ++it)
       if (it->second.ready && it->first != keep &&
-          (victim == s.cache.end() || it->second.lastUse->load(std::memory_order_relaxed) <
-                                          victim->second.lastUse->load(std::memory_order_relaxed)))
+          (victim == s.cache.end() || it->second.lastUse.load(std::memory_order_relaxed) <
+                                          victim->second.lastUse.load(std::memory_order_relaxed)))
         victim = it;
     if (victim == s.cache.end()) return;
     // Calls still running it hold their own shared_ptr; the code is unloaded after them.

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/DiskCache.h"
 
+#include "runtime/AtomicFile.h"
 #include "runtime/Version.inc"
 
 #include <fcntl.h>
@@ -18,7 +19,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 namespace ajit::disk_cache {
 namespace {
@@ -135,8 +135,7 @@ Lookup decode(const std::vector<char> &bytes, const std::string &key, const std:
   return Lookup::hit;
 }
 
-Lookup load(const std::string &dir, const std::string &key, Entry &out, std::string &why) {
-  std::string path = entryPath(dir, key);
+Lookup load(const std::string &path, const std::string &key, Entry &out, std::string &why) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Lookup::miss;
@@ -165,7 +164,8 @@ Lookup load(const std::string &dir, const std::string &key, Entry &out, std::str
   return decode(bytes, key, compilerVersion(), out, why);
 }
 
-bool store(const std::string &dir, const std::string &key, const Entry &entry, std::string &error) {
+bool store(const std::string &path, const std::string &key, const Entry &entry, std::string &error) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
@@ -173,27 +173,9 @@ bool store(const std::string &dir, const std::string &key, const Entry &entry, s
     return false;
   }
   std::vector<char> bytes = encode(key, entry, compilerVersion());
-  std::string path = entryPath(dir, key);
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) {
-    error = "cannot create a temporary file in " + dir + ": " + std::strerror(errno);
-    return false;
-  }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  bool ok = done == bytes.size();
-  int savedErrno = errno;
-  ok = ::close(fd) == 0 && ok;
-  if (ok) ::chmod(tmp.c_str(), 0644); // mkstemp makes it 0600; the cache may be shared
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    error = "cannot write " + path + ": " + std::strerror(ok ? errno : savedErrno);
-    ::unlink(tmp.c_str());
+  std::string reason;
+  if (!writeFileAtomically(path, bytes.data(), bytes.size(), reason)) {
+    error = "cannot write " + path + ": " + reason;
     return false;
   }
   return true;

@@ -28,16 +28,16 @@ struct Entry {
 
 enum class Lookup { miss, hit, rejected };
 
-/// The file that holds (or would hold) the entry for `key` in `dir`.
+/// The file that holds (or would hold) the entry for `key` in folder `dir`.
 std::string entryPath(const std::string &dir, const std::string &key);
 
-/// Reads the entry for `key`. `rejected` (with `why`) for a file that exists but must
-/// not be used; the caller recompiles and stores over it.
-Lookup load(const std::string &dir, const std::string &key, Entry &out, std::string &why);
+/// Reads the entry for `key` from `path` (entryPath). `rejected` (with `why`) for a file
+/// that exists but must not be used; the caller recompiles and stores over it.
+Lookup load(const std::string &path, const std::string &key, Entry &out, std::string &why);
 
-/// Writes the entry atomically, creating `dir` if needed. False (with `error`) on failure:
-/// the cache only saves time, so callers report it and go on.
-bool store(const std::string &dir, const std::string &key, const Entry &entry, std::string &error);
+/// Writes the entry to `path` atomically, creating its folder if needed. False (with
+/// `error`) on failure: the cache only saves time, so callers report it and go on.
+bool store(const std::string &path, const std::string &key, const Entry &entry, std::string &error);
 
 /// The bytes of an entry file, and their check (exposed for tests).
 std::vector<char> encode(const std::string &key, const Entry &entry, const std::string &version);

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/Npy.h"
 
+#include "runtime/AtomicFile.h"
 #include "runtime/Error.h"
 
 #include <cerrno>
@@ -14,7 +15,6 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
-#include <unistd.h>
 
 namespace ajit::npy {
 
@@ -223,23 +223,8 @@ std::string serialize(const NpyArray &array) {
 }
 
 void write(const std::string &path, const NpyArray &array) {
-  std::string bytes = serialize(array);
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) bad(path, std::string("cannot write: ") + std::strerror(errno));
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      bad(path, "cannot write: the write failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    bad(path, std::string("cannot write: ") + std::strerror(err));
-  }
+  std::string bytes = serialize(array), reason;
+  if (!writeFileAtomically(path, bytes.data(), bytes.size(), reason)) bad(path, "cannot write: " + reason);
 }
 
 } // namespace ajit::npy

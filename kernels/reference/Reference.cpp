@@ -629,25 +629,28 @@ void matmulInt(const int64_t *a, const Shape &aShape, const int64_t *b, const Sh
                        [&](uint64_t v) { return wrap(static_cast<int64_t>(v), bits); });
 }
 
-void softmax(const double *x, const Shape &xShape, int64_t axis, double *out) {
+/// Calls body(lane, m, s) for each lane along `axis`: m its max, s = sum exp(x - m).
+template <class Body>
+void forEachSoftmaxLane(const double *x, const Shape &xShape, int64_t axis, Body body) {
   axis = normalizeAxes(xShape, {axis})[0];
   forEachLane(xShape, axis, [&](const std::vector<int64_t> &lane) {
     double m = -kInf;
     for (int64_t o : lane) m = maximum(m, x[o]);
     long double s = 0;
     for (int64_t o : lane) s += std::exp(x[o] - m);
-    for (int64_t o : lane) out[o] = std::exp(x[o] - m) / static_cast<double>(s);
+    body(lane, m, static_cast<double>(s));
+  });
+}
+
+void softmax(const double *x, const Shape &xShape, int64_t axis, double *out) {
+  forEachSoftmaxLane(x, xShape, axis, [&](const std::vector<int64_t> &lane, double m, double s) {
+    for (int64_t o : lane) out[o] = std::exp(x[o] - m) / s;
   });
 }
 
 void logSoftmax(const double *x, const Shape &xShape, int64_t axis, double *out) {
-  axis = normalizeAxes(xShape, {axis})[0];
-  forEachLane(xShape, axis, [&](const std::vector<int64_t> &lane) {
-    double m = -kInf;
-    for (int64_t o : lane) m = maximum(m, x[o]);
-    long double s = 0;
-    for (int64_t o : lane) s += std::exp(x[o] - m);
-    for (int64_t o : lane) out[o] = (x[o] - m) - std::log(static_cast<double>(s));
+  forEachSoftmaxLane(x, xShape, axis, [&](const std::vector<int64_t> &lane, double m, double s) {
+    for (int64_t o : lane) out[o] = (x[o] - m) - std::log(s);
   });
 }
 

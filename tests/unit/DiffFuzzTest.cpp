@@ -67,6 +67,7 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/ajit.h"
 #include "kernels/reference/Reference.h"
+#include "tests/unit/OpDispatch.h"
 
 #include <gtest/gtest.h>
 
@@ -94,6 +95,7 @@
 #include <vector>
 
 using namespace ajit;
+using namespace ajit::test;
 namespace R = ajit::ref;
 
 namespace {
@@ -154,22 +156,9 @@ const char *kindName(Kind k) {
   return names[static_cast<int>(k)];
 }
 
-const char *unaryName(R::Unary op) {
-  static const char *names[] = {"neg",  "abs",   "exp",     "log",  "sin",      "cos",     "tanh",
-                                "sqrt", "rsqrt", "sigmoid", "relu", "geluTanh", "geluErf"};
-  return names[static_cast<int>(op)];
-}
-const char *binaryName(R::Binary op) {
-  static const char *names[] = {"add", "sub", "mul", "div", "max", "min", "pow"};
-  return names[static_cast<int>(op)];
-}
 const char *binarySymbol(R::Binary op) {
   static const char *names[] = {"+", "-", "*", "/", "max", "min", "pow"};
   return names[static_cast<int>(op)];
-}
-const char *cmpName(R::Cmp c) {
-  static const char *names[] = {"eq", "ne", "lt", "le", "gt", "ge"};
-  return names[static_cast<int>(c)];
 }
 const char *cmpSymbol(R::Cmp c) {
   static const char *names[] = {"==", "!=", "<", "<=", ">", ">="};
@@ -525,25 +514,7 @@ private:
 // Tracing a program with the public API
 //===----------------------------------------------------------------------===//
 
-Tensor applyUnary(R::Unary op, const Tensor &x) {
-  switch (op) {
-  case R::Unary::neg: return neg(x);
-  case R::Unary::abs: return ajit::abs(x);
-  case R::Unary::exp: return ajit::exp(x);
-  case R::Unary::log: return ajit::log(x);
-  case R::Unary::sin: return ajit::sin(x);
-  case R::Unary::cos: return ajit::cos(x);
-  case R::Unary::tanh: return ajit::tanh(x);
-  case R::Unary::sqrt: return ajit::sqrt(x);
-  case R::Unary::rsqrt: return rsqrt(x);
-  case R::Unary::sigmoid: return sigmoid(x);
-  case R::Unary::relu: return relu(x);
-  case R::Unary::geluTanh: return gelu(x, true);
-  case R::Unary::geluErf: return gelu(x, false);
-  }
-  throw std::logic_error("unary op");
-}
-
+/// `useOperator` traces + - * / through the operators instead of the named functions.
 Tensor applyBinary(R::Binary op, const Tensor &x, const Tensor &y, bool useOperator) {
   if (useOperator) {
     switch (op) {
@@ -554,16 +525,7 @@ Tensor applyBinary(R::Binary op, const Tensor &x, const Tensor &y, bool useOpera
     default: break;
     }
   }
-  switch (op) {
-  case R::Binary::add: return add(x, y);
-  case R::Binary::sub: return sub(x, y);
-  case R::Binary::mul: return mul(x, y);
-  case R::Binary::div: return div(x, y);
-  case R::Binary::max: return maximum(x, y);
-  case R::Binary::min: return minimum(x, y);
-  case R::Binary::pow: return ajit::pow(x, y);
-  }
-  throw std::logic_error("binary op");
+  return ajit::test::applyBinary(op, x, y);
 }
 
 Tensor applyScalar(R::Binary op, const Tensor &x, double s, bool scalarLeft) {
@@ -577,7 +539,7 @@ Tensor applyScalar(R::Binary op, const Tensor &x, double s, bool scalarLeft) {
 }
 
 Tensor applyCompare(R::Cmp c, const Tensor &x, const Tensor &y, bool useOperator) {
-  if (!useOperator) return compare(static_cast<Cmp>(static_cast<int>(c)), x, y);
+  if (!useOperator) return compare(toCmp(c), x, y);
   switch (c) {
   case R::Cmp::eq: return x == y;
   case R::Cmp::ne: return x != y;

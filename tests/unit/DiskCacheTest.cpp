@@ -150,14 +150,14 @@ TEST(DiskCacheFormat, ForeignEntriesAreRejectedWithTheReason) {
 TEST(DiskCacheFormat, StoreIsAtomicAndReportsUnwritableDirectories) {
   TempDir dir;
   std::string error;
-  ASSERT_TRUE(dc::store(dir.path + "/sub", "key", sampleEntry(), error)) << error;
+  ASSERT_TRUE(dc::store(dc::entryPath(dir.path + "/sub", "key"), "key", sampleEntry(), error)) << error;
   EXPECT_EQ(onlyEntry(dir.path + "/sub"), dc::entryPath(dir.path + "/sub", "key"));
   dc::Entry got;
   std::string why;
-  EXPECT_EQ(dc::load(dir.path + "/sub", "key", got, why), dc::Lookup::hit) << why;
-  EXPECT_EQ(dc::load(dir.path + "/sub", "absent", got, why), dc::Lookup::miss);
+  EXPECT_EQ(dc::load(dc::entryPath(dir.path + "/sub", "key"), "key", got, why), dc::Lookup::hit) << why;
+  EXPECT_EQ(dc::load(dc::entryPath(dir.path + "/sub", "absent"), "absent", got, why), dc::Lookup::miss);
   writeFile(dir.path + "/file", "x");
-  EXPECT_FALSE(dc::store(dir.path + "/file/sub", "key", sampleEntry(), error));
+  EXPECT_FALSE(dc::store(dc::entryPath(dir.path + "/file/sub", "key"), "key", sampleEntry(), error));
   EXPECT_NE(error.find(dir.path + "/file/sub"), std::string::npos) << error;
 }
 

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/ajit.h"
 #include "kernels/reference/Reference.h"
+#include "tests/unit/OpDispatch.h"
 
 #include <gtest/gtest.h>
 
@@ -31,6 +32,7 @@
 #include <sstream>
 
 using namespace ajit;
+using namespace ajit::test;
 namespace R = ajit::ref;
 
 namespace {
@@ -321,55 +323,7 @@ std::string statusText(int status) {
 // Op dispatch (the op is a static argument: one compile per op and signature)
 //===----------------------------------------------------------------------===//
 
-const char *unaryName(R::Unary op) {
-  static const char *names[] = {"neg",  "abs",   "exp",     "log",  "sin",      "cos",     "tanh",
-                                "sqrt", "rsqrt", "sigmoid", "relu", "geluTanh", "geluErf"};
-  return names[static_cast<int>(op)];
-}
-
-Tensor applyUnary(R::Unary op, const Tensor &x) {
-  switch (op) {
-  case R::Unary::neg: return neg(x);
-  case R::Unary::abs: return ajit::abs(x);
-  case R::Unary::exp: return ajit::exp(x);
-  case R::Unary::log: return ajit::log(x);
-  case R::Unary::sin: return ajit::sin(x);
-  case R::Unary::cos: return ajit::cos(x);
-  case R::Unary::tanh: return ajit::tanh(x);
-  case R::Unary::sqrt: return ajit::sqrt(x);
-  case R::Unary::rsqrt: return rsqrt(x);
-  case R::Unary::sigmoid: return sigmoid(x);
-  case R::Unary::relu: return relu(x);
-  case R::Unary::geluTanh: return gelu(x, true);
-  case R::Unary::geluErf: return gelu(x, false);
-  }
-  return x;
-}
-
-const char *binaryName(R::Binary op) {
-  static const char *names[] = {"add", "sub", "mul", "div", "max", "min", "pow"};
-  return names[static_cast<int>(op)];
-}
-
-Tensor applyBinary(R::Binary op, const Tensor &x, const Tensor &y) {
-  switch (op) {
-  case R::Binary::add: return add(x, y);
-  case R::Binary::sub: return sub(x, y);
-  case R::Binary::mul: return mul(x, y);
-  case R::Binary::div: return div(x, y);
-  case R::Binary::max: return maximum(x, y);
-  case R::Binary::min: return minimum(x, y);
-  case R::Binary::pow: return ajit::pow(x, y);
-  }
-  return x;
-}
-
-Cmp toCmp(R::Cmp c) { return static_cast<Cmp>(static_cast<int>(c)); }
 const R::Cmp kCmps[] = {R::Cmp::eq, R::Cmp::ne, R::Cmp::lt, R::Cmp::le, R::Cmp::gt, R::Cmp::ge};
-const char *cmpName(R::Cmp c) {
-  static const char *names[] = {"eq", "ne", "lt", "le", "gt", "ge"};
-  return names[static_cast<int>(c)];
-}
 
 // The shared jitted functions live for the whole run (destroying one at exit used to crash:
 // tests/unit/StaticJitExit.cpp).

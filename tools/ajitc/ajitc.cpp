@@ -12,6 +12,7 @@
 #include "compiler/driver/Compile.h"
 #include "frontend/Program.h"
 #include "compiler/dialect/AjitOps.h"
+#include "runtime/AtomicFile.h"
 #include "runtime/Error.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -104,19 +105,6 @@ std::string header(const std::string &source, const std::string &symbol, mlir::f
   return os.str();
 }
 
-/// Writes `bytes` to a temporary beside `path`; returns its name.
-std::string writeTemp(const std::string &path, const char *bytes, size_t size) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::ofstream out(tmp, std::ios::binary);
-  if (!out) throw Error("ajit: " + path + ": cannot write: " + std::strerror(errno));
-  out.write(bytes, static_cast<std::streamsize>(size));
-  out.close();
-  if (!out) {
-    std::remove(tmp.c_str());
-    throw Error("ajit: " + path + ": cannot write: the write failed");
-  }
-  return tmp;
-}
 
 } // namespace
 
@@ -203,20 +191,18 @@ int main(int argc, char **argv) {
       std::fwrite(printed.data(), 1, printed.size(), stdout);
       return 0;
     }
-    std::string objTmp = writeTemp(output, result.object.bytes.data(), result.object.bytes.size());
-    std::string hdrTmp;
-    try {
-      hdrTmp = writeTemp(headerPath, headerText.data(), headerText.size());
-    } catch (...) {
-      std::remove(objTmp.c_str());
-      throw;
-    }
-    if (std::rename(objTmp.c_str(), output.c_str()) != 0 || std::rename(hdrTmp.c_str(), headerPath.c_str()) != 0) {
-      int err = errno;
-      std::remove(objTmp.c_str());
-      std::remove(hdrTmp.c_str());
+    // Both files or neither: the object is renamed into place only once the header is
+    // written too, and removed again if the header cannot take its place.
+    PendingFile object, header;
+    std::string reason;
+    if (!object.write(output, result.object.bytes.data(), result.object.bytes.size(), reason))
+      throw Error("ajit: " + output + ": cannot write: " + reason);
+    if (!header.write(headerPath, headerText.data(), headerText.size(), reason))
+      throw Error("ajit: " + headerPath + ": cannot write: " + reason);
+    if (!object.commit(reason)) throw Error("ajit: " + output + ": cannot write: " + reason);
+    if (!header.commit(reason)) {
       std::remove(output.c_str());
-      throw Error("ajit: cannot write " + output + " / " + headerPath + ": " + std::strerror(err));
+      throw Error("ajit: " + headerPath + ": cannot write: " + reason);
     }
   } catch (const Error &e) {
     std::string msg = e.what();
