@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 what=${1:-demo}
 
 packages=(cmake ninja-build ccache g++ python3 llvm-22-dev llvm-22-tools libmlir-22-dev
-          mlir-22-tools clang-22 libclang-rt-22-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev)
+          mlir-22-tools clang-22 libclang-rt-22-dev libomp-22-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,6 +2,7 @@
 #include "runtime/JitEngine.h"
 
 #include "runtime/Error.h"
+#include "runtime/Threads.h"
 
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
@@ -22,6 +23,7 @@ std::string describe(llvm::Error err) { return llvm::toString(std::move(err)); }
 /// function-local static here would already be gone.
 llvm::orc::LLJIT &jit() {
   static llvm::orc::LLJIT *instance = [] {
+    configureWorkerThreads();
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     auto j = llvm::orc::LLJITBuilder().create();

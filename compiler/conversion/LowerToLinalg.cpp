@@ -695,6 +695,8 @@ struct LowerToLinalgPass : public ajit::impl::AjitLowerToLinalgBase<LowerToLinal
     target.addIllegalDialect<AjitDialect>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
                            math::MathDialect, func::FuncDialect>();
+    // Fusion regions stay; their ops are lowered in place and fused by ajit-lower-fusions.
+    target.addLegalOp<FusionOp, YieldOp>();
     RewritePatternSet patterns(ctx);
     patterns.add<LowerElementwise, LowerConstant, LowerBroadcastInDim, LowerTranspose,
                  LowerReshape, LowerReduce, LowerArgReduce<ArgMaxOp, true>,

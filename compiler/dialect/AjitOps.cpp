@@ -427,6 +427,18 @@ LogicalResult DotOp::verify() {
   return success();
 }
 
+LogicalResult FusionOp::verify() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != 0) return emitOpError("region must not have arguments");
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield) return emitOpError("region must end in ajit.yield");
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError("yields ") << yield.getValues().size() << " values whose types differ "
+                                  << "from the op's " << getNumResults() << " result types";
+  if (getNumResults() == 0) return emitOpError("must have at least one result");
+  return success();
+}
+
 #include "compiler/dialect/AjitEnums.cpp.inc"
 
 #define GET_OP_CLASSES

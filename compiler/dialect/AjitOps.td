@@ -293,4 +293,46 @@ def Ajit_DotOp : Ajit_Op<"dot"> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Fusion
+//===----------------------------------------------------------------------===//
+
+def Ajit_FusionKind : I32EnumAttr<"FusionKind", "fusion kind", [
+    I32EnumAttrCase<"loop", 0>, I32EnumAttrCase<"input", 1>, I32EnumAttrCase<"output", 2>]> {
+  let cppNamespace = "::ajit";
+}
+
+def Ajit_FusionOp : Ajit_Op<"fusion", [SingleBlock]> {
+  let summary = "a group of ops compiled as one kernel (one loop nest)";
+  let description = [{
+    The fusion passes group ops into `ajit.fusion` regions, as XLA does: every op of a
+    region is computed in one loop nest that reads each external operand once and writes
+    only the values the terminator yields. The kind says what drives the loop:
+    `loop` (an elementwise root), `input` (a reduction root: the elementwise chain that
+    feeds it is fused into its loop), `output` (a matmul root with its elementwise
+    epilogue). A fusion with several results is a multi-output fusion.
+
+    The region is not isolated: its ops use values defined above it directly.
+
+    ```mlir
+    %s, %e = ajit.fusion input {
+      %e = ajit.exp %x : tensor<8xf32>
+      %s = ajit.reduce sum %e, axes = [0], keepdims = false : tensor<8xf32> -> tensor<f32>
+      ajit.yield %s, %e : tensor<f32>, tensor<8xf32>
+    } : tensor<f32>, tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins Ajit_FusionKind:$kind);
+  let results = (outs Variadic<Ajit_Tensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$kind $body attr-dict `:` type($results)";
+  let hasVerifier = 1;
+}
+
+def Ajit_YieldOp : Ajit_Op<"yield", [Terminator, HasParent<"FusionOp">]> {
+  let summary = "the values a fusion region returns";
+  let arguments = (ins Variadic<Ajit_Tensor>:$values);
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+}
+
 #endif // AJIT_OPS_TD

@@ -15,6 +15,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <mutex>
@@ -26,35 +27,51 @@ namespace ajit {
 // Why this order:
 // - graph-opt: CSE and canonicalization on the graph first, so lowering sees a minimal
 //   graph and the compile log counts real ops.
-// - linalg: lower to linalg on tensors, then fuse elementwise producers into their
-//   consumers (including into reductions) while everything is still SSA on tensors.
+// - fused: XLA-style fusion decided on the graph: ops grouped into ajit.fusion regions
+//   (loop, input and multi-output fusions), by a cost model that never recomputes
+//   expensive ops.
+// - linalg: lower to linalg on tensors, then carry out each fusion: the linalg ops of a
+//   region become one loop nest (and only those: nothing fuses across regions).
 // - bufferized: one-shot bufferization over whole functions; results become out-params
 //   (hoisting the static allocation of each result into the caller), then temporaries
 //   get deallocations.
 // - loops: linalg to scf loops; the innermost loop is left for LLVM's loop vectorizer,
-//   which handles tails and targets the host's widest vectors.
+//   which handles tails and targets the host's widest vectors. Large kernels keep their
+//   outermost dimension parallel; convert-scf-to-openmp splits it across libomp's
+//   workers (AJIT_NUM_THREADS), one contiguous chunk each.
 // - llvm: f32 transcendentals become polynomial approximations (arith only, so they
 //   vectorize), then everything is converted to the LLVM dialect with the bare-pointer
 //   calling convention (static shapes make the memref descriptors redundant).
 static const Phase kCpuPhases[] = {
     {"graph-opt", Stage::GraphPasses, "ajit-flatten-empty-signature,canonicalize,cse"},
+    {"fused", Stage::GraphPasses, "ajit-fuse-producer-consumer"},
     {"linalg", Stage::Lowering,
-     "ajit-lower-to-linalg,canonicalize,linalg-fuse-elementwise-ops,canonicalize,cse"},
+     "ajit-lower-to-linalg,canonicalize,ajit-lower-fusions,canonicalize,cse"},
     {"bufferized", Stage::Lowering,
      "ajit-copy-repeated-results,one-shot-bufferize{bufferize-function-boundaries=1 "
      "function-boundary-type-conversion=identity-layout-map},canonicalize,"
      "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},"
      "buffer-deallocation-pipeline,canonicalize"},
-    {"loops", Stage::Lowering, "convert-linalg-to-loops,canonicalize,cse"},
+    {"loops", Stage::Lowering,
+     "convert-linalg-to-parallel-loops,ajit-parallelize-outer-loops,canonicalize,cse"},
     {"llvm", Stage::Lowering,
      "math-extend-to-supported-types,ajit-approximate-math,ajit-math-to-funcs,"
-     "expand-strided-metadata,lower-affine,convert-scf-to-cf,finalize-memref-to-llvm,"
+     "expand-strided-metadata,lower-affine,convert-scf-to-openmp,convert-scf-to-cf,finalize-memref-to-llvm,"
      "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
      "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
-     "convert-index-to-llvm,reconcile-unrealized-casts,canonicalize"},
+     "convert-index-to-llvm,convert-openmp-to-llvm,reconcile-unrealized-casts,canonicalize"},
 };
 
-ArrayRef<Phase> cpuPhases() { return kCpuPhases; }
+// Ahead-of-time objects link against no runtime: the same phases, every loop sequential.
+static const Phase kCpuSequentialPhases[] = {
+    kCpuPhases[0], kCpuPhases[1], kCpuPhases[2], kCpuPhases[3],
+    {"loops", Stage::Lowering,
+     "convert-linalg-to-parallel-loops,ajit-parallelize-outer-loops{min-work=0},canonicalize,cse"},
+    kCpuPhases[5],
+};
+static_assert(sizeof(kCpuPhases) / sizeof(Phase) == 6, "keep kCpuSequentialPhases in step");
+
+ArrayRef<Phase> cpuPhases(bool parallel) { return parallel ? ArrayRef<Phase>(kCpuPhases) : ArrayRef<Phase>(kCpuSequentialPhases); }
 
 void registerPipelines() {
   PassPipelineRegistration<>(
@@ -71,6 +88,7 @@ void registerCompilerDialects(DialectRegistry &registry) {
   registerAllExtensions(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   registry.insert<AjitDialect>();
 }
 

@@ -32,8 +32,10 @@ struct Phase {
   const char *pipeline; ///< textual pass pipeline on builtin.module (not wrapped in it)
 };
 
-/// The CPU phases, in order: graph IR to LLVM dialect.
-llvm::ArrayRef<Phase> cpuPhases();
+/// The CPU phases, in order: graph IR to LLVM dialect. With `parallel`, large kernels run
+/// their outermost loop on libomp's workers (the object then needs libomp); without, every
+/// loop is sequential and the object needs no runtime library.
+llvm::ArrayRef<Phase> cpuPhases(bool parallel = true);
 
 /// Registers the `ajit-cpu-pipeline` pass pipeline (all of cpuPhases) for ajit-opt.
 void registerPipelines();

@@ -79,7 +79,7 @@ void addEntryWrapper(llvm::Module &m, llvm::Function &fn, const std::string &nam
 
 class CpuTarget final : public TargetInfo {
 public:
-  explicit CpuTarget(const std::string &cpu) {
+  CpuTarget(const std::string &cpu, bool parallel) : parallel_(parallel) {
     initializeNativeTarget();
     triple_ = llvm::Triple(llvm::sys::getProcessTriple());
     if (cpu.empty() || cpu == "native") {
@@ -91,9 +91,11 @@ public:
   }
 
   std::string name() const override { return triple_.getArchName().str() + "-" + cpu_; }
-  std::string fingerprint() const override { return triple_.str() + " " + cpu_ + " " + features_; }
+  std::string fingerprint() const override {
+    return triple_.str() + " " + cpu_ + " " + features_ + (parallel_ ? " omp" : " sequential");
+  }
 
-  ArrayRef<Phase> phases() const override { return cpuPhases(); }
+  ArrayRef<Phase> phases() const override { return cpuPhases(parallel_); }
 
   LogicalResult emitObject(ModuleOp module, const std::string &fnName, const std::string &exportAs,
                            ObjectCode &out, std::string &error, const DumpFn &dump) const override {
@@ -220,6 +222,7 @@ private:
     return tm.get();
   }
 
+  bool parallel_;
   llvm::Triple triple_;
   std::string cpu_;
   std::string features_;
@@ -227,8 +230,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu) {
-  return std::make_unique<CpuTarget>(cpu);
+std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu, bool parallel) {
+  return std::make_unique<CpuTarget>(cpu, parallel);
 }
 
 } // namespace ajit

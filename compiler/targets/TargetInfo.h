@@ -44,8 +44,10 @@ public:
                                          std::string &error, const DumpFn &dump) const = 0;
 };
 
-/// The host CPU, or a named CPU (`x86-64-v3`, `x86-64-v4`, `native`).
-std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu = "native");
+/// The host CPU, or a named CPU (`x86-64-v3`, `x86-64-v4`, `native`). With `parallel`,
+/// large kernels split their outermost loop across libomp's workers; the JIT links libomp,
+/// an ahead-of-time object then needs `-lomp`.
+std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu = "native", bool parallel = true);
 
 } // namespace ajit
 

@@ -15,6 +15,7 @@ namespace cf { class ControlFlowDialect; }
 namespace func { class FuncDialect; }
 namespace scf { class SCFDialect; }
 namespace LLVM { class LLVMDialect; }
+namespace affine { class AffineDialect; }
 } // namespace mlir
 
 namespace ajit {

@@ -70,4 +70,50 @@ def AjitMathToFuncs : Pass<"ajit-math-to-funcs", "mlir::ModuleOp"> {
                            "mlir::vector::VectorDialect", "mlir::LLVM::LLVMDialect"];
 }
 
+def AjitFuseProducerConsumer : Pass<"ajit-fuse-producer-consumer", "mlir::ModuleOp"> {
+  let summary = "Group graph ops into ajit.fusion regions (producer-consumer, input and multi-output fusion)";
+  let description = [{
+    XLA-style instruction fusion on the graph IR. Elementwise chains, with the broadcasts,
+    converts, reshapes and transposes between them, fuse into their consumer (`loop`
+    fusions); the elementwise chain feeding a reduction fuses into the reduction's loop
+    (`input` fusions: `sum(sin(x)**2 + cos(x)**2)` reads x once). A producer that is also
+    used after the group's root is yielded by the group as well (multi-output), so one
+    Adam step is one kernel. Cheap producers used elsewhere are recomputed in each group;
+    expensive ones (transcendentals, division), reductions and matmuls are never
+    recomputed, and neither is an expensive op that the loop would broadcast.
+    With `report`, every decision that keeps an op out of a group, duplicates it or adds
+    an output is a remark saying why.
+  }];
+  let options = [Option<"report", "report", "bool", "false",
+                        "emit a remark for every refused, duplicated or multi-output producer">];
+}
+
+def AjitLowerFusions : Pass<"ajit-lower-fusions", "mlir::ModuleOp"> {
+  let summary = "Fuse the linalg ops of each ajit.fusion region into one loop nest, then dissolve the regions";
+  let description = [{
+    After `ajit-lower-to-linalg`, each fusion region holds linalg ops on tensors. Upstream
+    elementwise fusion and reshape propagation run with a control function that accepts
+    only a producer and a consumer of the same region, so the graph-level decisions (which
+    ops share a loop, which are kept apart) are exactly what the loops implement. Each
+    region then leaves one `linalg.generic` (a multi-output fusion yields several results
+    from it) and the region is dissolved into its function.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
+def AjitParallelizeOuterLoops : Pass<"ajit-parallelize-outer-loops", "mlir::ModuleOp"> {
+  let summary = "Keep the outermost dimension of large loop nests parallel, make the rest sequential";
+  let description = [{
+    After `convert-linalg-to-parallel-loops`: a loop nest whose iterations (all of its
+    dimensions, the sequential reduction loops included) reach `min-work` becomes
+    `scf.parallel` over its outermost dimension only, with the other dimensions as
+    `scf.for` inside, for convert-scf-to-openmp to split across threads. Smaller nests,
+    and every nest when `min-work` is 0, become sequential loops.
+  }];
+  let options = [Option<"minWork", "min-work", "int64_t", "65536",
+                        "iterations from which a loop nest runs on several threads (0: never)">];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect"];
+}
+
 #endif

@@ -117,7 +117,7 @@ TEST_F(Tools, AjitcWritesObjectHeaderAndStages) {
   EXPECT_NE(text.find("void softmax(const float *in0, float *out0);"), std::string::npos) << text;
   EXPECT_NE(text.find("softmax_out0_elements = 35,"), std::string::npos) << text;
   EXPECT_GT(fs::file_size(tmp("s.o")), 100u);
-  for (const char *stage : {"graph", "graph-opt", "linalg", "bufferized", "loops", "llvm", "llvm-ir", "llvm-ir-opt", "asm"}) {
+  for (const char *stage : {"graph", "graph-opt", "fused", "linalg", "bufferized", "loops", "llvm", "llvm-ir", "llvm-ir-opt", "asm"}) {
     Outcome s = run(std::string(AJITC) + " " + data("run/softmax.mlir") + " --compile-to=" + stage);
     EXPECT_EQ(s.exitCode, 0) << stage << ": " << s.stderrText;
   }

@@ -2,6 +2,7 @@
 //
 //   ajitc PROGRAM.mlir -o prog.o --header prog.h [--target cpu|ptx]
 //         [--cpu native|x86-64-v3|x86-64-v4|...] [--function NAME] [--name SYMBOL]
+//         [--parallel]   (large loops on libomp's threads: link the object with -lomp)
 //   ajitc PROGRAM.mlir --compile-to=<stage>      print the IR after that stage
 //
 // The same pipeline as the JIT (compileToObject). The object needs only libc and libm:
@@ -34,7 +35,7 @@ int usage(const std::string &why) {
   std::fprintf(stderr,
                "ajitc: %s\n"
                "usage: ajitc PROGRAM.mlir -o OUT.o --header OUT.h [--target cpu|ptx] [--cpu NAME] "
-               "[--function NAME] [--name SYMBOL]\n"
+               "[--function NAME] [--name SYMBOL] [--parallel]\n"
                "       ajitc PROGRAM.mlir --compile-to=STAGE [--cpu NAME]\n",
                why.c_str());
   return 2;
@@ -110,6 +111,7 @@ std::string header(const std::string &source, const std::string &symbol, mlir::f
 
 int main(int argc, char **argv) {
   std::string program, output, headerPath, target = "cpu", cpu = "native", function, name, compileTo;
+  bool parallel = false; // objects need no runtime library unless asked to use threads
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&](std::string &into) {
@@ -129,6 +131,8 @@ int main(int argc, char **argv) {
       if (!next(cpu)) return usage("--cpu needs a CPU name");
     } else if (a.rfind("--cpu=", 0) == 0) {
       cpu = a.substr(6);
+    } else if (a == "--parallel") {
+      parallel = true;
     } else if (a == "--function") {
       if (!next(function)) return usage("--function needs a name");
     } else if (a == "--name") {
@@ -155,7 +159,7 @@ int main(int argc, char **argv) {
     std::stringstream text;
     text << file.rdbuf();
 
-    auto targetInfo = createCpuTarget(cpu);
+    auto targetInfo = createCpuTarget(cpu, parallel);
     if (!compileTo.empty()) {
       auto stages = stageNames(*targetInfo);
       if (std::find(stages.begin(), stages.end(), compileTo) == stages.end()) {

@@ -1,0 +1,206 @@
+//===- FuseProducerConsumer.cpp - XLA-style producer-consumer fusion --------===//
+//
+// Groups graph ops into `ajit.fusion` regions. Walking the block from its end, every op
+// that can drive a loop and is not yet grouped becomes the root of a group; each op before
+// it whose result feeds a member is then fused into the group when the cost model allows:
+//
+// - all of its users are in the group: it moves in;
+// - otherwise, when it is cheap (arithmetic, broadcast, convert, constant...), a copy is
+//   computed inside the group and the original stays for the other users;
+// - otherwise, when its other users all come after the root, it moves in and the group
+//   yields it too (a multi-output fusion, e.g. Adam's new m and v beside the new param);
+// - otherwise it stays out: recomputing an expensive op, or a reduction or matmul per
+//   element of the consumer, would repeat work.
+// An expensive producer is also refused when the group's loop is larger than the producer
+// (the consumer broadcasts it): each of its elements would be computed many times.
+//
+// Requiring a multi-output's outside users to follow the root keeps the groups acyclic:
+// a group never needs a value that itself needs the group.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/transforms/FusionRules.h"
+#include "compiler/transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace ajit {
+#define GEN_PASS_DEF_AJITFUSEPRODUCERCONSUMER
+#include "compiler/transforms/Passes.h.inc"
+} // namespace ajit
+
+using namespace mlir;
+using namespace ajit;
+
+namespace {
+
+struct Group {
+  Operation *root;
+  llvm::SetVector<Operation *> members;     ///< in reverse block order
+  llvm::DenseSet<Operation *> duplicated;   ///< members whose original stays outside too
+  llvm::SmallVector<Operation *> extraOutputs;
+};
+
+/// The op of `block` that holds `user` (itself, or an op whose region holds it).
+Operation *inBlock(Block &block, Operation *user) { return block.findAncestorOpInBlock(*user); }
+
+class GroupBuilder {
+public:
+  GroupBuilder(Block &block, bool report) : block_(block), report_(report) {}
+
+  std::vector<Group> formGroups() {
+    std::vector<Operation *> ops;
+    for (Operation &op : block_) ops.push_back(&op);
+    std::vector<Group> groups;
+    for (size_t i = ops.size(); i-- > 0;) {
+      Operation *root = ops[i];
+      if (owner_.count(root) || !fusion::isRoot(root)) continue;
+      groupIndex_ = duplicatedIn_.size();
+      Group g{root, {}, {}, {}};
+      moveIn(g, root);
+      for (size_t j = i; j-- > 0;) considerProducer(g, ops[j]);
+      duplicatedIn_.push_back(g.duplicated);
+      recordOperandsOfCopies(g);
+      if (g.members.size() > 1) groups.push_back(std::move(g));
+    }
+    return groups;
+  }
+
+private:
+  void considerProducer(Group &g, Operation *p) {
+    if (owner_.count(p)) return;
+    bool feedsGroup = llvm::any_of(p->getUsers(), [&](Operation *u) {
+      Operation *user = inBlock(block_, u);
+      return g.members.contains(user);
+    });
+    if (!feedsGroup) return;
+    if (auto why = fusion::whyNotProducer(p)) return refuse(g, p, *why);
+    int64_t loop = fusion::loopElements(g.root);
+    if (!fusion::isCheap(p) && fusion::numElements(p) < loop)
+      return refuse(g, p, "it is broadcast in the loop (" + std::to_string(loop) +
+                              " iterations over " + std::to_string(fusion::numElements(p)) +
+                              " elements), so each element would be recomputed");
+
+    SmallVector<Operation *> outside;
+    for (Operation *u : p->getUsers()) {
+      Operation *user = inBlock(block_, u);
+      bool insideHere = g.members.contains(user) && !g.duplicated.contains(user);
+      if (!insideHere && !copiedInto(p, user)) outside.push_back(user);
+    }
+    // Copies made by earlier groups read their operands from outside those groups.
+    for (Operation *reader : readByCopies_.lookup(p))
+      if (!g.members.contains(reader)) outside.push_back(reader);
+    if (outside.empty()) return moveIn(g, p);
+    // Prefer storing the value from this loop to recomputing it elsewhere.
+    bool allAfterRoot = llvm::all_of(outside, [&](Operation *u) {
+      return !g.members.contains(u) && g.root->isBeforeInBlock(u);
+    });
+    if (allAfterRoot) {
+      moveIn(g, p);
+      g.extraOutputs.push_back(p);
+      return remark(p, "also yielded by the fusion rooted at " + describe(g.root) +
+                           " (multi-output): used after it as well");
+    }
+    if (fusion::isCheap(p)) {
+      g.members.insert(p);
+      g.duplicated.insert(p);
+      return remark(p, "duplicated into the fusion rooted at " + describe(g.root) +
+                           ": cheap to recompute, also used by " + describe(outside.front()));
+    }
+    refuse(g, p, "it is expensive and also used by " + describe(outside.front()) +
+                     ", which the fusion needs first; recomputing it would repeat its work");
+  }
+
+  void moveIn(Group &g, Operation *p) {
+    g.members.insert(p);
+    owner_[p] = groupIndex_;
+  }
+
+  /// The copy of a duplicated member reads its operands from outside the group (unless
+  /// they are members too): the group's root stands for that reader from now on, since the
+  /// original member (the visible user) may later move into another group.
+  void recordOperandsOfCopies(const Group &g) {
+    for (Operation *copy : g.duplicated)
+      for (Value operand : copy->getOperands())
+        if (Operation *def = operand.getDefiningOp(); def && !g.members.contains(def))
+          readByCopies_[def].push_back(g.root);
+  }
+
+  /// True when `user` belongs to a group that computes its own copy of `p`: it does not
+  /// need the original.
+  bool copiedInto(Operation *p, Operation *user) const {
+    auto it = owner_.find(user);
+    return it != owner_.end() && it->second != groupIndex_ &&
+           duplicatedIn_[it->second].contains(p);
+  }
+
+  void refuse(const Group &g, Operation *p, const std::string &why) {
+    remark(p, "not fused into the fusion rooted at " + describe(g.root) + ": " + why);
+  }
+
+  void remark(Operation *p, const std::string &text) {
+    if (report_) p->emitRemark() << text;
+  }
+
+  static std::string describe(Operation *op) {
+    std::string s = fusion::opName(op);
+    if (auto loc = dyn_cast<FileLineColLoc>(op->getLoc()))
+      s += " (line " + std::to_string(loc.getLine()) + ")";
+    return s;
+  }
+
+  Block &block_;
+  bool report_;
+  llvm::DenseMap<Operation *, size_t> owner_; ///< op -> the group it moved into (not copies)
+  std::vector<llvm::DenseSet<Operation *>> duplicatedIn_; ///< per group: ops it copies
+  llvm::DenseMap<Operation *, SmallVector<Operation *>> readByCopies_; ///< op -> roots
+  size_t groupIndex_ = 0;                                 ///< the group being formed
+};
+
+/// Replaces the members of `g` by one `ajit.fusion` op at the root's place.
+void materialize(Group &g) {
+  SmallVector<Operation *> order(g.members.rbegin(), g.members.rend()); // block order
+  SmallVector<Value> outputs(g.root->getResults());
+  for (Operation *p : g.extraOutputs) llvm::append_range(outputs, p->getResults());
+
+  OpBuilder b(g.root);
+  FusionKind kind = fusion::isReduction(g.root) ? FusionKind::input : FusionKind::loop;
+  auto fusionOp = FusionOp::create(b, g.root->getLoc(), ValueRange(outputs).getTypes(), kind);
+  Block *body = b.createBlock(&fusionOp.getBody());
+  IRMapping map;
+  for (Operation *op : order) b.clone(*op, map);
+  SmallVector<Value> yielded;
+  for (Value v : outputs) yielded.push_back(map.lookup(v));
+  YieldOp::create(b, g.root->getLoc(), yielded);
+  (void)body;
+
+  for (auto [old, repl] : llvm::zip(outputs, fusionOp.getResults()))
+    old.replaceUsesWithIf(repl, [&](OpOperand &use) {
+      return !fusionOp->isProperAncestor(use.getOwner());
+    });
+  for (Operation *op : llvm::reverse(order))
+    if (!g.duplicated.contains(op)) op->erase();
+}
+
+struct FuseProducerConsumerPass
+    : public ajit::impl::AjitFuseProducerConsumerBase<FuseProducerConsumerPass> {
+  using AjitFuseProducerConsumerBase::AjitFuseProducerConsumerBase;
+
+  void runOnOperation() override {
+    getOperation().walk([&](func::FuncOp fn) {
+      if (fn.isExternal()) return;
+      Block &block = fn.getBody().front();
+      GroupBuilder builder(block, report);
+      std::vector<Group> groups = builder.formGroups();
+      for (Group &g : groups) materialize(g);
+      // Originals of duplicated ops that every user now computes itself.
+      for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
+        if (isOpTriviallyDead(&op)) op.erase();
+    });
+  }
+};
+
+} // namespace

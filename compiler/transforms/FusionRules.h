@@ -1,0 +1,45 @@
+//===- FusionRules.h - what the fusion passes may group, and at what cost -*- C++ -*-===//
+//
+// The cost model shared by the graph-level fusion passes, XLA-style: which ops can drive a
+// fused loop (roots), which can be computed inside a consumer's loop (producers), and which
+// are cheap enough to recompute rather than store.
+//
+//===----------------------------------------------------------------------===//
+#ifndef AJIT_COMPILER_TRANSFORMS_FUSIONRULES_H
+#define AJIT_COMPILER_TRANSFORMS_FUSIONRULES_H
+
+#include "compiler/dialect/AjitOps.h"
+
+#include <optional>
+#include <string>
+
+namespace ajit::fusion {
+
+/// Ops that can be the last op of a fused loop: elementwise ops, data movement and
+/// reductions. A matmul is not (its epilogue fusion is an output fusion).
+bool isRoot(mlir::Operation *op);
+
+/// Reductions (reduce, argmax, argmin): the root of an input fusion.
+bool isReduction(mlir::Operation *op);
+
+/// Why `op` cannot be computed inside its consumer's loop, or nullopt when it can.
+std::optional<std::string> whyNotProducer(mlir::Operation *op);
+
+/// Recomputing the op per use costs about as much as loading its result: arithmetic,
+/// comparisons, selects, conversions, broadcasts, reshapes and constants. Transcendentals,
+/// division, powers and square roots are not.
+bool isCheap(mlir::Operation *op);
+
+/// Elements of the op's (first) result.
+int64_t numElements(mlir::Operation *op);
+
+/// Elements a fused loop rooted at `root` iterates over: the result's size for an
+/// elementwise root, the operand's for a reduction.
+int64_t loopElements(mlir::Operation *root);
+
+/// A short name for remarks: "ajit.exp".
+std::string opName(mlir::Operation *op);
+
+} // namespace ajit::fusion
+
+#endif

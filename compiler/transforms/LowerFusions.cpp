@@ -1,0 +1,184 @@
+//===- LowerFusions.cpp - one loop nest per ajit.fusion region --------------===//
+//
+// Runs after ajit-lower-to-linalg, when each fusion region holds linalg ops on tensors.
+// Upstream elementwise fusion (producer into consumer, reductions included, keeping a
+// producer's result as an extra output when it is yielded too) and reshape propagation are
+// applied, but only between ops of the same region: the graph-level passes decided the
+// groups, this pass carries the decision out. The regions are then dissolved, leaving one
+// linalg op per fusion in the function.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/dialect/AjitOps.h"
+#include "compiler/transforms/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace ajit {
+#define GEN_PASS_DEF_AJITLOWERFUSIONS
+#include "compiler/transforms/Passes.h.inc"
+} // namespace ajit
+
+using namespace mlir;
+using namespace ajit;
+
+namespace {
+
+bool usedOnlyBy(Value value, Operation *consumer) {
+  return llvm::all_of(value.getUsers(), [&](Operation *u) { return u == consumer; });
+}
+
+bool allResultsUsedOnlyBy(Operation *producer, Operation *consumer) {
+  return llvm::all_of(producer->getResults(), [&](Value r) { return usedOnlyBy(r, consumer); });
+}
+
+/// Fuse only when producer and consumer sit in the same fusion region, and only a
+/// producer whose results no other op needs: upstream fusion would otherwise compute them
+/// twice, inside the consumer and in the producer's own loop kept for the other users.
+/// Such results are first routed through the consumer (YieldProducerThroughConsumer).
+bool sameFusion(OpOperand *operand) {
+  Operation *producer = operand->get().getDefiningOp();
+  if (!producer) return false;
+  auto fusion = producer->getParentOfType<FusionOp>();
+  if (!fusion || fusion != operand->getOwner()->getParentOfType<FusionOp>()) return false;
+  return allResultsUsedOnlyBy(producer, operand->getOwner());
+}
+
+/// Multi-output fusion at the loop level: `e = exp(x); s = sum(e)` with `e` yielded too
+/// (or Adam's new m, read by the parameter update and returned). The consumer gets one
+/// more output per producer result that other ops need, indexed like the operand it reads
+/// from that producer; its body writes the element there, and the other users read that
+/// output instead. The producer then feeds only the consumer and fuses into it, so one
+/// loop computes `e`, stores it and uses it.
+struct YieldProducerThroughConsumer : public OpRewritePattern<linalg::GenericOp> {
+  YieldProducerThroughConsumer(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/2) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp consumer,
+                                PatternRewriter &rewriter) const override {
+    auto region = consumer->getParentOfType<FusionOp>();
+    if (!region) return failure();
+    for (OpOperand *input : consumer.getDpsInputOperands()) {
+      auto producer = input->get().getDefiningOp<linalg::GenericOp>();
+      if (!producer || producer->getParentOfType<FusionOp>() != region ||
+          producer.getNumReductionLoops() != 0 || allResultsUsedOnlyBy(producer, consumer))
+        continue;
+      // Each element must be visited exactly once, and every producer result must be
+      // addressed like the one read here.
+      AffineMap map = consumer.getMatchingIndexingMap(input);
+      if (!map.isPermutation()) continue;
+      bool identityOutputs = llvm::all_of(producer->getOpResults(), [&](OpResult r) {
+        return producer.getIndexingMapMatchingResult(r).isIdentity();
+      });
+      if (!identityOutputs) continue;
+      SmallVector<Value> routed;
+      for (Value r : producer->getResults())
+        if (!usedOnlyBy(r, consumer)) routed.push_back(r);
+      // The other users will read the consumer's result: they must come after it (an
+      // earlier user is the one to route through instead).
+      bool usersFollow = llvm::all_of(routed, [&](Value r) {
+        return llvm::all_of(r.getUsers(), [&](Operation *u) {
+          Operation *user = consumer->getBlock()->findAncestorOpInBlock(*u);
+          return user == consumer || !user || consumer->isBeforeInBlock(user);
+        });
+      });
+      if (!usersFollow) continue;
+      route(consumer, routed, map, rewriter);
+      return success();
+    }
+    return failure();
+  }
+
+  static void route(linalg::GenericOp consumer, ArrayRef<Value> routed, AffineMap map,
+                    PatternRewriter &rewriter) {
+    Location loc = consumer.getLoc();
+    SmallVector<Value> inputs(consumer.getDpsInputs());
+    SmallVector<AffineMap> inputMaps, outputMaps;
+    for (OpOperand *in : consumer.getDpsInputOperands())
+      inputMaps.push_back(consumer.getMatchingIndexingMap(in));
+    for (OpOperand &out : consumer.getDpsInitsMutable())
+      outputMaps.push_back(consumer.getMatchingIndexingMap(&out));
+    size_t oldInputs = inputs.size();
+
+    // The input each routed value is read through: an existing one, or a new one.
+    SmallVector<unsigned> readAt;
+    for (Value r : routed) {
+      auto it = llvm::find_if(llvm::seq<size_t>(0, oldInputs),
+                              [&](size_t i) { return inputs[i] == r && inputMaps[i] == map; });
+      if (it != llvm::seq<size_t>(0, oldInputs).end()) {
+        readAt.push_back(*it);
+        continue;
+      }
+      readAt.push_back(inputs.size());
+      inputs.push_back(r);
+      inputMaps.push_back(map);
+    }
+    SmallVector<Value> outs(consumer.getDpsInits());
+    SmallVector<Type> resultTypes(consumer.getResultTypes());
+    for (Value r : routed) {
+      auto type = cast<RankedTensorType>(r.getType());
+      outs.push_back(tensor::EmptyOp::create(rewriter, loc, type.getShape(), type.getElementType()));
+      resultTypes.push_back(type);
+      outputMaps.push_back(map);
+    }
+    SmallVector<AffineMap> maps(inputMaps);
+    llvm::append_range(maps, outputMaps);
+
+    auto fused = linalg::GenericOp::create(rewriter, loc, resultTypes, inputs, outs, maps,
+                                           consumer.getIteratorTypesArray());
+    rewriter.inlineRegionBefore(consumer.getRegion(), fused.getRegion(), fused.getRegion().begin());
+    Block &body = fused.getRegion().front();
+    for (size_t i = oldInputs; i < inputs.size(); ++i)
+      body.insertArgument(i, cast<ShapedType>(inputs[i].getType()).getElementType(), loc);
+    SmallVector<Value> elements;
+    for (auto [r, at] : llvm::zip(routed, readAt)) {
+      elements.push_back(body.getArgument(at));
+      body.addArgument(cast<ShapedType>(r.getType()).getElementType(), loc);
+    }
+    auto yield = cast<linalg::YieldOp>(body.getTerminator());
+    rewriter.modifyOpInPlace(yield, [&] { yield->insertOperands(yield->getNumOperands(), elements); });
+
+    for (auto [i, r] : llvm::enumerate(routed))
+      rewriter.replaceUsesWithIf(r, fused->getResult(consumer.getNumResults() + i),
+                                 [&](OpOperand &use) { return use.getOwner() != fused.getOperation(); });
+    rewriter.replaceOp(consumer, fused->getResults().take_front(consumer.getNumResults()));
+  }
+};
+
+void dissolve(FusionOp fusion) {
+  Block &body = fusion.getBody().front();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  SmallVector<Value> values(yield.getValues());
+  yield.erase();
+  fusion->getBlock()->getOperations().splice(fusion->getIterator(), body.getOperations());
+  fusion.replaceAllUsesWith(values);
+  fusion.erase();
+}
+
+struct LowerFusionsPass : public ajit::impl::AjitLowerFusionsBase<LowerFusionsPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    patterns.add<YieldProducerThroughConsumer>(ctx);
+    linalg::populateElementwiseOpsFusionPatterns(patterns, sameFusion);
+    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, sameFusion);
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, ctx);
+    ctx->getLoadedDialect<linalg::LinalgDialect>()->getCanonicalizationPatterns(patterns);
+    GreedyRewriteConfig config;
+    config.setUseTopDownTraversal(true);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+
+    SmallVector<FusionOp> fusions;
+    getOperation().walk([&](FusionOp op) { fusions.push_back(op); });
+    for (FusionOp op : fusions) dissolve(op);
+  }
+};
+
+} // namespace

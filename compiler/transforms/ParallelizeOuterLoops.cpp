@@ -1,0 +1,95 @@
+//===- ParallelizeOuterLoops.cpp - split large loop nests across threads ---===//
+//
+// Runs on the scf.parallel nests that convert-linalg-to-parallel-loops makes, one per
+// fused kernel. A nest whose work (iterations of the whole nest) reaches `min-work` keeps
+// its outermost parallel dimension as a one-dimensional scf.parallel (convert-scf-to-openmp
+// later splits it statically across the worker threads, each taking one contiguous
+// chunk); every other dimension becomes a sequential scf.for inside it, so the innermost
+// loop stays a plain loop for LLVM's vectorizer. Smaller nests become sequential loops
+// entirely: below the threshold, waking the workers costs more than the loop.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace ajit {
+#define GEN_PASS_DEF_AJITPARALLELIZEOUTERLOOPS
+#include "compiler/transforms/Passes.h.inc"
+} // namespace ajit
+
+using namespace mlir;
+
+namespace {
+
+/// Constant trip count of a loop dimension, or 0 when it is not constant.
+int64_t tripCount(Value lb, Value ub, Value step) {
+  auto l = getConstantIntValue(lb), u = getConstantIntValue(ub), s = getConstantIntValue(step);
+  if (!l || !u || !s || *s <= 0) return 0;
+  return *u > *l ? (*u - *l + *s - 1) / *s : 0;
+}
+
+/// Iterations of the deepest chain of sequential loops inside `region` (1 if none).
+int64_t innerWork(Region &region) {
+  int64_t most = 1;
+  for (Operation &op : region.getOps())
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      int64_t n = tripCount(loop.getLowerBound(), loop.getUpperBound(), loop.getStep());
+      most = std::max(most, n * innerWork(loop.getRegion()));
+    }
+  return most;
+}
+
+/// Rebuilds `par` with its first `keepParallel` (0 or 1) dimensions parallel and the rest
+/// as nested scf.for loops around its body.
+void rebuild(scf::ParallelOp par, unsigned keepParallel) {
+  OpBuilder b(par);
+  Location loc = par.getLoc();
+  IRMapping map;
+  auto lbs = par.getLowerBound(), ubs = par.getUpperBound(), steps = par.getStep();
+  unsigned rank = par.getNumLoops();
+  if (keepParallel == 1) {
+    auto outer = scf::ParallelOp::create(b, loc, ValueRange{lbs[0]}, ValueRange{ubs[0]},
+                                         ValueRange{steps[0]});
+    map.map(par.getInductionVars()[0], outer.getInductionVars()[0]);
+    b.setInsertionPointToStart(outer.getBody());
+  }
+  for (unsigned d = keepParallel; d < rank; ++d) {
+    auto loop = scf::ForOp::create(b, loc, lbs[d], ubs[d], steps[d]);
+    map.map(par.getInductionVars()[d], loop.getInductionVar());
+    b.setInsertionPointToStart(loop.getBody());
+  }
+  for (Operation &op : par.getBody()->without_terminator()) b.clone(op, map);
+  par.erase();
+}
+
+struct ParallelizeOuterLoopsPass
+    : public ajit::impl::AjitParallelizeOuterLoopsBase<ParallelizeOuterLoopsPass> {
+  using AjitParallelizeOuterLoopsBase::AjitParallelizeOuterLoopsBase;
+
+  void runOnOperation() override {
+    // One level of parallelism: loops nested in a parallel loop (a matmul's n inside its
+    // k loop inside m) run sequentially.
+    SmallVector<scf::ParallelOp> nests, nested;
+    getOperation().walk([&](scf::ParallelOp par) {
+      (par->getParentOfType<scf::ParallelOp>() ? nested : nests).push_back(par);
+    });
+    for (scf::ParallelOp par : nested) // post-order: innermost first
+      if (par.getNumReductions() == 0) rebuild(par, 0);
+    for (scf::ParallelOp par : nests) {
+      if (par.getNumReductions() != 0) continue; // not made by linalg lowering
+      int64_t outer = tripCount(par.getLowerBound()[0], par.getUpperBound()[0], par.getStep()[0]);
+      int64_t work = innerWork(par.getRegion());
+      for (unsigned d = 0; d < par.getNumLoops(); ++d)
+        work *= tripCount(par.getLowerBound()[d], par.getUpperBound()[d], par.getStep()[d]);
+      bool parallel = minWork > 0 && work >= minWork && outer >= 2;
+      if (parallel && par.getNumLoops() == 1) continue;
+      rebuild(par, parallel ? 1 : 0);
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,18 @@
+//===- Threads.h - the CPU runtime's worker threads -------------*- C++ -*-===//
+//
+// Large kernels run their outermost loop on libomp's worker threads (generated code calls
+// __kmpc_fork_call). This sets the worker count once per process, from AJIT_NUM_THREADS
+// when it is set, before the first kernel runs.
+//
+//===----------------------------------------------------------------------===//
+#ifndef AJIT_RUNTIME_THREADS_H
+#define AJIT_RUNTIME_THREADS_H
+
+namespace ajit {
+
+/// Applies AJIT_NUM_THREADS (once; later calls do nothing) and returns the worker count.
+int configureWorkerThreads();
+
+} // namespace ajit
+
+#endif
