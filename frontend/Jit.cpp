@@ -84,6 +84,7 @@ struct JitCore::Executable {
   std::string graph;
   std::string signature;
   unsigned kernels = 0;
+  uint64_t bytesRead = 0, bytesWritten = 0; ///< summed over kernels
   CompileTimes times;
   std::string diskEntry; ///< the AJIT_CACHE_DIR file it was loaded from; empty if compiled
 };
@@ -110,6 +111,7 @@ struct JitCore::State {
   mutable std::mutex statsMutex;
   CompileTimes last, total;
   unsigned lastKernels = 0;
+  uint64_t lastBytesRead = 0, lastBytesWritten = 0;
 };
 
 JitCore::JitCore(JitOptions options) : state_(std::make_unique<State>()) {
@@ -181,6 +183,13 @@ std::shared_ptr<const JitCore::Executable> JitCore::get(const std::string &key, 
 namespace {
 
 /// Diagnostics of a context, gathered as text while alive.
+/// "3 kernels, 40.0 KiB read, 8.0 KiB written": the per-call traffic of an executable.
+std::string kernelSummary(const JitCore::Executable &exe) {
+  auto kib = [](uint64_t b) { return fmt::format("{:.1f} KiB", static_cast<double>(b) / 1024); };
+  return fmt::format("{} kernel{}, {} read, {} written", exe.kernels, exe.kernels == 1 ? "" : "s",
+                     kib(exe.bytesRead), kib(exe.bytesWritten));
+}
+
 struct DiagnosticCollector {
   explicit DiagnosticCollector(mlir::MLIRContext &ctx)
       : os(text), handler(&ctx, [this](mlir::Diagnostic &d) {
@@ -239,6 +248,8 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
         exe->code = loadObject(entry.object, entry.entrySymbol);
         exe->entry = reinterpret_cast<void (*)(void **)>(exe->code->address());
         exe->kernels = entry.kernels;
+        exe->bytesRead = entry.bytesRead;
+        exe->bytesWritten = entry.bytesWritten;
         exe->diskEntry = diskPath;
         times.load = msBetween(t0, std::chrono::steady_clock::now());
         return exe;
@@ -263,12 +274,15 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
   exe->code = loadObject(result.object.bytes, result.object.entrySymbol);
   exe->entry = reinterpret_cast<void (*)(void **)>(exe->code->address());
   exe->kernels = result.kernels;
+  exe->bytesRead = result.bytesRead;
+  exe->bytesWritten = result.bytesWritten;
   times.graph = result.graphMs;
   times.lowering = result.loweringMs;
   times.llvm = result.object.translateMs + result.object.optimizeMs + result.object.codegenMs;
   times.load = msBetween(t1, std::chrono::steady_clock::now());
   if (!diskPath.empty()) {
-    disk_cache::Entry entry{result.object.entrySymbol, result.kernels, result.object.bytes};
+    disk_cache::Entry entry{result.object.entrySymbol, result.kernels, result.bytesRead,
+                            result.bytesWritten, result.object.bytes};
     if (!disk_cache::store(diskPath, diskKey, entry, error))
       fmt::print(stderr, "ajit: warning: not stored in the cache: {}\n", error);
   }
@@ -307,6 +321,8 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
     s.total.load += times.load;
     s.total.total += times.total;
     s.lastKernels = exe->kernels;
+    s.lastBytesRead = exe->bytesRead;
+    s.lastBytesWritten = exe->bytesWritten;
   }
   bool fromDisk = !exe->diskEntry.empty();
   uint64_t n = fromDisk ? ++s.diskHits : ++s.compiles;
@@ -317,15 +333,15 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
     if (fromDisk)
       fmt::print(stderr,
                  "ajit: disk cache hit #{} {}({}) -> ({}) [{}] trace {:.2f} ms, load {:.2f} ms, total {:.2f} ms, "
-                 "{} kernel{} ({})\n",
-                 n, s.options.name, exe->signature, outs, reason, times.trace, times.load, times.total, exe->kernels,
-                 exe->kernels == 1 ? "" : "s", exe->diskEntry);
+                 "{} ({})\n",
+                 n, s.options.name, exe->signature, outs, reason, times.trace, times.load, times.total,
+                 kernelSummary(*exe), exe->diskEntry);
     else
       fmt::print(stderr,
                  "ajit: compile #{} {}({}) -> ({}) [{}] trace {:.2f} ms, graph {:.2f} ms, lowering {:.2f} ms, "
-                 "llvm {:.2f} ms, load {:.2f} ms, total {:.2f} ms, {} kernel{}\n",
+                 "llvm {:.2f} ms, load {:.2f} ms, total {:.2f} ms, {}\n",
                  n, s.options.name, exe->signature, outs, reason, times.trace, times.graph, times.lowering,
-                 times.llvm, times.load, times.total, exe->kernels, exe->kernels == 1 ? "" : "s");
+                 times.llvm, times.load, times.total, kernelSummary(*exe));
   }
   return exe;
 }
@@ -405,6 +421,8 @@ Stats JitCore::stats() const {
   out.lastCompile = s.last;
   out.totalCompile = s.total;
   out.kernels = s.lastKernels;
+  out.kernelBytesRead = s.lastBytesRead;
+  out.kernelBytesWritten = s.lastBytesWritten;
   return out;
 }
 

@@ -280,6 +280,8 @@ struct Stats {
   CompileTimes totalCompile;  ///< summed over all compiles
   double lastCallUs = 0;      ///< wall time of the most recent call, compile included
   uint64_t kernels = 0;       ///< kernels (loop nests) in the last compiled executable
+  uint64_t kernelBytesRead = 0;    ///< bytes its kernels read per call (each kernel's inputs)
+  uint64_t kernelBytesWritten = 0; ///< bytes its kernels write per call (each kernel's outputs)
 };
 
 namespace detail {

@@ -1,7 +1,7 @@
 //===- DiskCache.cpp - persistent cache of compiled objects ----------------===//
 //
 // File layout (little-endian): "AJITOBJ\0", u32 format, then length-prefixed (u64)
-// version, key, entry symbol; u32 kernels; length-prefixed object; u64 FNV-1a of every
+// version, key, entry symbol; u32 kernels; u64 bytes read, u64 written; length-prefixed object; u64 FNV-1a of every
 // byte before it. The key is stored whole (not only hashed into the file name), so two
 // keys that share a file name can never be confused.
 //
@@ -24,7 +24,7 @@ namespace ajit::disk_cache {
 namespace {
 
 constexpr char kMagic[8] = {'A', 'J', 'I', 'T', 'O', 'B', 'J', '\0'};
-constexpr uint32_t kFormat = 1;
+constexpr uint32_t kFormat = 2; // 2: kernel bytes read/written after the kernel count
 constexpr uint64_t kMaxEntryBytes = uint64_t(1) << 31;
 
 uint64_t fnv1a(const char *data, size_t size, uint64_t h = 0xcbf29ce484222325ull) {
@@ -89,6 +89,8 @@ std::vector<char> encode(const std::string &key, const Entry &entry, const std::
   putBytes(out, key.data(), key.size());
   putBytes(out, entry.entrySymbol.data(), entry.entrySymbol.size());
   putU32(out, entry.kernels);
+  putU64(out, entry.bytesRead);
+  putU64(out, entry.bytesWritten);
   putBytes(out, entry.object.data(), entry.object.size());
   putU64(out, fnv1a(out.data(), out.size()));
   return out;
@@ -125,6 +127,8 @@ Lookup decode(const std::vector<char> &bytes, const std::string &key, const std:
   Entry e;
   e.entrySymbol = r.str();
   e.kernels = static_cast<uint32_t>(r.uint(4));
+  e.bytesRead = r.uint(8);
+  e.bytesWritten = r.uint(8);
   std::string object = r.str();
   if (!r.ok || r.pos != bodySize || e.entrySymbol.empty() || object.empty()) {
     why = "malformed entry (fields do not add up)";

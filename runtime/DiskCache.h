@@ -23,6 +23,7 @@ const std::string &compilerVersion();
 struct Entry {
   std::string entrySymbol; ///< the symbol to call in `object`
   uint32_t kernels = 0;    ///< kernel count, for the stats
+  uint64_t bytesRead = 0, bytesWritten = 0; ///< kernel traffic, for the stats
   std::vector<char> object;
 };
 

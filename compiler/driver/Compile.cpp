@@ -98,7 +98,19 @@ LogicalResult compileToObject(CompileSession &session, ModuleOp module, const st
     if (std::string(phase.name) == "linalg") {
       // Each remaining linalg op is one loop nest; fills only initialise accumulators.
       result.kernels = 0;
-      module.walk([&](linalg::LinalgOp op) { result.kernels += !isa<linalg::FillOp>(op); });
+      result.bytesRead = result.bytesWritten = 0;
+      auto bytes = [](Type t) -> uint64_t {
+        auto shaped = dyn_cast<RankedTensorType>(t);
+        if (!shaped) return 0;
+        unsigned bits = shaped.getElementType().getIntOrFloatBitWidth();
+        return static_cast<uint64_t>(shaped.getNumElements()) * ((bits + 7) / 8);
+      };
+      module.walk([&](linalg::LinalgOp op) {
+        if (isa<linalg::FillOp>(op)) return;
+        ++result.kernels;
+        for (Value in : op.getDpsInputs()) result.bytesRead += bytes(in.getType());
+        for (Value out : op->getResults()) result.bytesWritten += bytes(out.getType());
+      });
     }
     if (options.onStage) emit(phase.name, "mlir", printed(module));
     if (options.stopAfter == phase.name) return success();

@@ -24,7 +24,9 @@ namespace ajit {
 struct CompileResult {
   ObjectCode object;
   double graphMs = 0, loweringMs = 0;
-  unsigned kernels = 0; ///< loop nests (linalg ops) after fusion
+  unsigned kernels = 0;      ///< loop nests (linalg ops) after fusion
+  uint64_t bytesRead = 0;    ///< summed over kernels: bytes of every tensor each one reads
+  uint64_t bytesWritten = 0; ///< summed over kernels: bytes of every tensor each one writes
 };
 
 /// An MLIRContext and the pass managers built for it, reused across the compiles of one

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -423,4 +424,84 @@ TEST(BadInput, ArrayAccessors) {
   EXPECT_NE(errorOf([&] { a.item<float>(); }).find("1 values given for an array of f32[2,2]"), std::string::npos);
   EXPECT_NE(errorOf([] { Array::from<float>({1, 2, 3}, {2, 2}); }).find("3 values given"), std::string::npos);
   EXPECT_NE(errorOf([] { Array::empty({-1}, DType::f32); }).find("negative dimension"), std::string::npos);
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels above the parallel threshold (65,536 iterations) run their outermost loop on
+// libomp's workers; the fuzzer's programs are too small to reach it. Each result is checked
+// element by element against a double-precision loop.
+//===----------------------------------------------------------------------===//
+
+namespace {
+std::vector<float> ramp(int64_t n, float scale) {
+  std::vector<float> v(n);
+  for (int64_t i = 0; i < n; ++i) v[i] = std::fmod(0.37f * static_cast<float>(i), 2 * scale) - scale;
+  return v;
+}
+
+void expectClose(const Array &got, const std::vector<double> &want, double tol) {
+  ASSERT_EQ(got.size(), static_cast<int64_t>(want.size()));
+  const float *g = got.data<float>();
+  for (size_t i = 0; i < want.size(); ++i)
+    ASSERT_NEAR(g[i], want[i], tol * (1 + std::fabs(want[i]))) << "element " << i;
+}
+} // namespace
+
+TEST(Parallel, ElementwiseAndMultiOutputMatchTheReference) {
+  const int64_t n = 300001; // odd: the last thread's chunk has a vector tail
+  std::vector<float> x = ramp(n, 10), m = ramp(n, 1), v = ramp(n, 1);
+  for (float &e : v) e = std::fabs(e);
+  auto f = jit([](const Tensor &x, const Tensor &m, const Tensor &v) {
+    Tensor m1 = 0.9 * m + 0.1 * x, v1 = 0.999 * v + 0.001 * x * x;
+    return std::make_tuple(exp(-x / 10.0) * sin(x), x - 0.01 * m1 / (sqrt(v1) + 1e-8), m1, v1);
+  }, {.name = "parallel_elementwise"});
+  auto [h, p, m1, v1] = f(Array::from(x, {n}), Array::from(m, {n}), Array::from(v, {n}));
+  std::vector<double> wh(n), wp(n), wm(n), wv(n);
+  for (int64_t i = 0; i < n; ++i) {
+    double xi = x[i];
+    wh[i] = std::exp(-xi / 10) * std::sin(xi);
+    wm[i] = 0.9 * m[i] + 0.1 * xi;
+    wv[i] = 0.999 * v[i] + 0.001 * xi * xi;
+    wp[i] = xi - 0.01 * wm[i] / (std::sqrt(wv[i]) + 1e-8);
+  }
+  expectClose(h, wh, 1e-5);
+  expectClose(p, wp, 1e-4);
+  expectClose(m1, wm, 1e-6);
+  expectClose(v1, wv, 1e-6);
+  // The update (new p, m and v) is one multi-output loop; h is its own loop: independent
+  // roots that only share an input are not merged (no sibling fusion yet).
+  EXPECT_EQ(f.stats().kernels, 2u);
+  EXPECT_EQ(f.stats().kernelBytesRead, 4u * n * 4) << "x, m and v by the update, x by h";
+  EXPECT_EQ(f.stats().kernelBytesWritten, 4u * n * 4);
+}
+
+TEST(Parallel, RowReductionsSoftmaxAndMatmulMatchTheReference) {
+  const int64_t rows = 1031, cols = 129;
+  std::vector<float> x = ramp(rows * cols, 4);
+  auto f = jit([](const Tensor &x) { return std::make_tuple(softmax(x), sum(x * x, {1})); },
+               {.name = "parallel_rows"});
+  auto [sm, ss] = f(Array::from(x, {rows, cols}));
+  std::vector<double> wsm(rows * cols), wss(rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    double mx = -INFINITY, s = 0, sq = 0;
+    for (int64_t c = 0; c < cols; ++c) mx = std::max(mx, double(x[r * cols + c]));
+    for (int64_t c = 0; c < cols; ++c) s += std::exp(x[r * cols + c] - mx);
+    for (int64_t c = 0; c < cols; ++c) {
+      wsm[r * cols + c] = std::exp(x[r * cols + c] - mx) / s;
+      sq += double(x[r * cols + c]) * x[r * cols + c];
+    }
+    wss[r] = sq;
+  }
+  expectClose(sm, wsm, 1e-5);
+  expectClose(ss, wss, 1e-5);
+
+  const int64_t M = 67, K = 129, N = 95; // 821k multiply-adds: parallel over rows of the result
+  std::vector<float> a = ramp(M * K, 1), b = ramp(K * N, 2);
+  auto mm = jit([](const Tensor &a, const Tensor &b) { return matmul(a, b); }, {.name = "parallel_matmul"});
+  Array c = mm(Array::from(a, {M, K}), Array::from(b, {K, N}));
+  std::vector<double> wc(M * N, 0.0);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t j = 0; j < N; ++j) wc[i * N + j] += double(a[i * K + k]) * b[k * N + j];
+  expectClose(c, wc, 1e-5);
 }
