@@ -272,7 +272,7 @@ TEST(CompileLog, OneLinePerCompileNamingTheChange) {
   std::vector<std::string> first = lines(testing::internal::GetCapturedStderr());
   ASSERT_EQ(first.size(), 1u);
   EXPECT_TRUE(std::regex_search(first[0], std::regex(
-      R"(^ajit: compile #1 logged\(f32\[1000\], f32\[1000\]\) -> \(f32\[1000\]\) \[first compile\] trace [0-9.]+ ms, graph [0-9.]+ ms, lowering [0-9.]+ ms, llvm [0-9.]+ ms, load [0-9.]+ ms, total [0-9.]+ ms, 1 kernel$)")))
+      R"(^ajit: compile #1 logged\(f32\[1000\], f32\[1000\]\) -> \(f32\[1000\]\) \[first compile\] trace [0-9.]+ ms, graph [0-9.]+ ms, lowering [0-9.]+ ms, llvm [0-9.]+ ms, load [0-9.]+ ms, total [0-9.]+ ms, 1 kernel, 7.8 KiB read, 3.9 KiB written$)")))
       << first[0];
 
   testing::internal::CaptureStderr();
