@@ -13,9 +13,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import timeit
 
 import numpy as np
+
+from benchlib import fmt, time_call
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZES_H = [10, 100, 1000, 10000, 100000, 1000000, 16 << 20]
@@ -45,13 +46,6 @@ def numpy_workloads():
     return work
 
 
-def time_numpy(fn, x, budget=0.2):
-    """Median seconds per call over repeats of a timeit loop sized to ~budget seconds."""
-    timer = timeit.Timer(lambda: fn(x))
-    number, _ = timer.autorange()
-    number = max(1, int(number * budget / 0.2))
-    runs = [t / number for t in timer.repeat(repeat=7, number=number)]
-    return statistics.median(runs), min(runs), max(runs), 7 * number
 
 
 def run_ajit(binary, min_time):
@@ -104,7 +98,8 @@ def main():
             ajit_rounds.setdefault(key, []).append((sec, iters))
         print(f"round {r + 1}/{args.rounds}: numpy", file=sys.stderr)
         for workload, n, fn in numpy_workloads():
-            med, lo, hi, reps = time_numpy(fn, inputs(n))
+            x = inputs(n)
+            med, lo, hi, reps = time_call(lambda: fn(x), 0.2)
             numpy_rounds.setdefault((workload, str(n)), []).append((med, reps))
     print("first calls in fresh processes", file=sys.stderr)
     cold, stages = fresh_process_first_calls(args.binary, args.cold_reps)
@@ -151,11 +146,6 @@ def report(records):
     return "\n".join(lines) + "\n"
 
 
-def fmt(seconds):
-    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds * 1e9:.3g} ns"
 
 
 if __name__ == "__main__":

@@ -11,9 +11,10 @@ import os
 import statistics
 import subprocess
 import sys
-import timeit
 
 import numpy as np
+
+from benchlib import fmt, time_call
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZES = [100, 1000, 10000, 100000, 1000000, 16 << 20]
@@ -46,31 +47,29 @@ UNARY = {
 }
 BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
           "lerp": lambda a, b: a + F(0.3) * (b - a), "dot": np.dot}
-COMPOSITE = {"gelu", "swish", "softmax", "log_softmax"}
+# Arrays of N floats an op reads and writes (2 for the other ops: one in, one out).
+STREAMS = {**dict.fromkeys(("add", "sub", "mul", "div", "lerp"), 3), "fma": 4, "dot": 2,
+           **dict.fromkeys(("sum", "max", "min", "argmax", "argmin", "norm_l1", "norm_l2", "norm_linf"), 1)}
 
 
-def time_fn(fn, budget):
-    timer = timeit.Timer(fn)
-    number, t = timer.autorange()
-    number = max(1, int(number * budget / 7 / max(t, 1e-9)))
-    runs = sorted(t / number for t in timer.repeat(repeat=7, number=number))
-    return runs[3], runs[0], runs[6], 7 * number
 
 
 def numpy_round(sizes, budget):
+    per_repeat = budget / 7
     out = {}
     for n in sizes:
         a, b, c = ramp(n, 4), ramp(n, 3, 1.5), ramp(n, 2, 0.5)
         for name, fn in UNARY.items():
-            out[("W2." + name, n)] = time_fn(lambda: fn(a), budget)
+            out[("W2." + name, n)] = time_call(lambda: fn(a), per_repeat)
         for name, fn in BINARY.items():
-            out[("W2." + name, n)] = time_fn(lambda: fn(a, b), budget)
-        out[("W2.fma", n)] = time_fn(lambda: a * b + c, budget)
+            out[("W2." + name, n)] = time_call(lambda: fn(a, b), per_repeat)
+        out[("W2.fma", n)] = time_call(lambda: a * b + c, per_repeat)
     out.update(numpy_optimizers(budget))
     return out
 
 
 def numpy_optimizers(budget):
+    per_repeat = budget / 7
     lr, b1, b2, eps, wd, mom = F(1e-3), F(0.9), F(0.999), F(1e-8), F(1e-2), F(0.9)
     shape = (1000, 512)
     p = [ramp(512000, 1, i).reshape(shape) for i in range(10)]
@@ -98,8 +97,10 @@ def numpy_optimizers(budget):
             m[i] = b2 * m[i] + (F(1) - b2) * g[i]
 
     size = 10 * 512000
-    return {("W4.sgd_momentum", size): time_fn(sgd, budget), ("W4.adam", size): time_fn(lambda: adam(False), budget),
-            ("W4.adamw", size): time_fn(lambda: adam(True), budget), ("W4.lion", size): time_fn(lion, budget)}
+    return {("W4.sgd_momentum", size): time_call(sgd, per_repeat),
+            ("W4.adam", size): time_call(lambda: adam(False), per_repeat),
+            ("W4.adamw", size): time_call(lambda: adam(True), per_repeat),
+            ("W4.lion", size): time_call(lion, per_repeat)}
 
 
 def ajit_round(binary, sizes, budget):
@@ -112,11 +113,6 @@ def ajit_round(binary, sizes, budget):
     return rows
 
 
-def fmt(s):
-    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
-        if s >= scale:
-            return f"{s / scale:.3g} {unit}"
-    return f"{s * 1e9:.3g} ns"
 
 
 def main():
@@ -176,12 +172,7 @@ def report(records):
             total += 1
             wins += ratio <= 1
         op = w[3:]
-        streams = 3 if op in ("add", "sub", "mul", "div", "lerp") else 4 if op == "fma" else \
-            1 if op in ("dot",) else 1 if op in ("sum", "max", "min", "argmax", "argmin", "norm_l1", "norm_l2",
-                                                  "norm_linf") else 2
-        if op == "dot":
-            streams = 2
-        gbs = streams * 4 * int(n) / r["median"] / 1e9
+        gbs = STREAMS.get(op, 2) * 4 * int(n) / r["median"] / 1e9
         lines.append(f"| {op} | {n} | {fmt(r['median'])} | {fmt(peer['median'])} | {ratio:.2f} | {gbs:.1f} | "
                      f"{gbs * 1e9 / triad:.0%} |")
     lines += ["", f"Cells with N >= 1000 where ajit is at least as fast as NumPy: {wins} of {total}.", "",

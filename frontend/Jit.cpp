@@ -83,8 +83,7 @@ struct JitCore::Executable {
   std::vector<std::pair<DType, Shape>> inputs, outputs;
   std::string graph;
   std::string signature;
-  unsigned kernels = 0;
-  uint64_t bytesRead = 0, bytesWritten = 0; ///< summed over kernels
+  KernelStats kernels;
   CompileTimes times;
   std::string diskEntry; ///< the AJIT_CACHE_DIR file it was loaded from; empty if compiled
 };
@@ -110,8 +109,7 @@ struct JitCore::State {
   std::atomic<double> lastCallUs{0};
   mutable std::mutex statsMutex;
   CompileTimes last, total;
-  unsigned lastKernels = 0;
-  uint64_t lastBytesRead = 0, lastBytesWritten = 0;
+  KernelStats lastKernels;
 };
 
 JitCore::JitCore(JitOptions options) : state_(std::make_unique<State>()) {
@@ -186,8 +184,9 @@ namespace {
 /// "3 kernels, 40.0 KiB read, 8.0 KiB written": the per-call traffic of an executable.
 std::string kernelSummary(const JitCore::Executable &exe) {
   auto kib = [](uint64_t b) { return fmt::format("{:.1f} KiB", static_cast<double>(b) / 1024); };
-  return fmt::format("{} kernel{}, {} read, {} written", exe.kernels, exe.kernels == 1 ? "" : "s",
-                     kib(exe.bytesRead), kib(exe.bytesWritten));
+  const KernelStats &k = exe.kernels;
+  return fmt::format("{} kernel{}, {} read, {} written", k.kernels, k.kernels == 1 ? "" : "s",
+                     kib(k.bytesRead), kib(k.bytesWritten));
 }
 
 struct DiagnosticCollector {
@@ -247,9 +246,7 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
       try {
         exe->code = loadObject(entry.object, entry.entrySymbol);
         exe->entry = reinterpret_cast<void (*)(void **)>(exe->code->address());
-        exe->kernels = entry.kernels;
-        exe->bytesRead = entry.bytesRead;
-        exe->bytesWritten = entry.bytesWritten;
+        exe->kernels = {entry.kernels, entry.bytesRead, entry.bytesWritten};
         exe->diskEntry = diskPath;
         times.load = msBetween(t0, std::chrono::steady_clock::now());
         return exe;
@@ -274,15 +271,14 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
   exe->code = loadObject(result.object.bytes, result.object.entrySymbol);
   exe->entry = reinterpret_cast<void (*)(void **)>(exe->code->address());
   exe->kernels = result.kernels;
-  exe->bytesRead = result.bytesRead;
-  exe->bytesWritten = result.bytesWritten;
   times.graph = result.graphMs;
   times.lowering = result.loweringMs;
   times.llvm = result.object.translateMs + result.object.optimizeMs + result.object.codegenMs;
   times.load = msBetween(t1, std::chrono::steady_clock::now());
   if (!diskPath.empty()) {
-    disk_cache::Entry entry{result.object.entrySymbol, result.kernels, result.bytesRead,
-                            result.bytesWritten, result.object.bytes};
+    const KernelStats &k = result.kernels;
+    disk_cache::Entry entry{result.object.entrySymbol, k.kernels, k.bytesRead, k.bytesWritten,
+                            result.object.bytes};
     if (!disk_cache::store(diskPath, diskKey, entry, error))
       fmt::print(stderr, "ajit: warning: not stored in the cache: {}\n", error);
   }
@@ -321,8 +317,6 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
     s.total.load += times.load;
     s.total.total += times.total;
     s.lastKernels = exe->kernels;
-    s.lastBytesRead = exe->bytesRead;
-    s.lastBytesWritten = exe->bytesWritten;
   }
   bool fromDisk = !exe->diskEntry.empty();
   uint64_t n = fromDisk ? ++s.diskHits : ++s.compiles;
@@ -420,9 +414,9 @@ Stats JitCore::stats() const {
   std::lock_guard lock(s.statsMutex);
   out.lastCompile = s.last;
   out.totalCompile = s.total;
-  out.kernels = s.lastKernels;
-  out.kernelBytesRead = s.lastBytesRead;
-  out.kernelBytesWritten = s.lastBytesWritten;
+  out.kernels = s.lastKernels.kernels;
+  out.kernelBytesRead = s.lastKernels.bytesRead;
+  out.kernelBytesWritten = s.lastKernels.bytesWritten;
   return out;
 }
 

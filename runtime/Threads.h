@@ -10,8 +10,8 @@
 
 namespace ajit {
 
-/// Applies AJIT_NUM_THREADS (once; later calls do nothing) and returns the worker count.
-int configureWorkerThreads();
+/// Applies AJIT_NUM_THREADS, if set. The JIT calls it once, when it starts.
+void configureWorkerThreads();
 
 } // namespace ajit
 

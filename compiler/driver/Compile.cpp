@@ -76,6 +76,25 @@ StageFn dumpToFiles(const std::string &prefix) {
   };
 }
 
+/// After the linalg phase each linalg op but a fill (which only initialises an
+/// accumulator) is one loop nest: count them and the tensor bytes each reads and writes.
+static KernelStats kernelStats(ModuleOp module) {
+  auto bytes = [](Type t) -> uint64_t {
+    auto shaped = dyn_cast<RankedTensorType>(t);
+    if (!shaped) return 0;
+    unsigned bits = shaped.getElementType().getIntOrFloatBitWidth();
+    return static_cast<uint64_t>(shaped.getNumElements()) * ((bits + 7) / 8);
+  };
+  KernelStats stats;
+  module.walk([&](linalg::LinalgOp op) {
+    if (isa<linalg::FillOp>(op)) return;
+    ++stats.kernels;
+    for (Value in : op.getDpsInputs()) stats.bytesRead += bytes(in.getType());
+    for (Value out : op->getResults()) stats.bytesWritten += bytes(out.getType());
+  });
+  return stats;
+}
+
 LogicalResult compileToObject(CompileSession &session, ModuleOp module, const std::string &fn,
                               const TargetInfo &target, const CompileOptions &options,
                               CompileResult &result, std::string &error) {
@@ -95,23 +114,7 @@ LogicalResult compileToObject(CompileSession &session, ModuleOp module, const st
     PassManager *pm = session.passManager(phase, error);
     if (!pm || failed(runPhase(*pm, module, phase, error))) return failure();
     (phase.stage == Stage::GraphPasses ? result.graphMs : result.loweringMs) += msSince(t0);
-    if (std::string(phase.name) == "linalg") {
-      // Each remaining linalg op is one loop nest; fills only initialise accumulators.
-      result.kernels = 0;
-      result.bytesRead = result.bytesWritten = 0;
-      auto bytes = [](Type t) -> uint64_t {
-        auto shaped = dyn_cast<RankedTensorType>(t);
-        if (!shaped) return 0;
-        unsigned bits = shaped.getElementType().getIntOrFloatBitWidth();
-        return static_cast<uint64_t>(shaped.getNumElements()) * ((bits + 7) / 8);
-      };
-      module.walk([&](linalg::LinalgOp op) {
-        if (isa<linalg::FillOp>(op)) return;
-        ++result.kernels;
-        for (Value in : op.getDpsInputs()) result.bytesRead += bytes(in.getType());
-        for (Value out : op->getResults()) result.bytesWritten += bytes(out.getType());
-      });
-    }
+    if (std::string(phase.name) == "linalg") result.kernels = kernelStats(module);
     if (options.onStage) emit(phase.name, "mlir", printed(module));
     if (options.stopAfter == phase.name) return success();
   }

@@ -21,12 +21,17 @@ class PassManager;
 
 namespace ajit {
 
+/// What an executable's kernels do per call.
+struct KernelStats {
+  uint32_t kernels = 0;      ///< loop nests (linalg ops) after fusion
+  uint64_t bytesRead = 0;    ///< summed over kernels: bytes of every tensor each one reads
+  uint64_t bytesWritten = 0; ///< summed over kernels: bytes of every tensor each one writes
+};
+
 struct CompileResult {
   ObjectCode object;
   double graphMs = 0, loweringMs = 0;
-  unsigned kernels = 0;      ///< loop nests (linalg ops) after fusion
-  uint64_t bytesRead = 0;    ///< summed over kernels: bytes of every tensor each one reads
-  uint64_t bytesWritten = 0; ///< summed over kernels: bytes of every tensor each one writes
+  KernelStats kernels;
 };
 
 /// An MLIRContext and the pass managers built for it, reused across the compiles of one

@@ -27,6 +27,8 @@
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <queue>
+
 namespace ajit {
 #define GEN_PASS_DEF_AJITFUSEPRODUCERCONSUMER
 #include "compiler/transforms/Passes.h.inc"
@@ -39,13 +41,10 @@ namespace {
 
 struct Group {
   Operation *root;
-  llvm::SetVector<Operation *> members;     ///< in reverse block order
+  llvm::SetVector<Operation *> members;     ///< root first, then producers latest first
   llvm::DenseSet<Operation *> duplicated;   ///< members whose original stays outside too
   llvm::SmallVector<Operation *> extraOutputs;
 };
-
-/// The op of `block` that holds `user` (itself, or an op whose region holds it).
-Operation *inBlock(Block &block, Operation *user) { return block.findAncestorOpInBlock(*user); }
 
 class GroupBuilder {
 public:
@@ -53,15 +52,33 @@ public:
 
   std::vector<Group> formGroups() {
     std::vector<Operation *> ops;
-    for (Operation &op : block_) ops.push_back(&op);
+    for (Operation &op : block_) {
+      position_[&op] = ops.size();
+      ops.push_back(&op);
+    }
     std::vector<Group> groups;
     for (size_t i = ops.size(); i-- > 0;) {
       Operation *root = ops[i];
       if (owner_.count(root) || !fusion::isRoot(root)) continue;
       groupIndex_ = duplicatedIn_.size();
       Group g{root, {}, {}, {}};
+      // Producers of members, latest first: when one is decided, all of its users that
+      // can join the group already have.
+      std::priority_queue<std::pair<size_t, Operation *>> candidates;
+      llvm::DenseSet<Operation *> queued;
+      auto join = [&](Operation *member) {
+        for (Value operand : member->getOperands())
+          if (Operation *def = operand.getDefiningOp(); def && def->getBlock() == &block_ &&
+                                                          queued.insert(def).second)
+            candidates.push({position_.lookup(def), def});
+      };
       moveIn(g, root);
-      for (size_t j = i; j-- > 0;) considerProducer(g, ops[j]);
+      join(root);
+      while (!candidates.empty()) {
+        Operation *p = candidates.top().second;
+        candidates.pop();
+        if (considerProducer(g, p)) join(p);
+      }
       duplicatedIn_.push_back(g.duplicated);
       recordOperandsOfCopies(g);
       if (g.members.size() > 1) groups.push_back(std::move(g));
@@ -70,13 +87,9 @@ public:
   }
 
 private:
-  void considerProducer(Group &g, Operation *p) {
-    if (owner_.count(p)) return;
-    bool feedsGroup = llvm::any_of(p->getUsers(), [&](Operation *u) {
-      Operation *user = inBlock(block_, u);
-      return g.members.contains(user);
-    });
-    if (!feedsGroup) return;
+  /// Decides whether `p`, which feeds a member of `g`, joins it; true when it does.
+  bool considerProducer(Group &g, Operation *p) {
+    if (owner_.count(p)) return false;
     if (auto why = fusion::whyNotProducer(p)) return refuse(g, p, *why);
     int64_t loop = fusion::loopElements(g.root);
     if (!fusion::isCheap(p) && fusion::numElements(p) < loop)
@@ -86,14 +99,18 @@ private:
 
     SmallVector<Operation *> outside;
     for (Operation *u : p->getUsers()) {
-      Operation *user = inBlock(block_, u);
+      Operation *user = block_.findAncestorOpInBlock(*u);
       bool insideHere = g.members.contains(user) && !g.duplicated.contains(user);
       if (!insideHere && !copiedInto(p, user)) outside.push_back(user);
     }
     // Copies made by earlier groups read their operands from outside those groups.
-    for (Operation *reader : readByCopies_.lookup(p))
-      if (!g.members.contains(reader)) outside.push_back(reader);
-    if (outside.empty()) return moveIn(g, p);
+    if (auto it = readByCopies_.find(p); it != readByCopies_.end())
+      for (Operation *reader : it->second)
+        if (!g.members.contains(reader)) outside.push_back(reader);
+    if (outside.empty()) {
+      moveIn(g, p);
+      return true;
+    }
     // Prefer storing the value from this loop to recomputing it elsewhere.
     bool allAfterRoot = llvm::all_of(outside, [&](Operation *u) {
       return !g.members.contains(u) && g.root->isBeforeInBlock(u);
@@ -101,17 +118,19 @@ private:
     if (allAfterRoot) {
       moveIn(g, p);
       g.extraOutputs.push_back(p);
-      return remark(p, "also yielded by the fusion rooted at " + describe(g.root) +
-                           " (multi-output): used after it as well");
+      remark(p, "also yielded by the fusion rooted at " + describe(g.root) +
+                    " (multi-output): used after it as well");
+      return true;
     }
     if (fusion::isCheap(p)) {
       g.members.insert(p);
       g.duplicated.insert(p);
-      return remark(p, "duplicated into the fusion rooted at " + describe(g.root) +
-                           ": cheap to recompute, also used by " + describe(outside.front()));
+      remark(p, "duplicated into the fusion rooted at " + describe(g.root) +
+                    ": cheap to recompute, also used by " + describe(outside.front()));
+      return true;
     }
-    refuse(g, p, "it is expensive and also used by " + describe(outside.front()) +
-                     ", which the fusion needs first; recomputing it would repeat its work");
+    return refuse(g, p, "it is expensive and also used by " + describe(outside.front()) +
+                            ", which the fusion needs first; recomputing it would repeat its work");
   }
 
   void moveIn(Group &g, Operation *p) {
@@ -137,8 +156,9 @@ private:
            duplicatedIn_[it->second].contains(p);
   }
 
-  void refuse(const Group &g, Operation *p, const std::string &why) {
+  bool refuse(const Group &g, Operation *p, const std::string &why) {
     remark(p, "not fused into the fusion rooted at " + describe(g.root) + ": " + why);
+    return false;
   }
 
   void remark(Operation *p, const std::string &text) {
@@ -154,6 +174,7 @@ private:
 
   Block &block_;
   bool report_;
+  llvm::DenseMap<Operation *, size_t> position_; ///< op -> its index in the block
   llvm::DenseMap<Operation *, size_t> owner_; ///< op -> the group it moved into (not copies)
   std::vector<llvm::DenseSet<Operation *>> duplicatedIn_; ///< per group: ops it copies
   llvm::DenseMap<Operation *, SmallVector<Operation *>> readByCopies_; ///< op -> roots
@@ -169,13 +190,12 @@ void materialize(Group &g) {
   OpBuilder b(g.root);
   FusionKind kind = fusion::isReduction(g.root) ? FusionKind::input : FusionKind::loop;
   auto fusionOp = FusionOp::create(b, g.root->getLoc(), ValueRange(outputs).getTypes(), kind);
-  Block *body = b.createBlock(&fusionOp.getBody());
+  b.createBlock(&fusionOp.getBody());
   IRMapping map;
   for (Operation *op : order) b.clone(*op, map);
   SmallVector<Value> yielded;
   for (Value v : outputs) yielded.push_back(map.lookup(v));
   YieldOp::create(b, g.root->getLoc(), yielded);
-  (void)body;
 
   for (auto [old, repl] : llvm::zip(outputs, fusionOp.getResults()))
     old.replaceUsesWithIf(repl, [&](OpOperand &use) {

@@ -69,6 +69,17 @@ void selectImpl(const int64_t *cond, const Shape &cShape, const T *x, const Shap
   }
 }
 
+/// `x` clamped elementwise to [lo, hi], both broadcast to x's shape, by `clampOne`.
+template <class T, class F>
+void clampImpl(const T *x, const Shape &xShape, const T *lo, const Shape &loShape, const T *hi,
+               const Shape &hiShape, T *out, F clampOne) {
+  int64_t n = numElements(xShape);
+  for (int64_t k = 0; k < n; ++k) {
+    auto idx = unflatten(k, xShape);
+    out[k] = clampOne(x[k], lo[broadcastOffset(idx, loShape)], hi[broadcastOffset(idx, hiShape)]);
+  }
+}
+
 template <class T>
 void broadcastInDimImpl(const T *x, const Shape &xShape, T *out, const Shape &outShape,
                         const std::vector<int64_t> &dims) {
@@ -430,20 +441,13 @@ void select(const int64_t *cond, const Shape &cShape, const int64_t *x, const Sh
 
 void clamp(const double *x, const Shape &xShape, const double *lo, const Shape &loShape,
            const double *hi, const Shape &hiShape, double *out) {
-  int64_t n = numElements(xShape);
-  for (int64_t k = 0; k < n; ++k) {
-    auto idx = unflatten(k, xShape);
-    out[k] = clamp(x[k], lo[broadcastOffset(idx, loShape)], hi[broadcastOffset(idx, hiShape)]);
-  }
+  clampImpl(x, xShape, lo, loShape, hi, hiShape, out, static_cast<double (*)(double, double, double)>(clamp));
 }
 
 void clampInt(const int64_t *x, const Shape &xShape, const int64_t *lo, const Shape &loShape,
               const int64_t *hi, const Shape &hiShape, int64_t *out) {
-  int64_t n = numElements(xShape);
-  for (int64_t k = 0; k < n; ++k) {
-    auto idx = unflatten(k, xShape);
-    out[k] = clampInt(x[k], lo[broadcastOffset(idx, loShape)], hi[broadcastOffset(idx, hiShape)]);
-  }
+  clampImpl(x, xShape, lo, loShape, hi, hiShape, out,
+            static_cast<int64_t (*)(int64_t, int64_t, int64_t)>(clampInt));
 }
 
 //===----------------------------------------------------------------------===//

@@ -480,13 +480,11 @@ public:
     return add(n);
   }
   int matmul(int x, int y) { return add(make(Kind::matmul, {x, y}, dt(x), R::matmulShape(shape(x), shape(y)))); }
-  int softmax(int x, int64_t axis) {
-    Node n = make(Kind::softmax, {x}, dt(x), shape(x));
-    n.axis = axis;
-    return add(n);
-  }
-  int logSoftmax(int x, int64_t axis) {
-    Node n = make(Kind::logSoftmax, {x}, dt(x), shape(x));
+  int softmax(int x, int64_t axis) { return alongAxis(Kind::softmax, x, axis); }
+  int logSoftmax(int x, int64_t axis) { return alongAxis(Kind::logSoftmax, x, axis); }
+  /// An op over one axis that keeps the operand's dtype and shape.
+  int alongAxis(Kind kind, int x, int64_t axis) {
+    Node n = make(kind, {x}, dt(x), shape(x));
     n.axis = axis;
     return add(n);
   }
