@@ -1,11 +1,12 @@
 //===- BufferPool.h - reuse of large host buffers across calls ---*- C++ -*-===//
 //
 // On the development machines a first touch of fresh memory costs about 2 us per 4 KiB
-// page (2 GB/s), more than most kernels spend on the data. Buffers of 64 KiB and more
+// page (2 GB/s), more than most kernels spend on the data. Buffers of 4 KiB and more
 // are therefore kept when released and handed out again for the same size, already
 // mapped; those of 2 MiB and more are also 2 MiB-aligned and advised as transparent huge
 // pages, which cuts the cost of the first touch about fourfold. Smaller buffers go to
-// malloc, whose arenas already reuse warm memory.
+// malloc. From 4 KiB rather than 64: malloc's free and consolidation of 10K-element
+// arrays cost 0.3 us per call (scale at 10K elements: 1.81 us from malloc, 1.47 us pooled).
 //
 //===----------------------------------------------------------------------===//
 #ifndef AJIT_RUNTIME_BUFFERPOOL_H
@@ -41,7 +42,7 @@ public:
   };
   Stats stats() const;
 
-  static constexpr size_t kMinPooled = size_t{64} << 10;
+  static constexpr size_t kMinPooled = size_t{4} << 10;
   static constexpr size_t kHuge = size_t{2} << 20;
 
 private:

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/conversion/LaneReduction.h"
 #include "compiler/dialect/AjitOps.h"
 #include "compiler/transforms/Passes.h"
 
@@ -13,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -603,6 +605,64 @@ struct LowerReduce : public AjitPattern<ReduceOp> {
   }
 };
 
+/// argmax/argmin as a lane reduction over (value, index) pairs. The combine rule is the
+/// whole semantics: a NaN beats any number, a strictly better value wins, and of equal
+/// values (or two NaNs) the smaller index wins. The identity carries the largest index,
+/// so any element beats it, even an all -inf row's first. Within one lane positions only
+/// grow, so `update` needs no tie rule.
+LaneReduction argReduction(Type elem, Type indexType, bool isMax) {
+  LaneReduction r;
+  r.stateTypes = {elem, indexType};
+  r.identity = [=](OpBuilder &b, Location loc, int64_t width) -> SmallVector<Value> {
+    OpBuilder::InsertionGuard g(b);
+    TypedAttr worst;
+    if (auto ft = dyn_cast<FloatType>(elem))
+      worst = b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/isMax));
+    else
+      worst = b.getIntegerAttr(elem, isMax ? APInt::getSignedMinValue(elem.getIntOrFloatBitWidth())
+                                           : APInt::getSignedMaxValue(elem.getIntOrFloatBitWidth()));
+    TypedAttr sentinel = b.getIntegerAttr(
+        indexType, APInt::getSignedMaxValue(indexType.getIntOrFloatBitWidth()));
+    return {laneConstant(b, loc, elem, worst, width), laneConstant(b, loc, indexType, sentinel, width)};
+  };
+  r.combine = [=](OpBuilder &b, Location loc, ValueRange a, ValueRange c) -> SmallVector<Value> {
+    Value av = a[0], ai = a[1], cv = c[0], ci = c[1];
+    Value cBetter, tie;
+    if (isFloat(elem)) {
+      auto pred = isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT;
+      Value aNan = cmpf(b, loc, arith::CmpFPredicate::UNO, av, av);
+      Value cNan = cmpf(b, loc, arith::CmpFPredicate::UNO, cv, cv);
+      Value aNumber = cmpf(b, loc, arith::CmpFPredicate::ORD, av, av);
+      cBetter = arith::OrIOp::create(b, loc, cmpf(b, loc, pred, cv, av),
+                                     arith::AndIOp::create(b, loc, cNan, aNumber));
+      tie = arith::OrIOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OEQ, cv, av),
+                                 arith::AndIOp::create(b, loc, cNan, aNan));
+    } else {
+      cBetter = arith::CmpIOp::create(b, loc, isMax ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt, cv, av);
+      tie = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, cv, av);
+    }
+    Value earlier = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, ci, ai);
+    Value takeC = arith::OrIOp::create(b, loc, cBetter, arith::AndIOp::create(b, loc, tie, earlier));
+    return {arith::SelectOp::create(b, loc, takeC, cv, av), arith::SelectOp::create(b, loc, takeC, ci, ai)};
+  };
+  r.first = [](OpBuilder &, Location, Value x, Value index) -> SmallVector<Value> { return {x, index}; };
+  // A later element replaces the state only when strictly better (or the first NaN).
+  r.update = [=](OpBuilder &b, Location loc, ValueRange state, Value x, Value index) -> SmallVector<Value> {
+    Value better;
+    if (isFloat(elem)) {
+      better = cmpf(b, loc, isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, x, state[0]);
+      Value xNan = cmpf(b, loc, arith::CmpFPredicate::UNO, x, x);
+      Value bestNumber = cmpf(b, loc, arith::CmpFPredicate::ORD, state[0], state[0]);
+      better = arith::OrIOp::create(b, loc, better, arith::AndIOp::create(b, loc, xNan, bestNumber));
+    } else {
+      better = arith::CmpIOp::create(b, loc, isMax ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt, x, state[0]);
+    }
+    return {arith::SelectOp::create(b, loc, better, x, state[0]),
+            arith::SelectOp::create(b, loc, better, index, state[1])};
+  };
+  return r;
+}
+
 template <typename OpTy, bool isMax>
 struct LowerArgReduce : public AjitPattern<OpTy> {
   using AjitPattern<OpTy>::AjitPattern;
@@ -612,6 +672,27 @@ struct LowerArgReduce : public AjitPattern<OpTy> {
     auto in = cast<RankedTensorType>(op.getX().getType());
     Type elem = in.getElementType();
     int64_t axis = op.getAxis();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    // Along the contiguous innermost axis: explicit vector lanes (the loop vectorizer
+    // cannot carry a value-index pair). Along an outer axis the generic below is fine:
+    // its innermost loop is parallel and vectorizes.
+    int64_t n = in.getShape()[axis];
+    if (axis == in.getRank() - 1 && laneReductionWidth(elem) && n >= laneReductionWidth(elem)) {
+      Type indexType = n <= std::numeric_limits<int32_t>::max() ? rewriter.getI32Type() : rewriter.getI64Type();
+      SmallVector<Value> state = buildLaneReduction(rewriter, loc, adaptor.getX(),
+                                                    argReduction(elem, indexType, isMax), indexType);
+      auto idx32 = cast<RankedTensorType>(state[1].getType());
+      Value index = state[1];
+      if (indexType != rewriter.getI64Type())
+        index = buildParallelGeneric(
+            rewriter, loc, RankedTensorType::get(idx32.getShape(), rewriter.getI64Type()), index,
+            rewriter.getMultiDimIdentityMap(idx32.getRank()),
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              return arith::ExtSIOp::create(b, l, b.getI64Type(), a[0]);
+            });
+      rewriter.replaceOp(op, reshapeTensor(rewriter, loc, index, resultType));
+      return success();
+    }
     RankedTensorType valType = dropAxes(in, {axis});
     auto idxType = RankedTensorType::get(valType.getShape(), rewriter.getI64Type());
     Value initVal = filledTensor(rewriter, loc, valType,
@@ -642,8 +723,7 @@ struct LowerArgReduce : public AjitPattern<OpTy> {
           linalg::YieldOp::create(b, l, ValueRange{arith::SelectOp::create(b, l, better, x, best),
                                                    arith::SelectOp::create(b, l, better, idx, bestIdx)});
         });
-    rewriter.replaceOp(op, reshapeTensor(rewriter, loc, generic.getResult(1),
-                                         cast<RankedTensorType>(op.getType())));
+    rewriter.replaceOp(op, reshapeTensor(rewriter, loc, generic.getResult(1), resultType));
     return success();
   }
 };
@@ -694,7 +774,8 @@ struct LowerToLinalgPass : public ajit::impl::AjitLowerToLinalgBase<LowerToLinal
     ConversionTarget target(*ctx);
     target.addIllegalDialect<AjitDialect>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
-                           math::MathDialect, func::FuncDialect>();
+                           math::MathDialect, func::FuncDialect, scf::SCFDialect,
+                           vector::VectorDialect>();
     // Fusion regions stay; their ops are lowered in place and fused by ajit-lower-fusions.
     target.addLegalOp<FusionOp, YieldOp>();
     RewritePatternSet patterns(ctx);

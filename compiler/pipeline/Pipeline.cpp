@@ -56,7 +56,7 @@ static const Phase kCpuPhases[] = {
      "convert-linalg-to-parallel-loops,ajit-parallelize-outer-loops,canonicalize,cse"},
     {"llvm", Stage::Lowering,
      "math-extend-to-supported-types,ajit-approximate-math,ajit-math-to-funcs,"
-     "expand-strided-metadata,lower-affine,convert-scf-to-openmp,finalize-memref-to-llvm,convert-scf-to-cf,"
+     "expand-strided-metadata,lower-affine,convert-scf-to-openmp,convert-vector-to-llvm,finalize-memref-to-llvm,convert-scf-to-cf,"
      "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
      "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
      "convert-index-to-llvm,convert-openmp-to-llvm,reconcile-unrealized-casts,canonicalize"},

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -40,9 +41,18 @@ bool allResultsUsedOnlyBy(Operation *producer, Operation *consumer) {
 /// producer whose results no other op needs: upstream fusion would otherwise compute them
 /// twice, inside the consumer and in the producer's own loop kept for the other users.
 /// Such results are first routed through the consumer (YieldProducerThroughConsumer).
+/// Lane reductions (LaneReduction.h) are explicit vector loops inside a generic: a kernel
+/// of their own, neither fused into a consumer nor taking in a producer.
+bool hasExplicitLoops(Operation *op) {
+  bool found = false;
+  op->walk([&](scf::ForOp) { found = true; return WalkResult::interrupt(); });
+  return found;
+}
+
 bool sameFusion(OpOperand *operand) {
   Operation *producer = operand->get().getDefiningOp();
   if (!producer) return false;
+  if (hasExplicitLoops(producer) || hasExplicitLoops(operand->getOwner())) return false;
   auto fusion = producer->getParentOfType<FusionOp>();
   if (!fusion || fusion != operand->getOwner()->getParentOfType<FusionOp>()) return false;
   return allResultsUsedOnlyBy(producer, operand->getOwner());

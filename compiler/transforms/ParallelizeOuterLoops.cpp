@@ -1,7 +1,8 @@
 //===- ParallelizeOuterLoops.cpp - split large loop nests across threads ---===//
 //
 // Runs on the scf.parallel nests that convert-linalg-to-parallel-loops makes, one per
-// fused kernel. A nest whose work (iterations of the whole nest) reaches `min-work` keeps
+// fused kernel. A nest whose work (iterations of the whole nest times the cost of one
+// iteration, counted in simple arithmetic ops: see bodyCost) reaches `min-work` keeps
 // its outermost parallel dimension as a one-dimensional scf.parallel (convert-scf-to-openmp
 // later splits it statically across the worker threads, each taking one contiguous
 // chunk); every other dimension becomes a sequential scf.for inside it, so the innermost
@@ -12,6 +13,7 @@
 #include "compiler/transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -32,15 +34,37 @@ int64_t tripCount(Value lb, Value ub, Value step) {
   return *u > *l ? (*u - *l + *s - 1) / *s : 0;
 }
 
-/// Iterations of the deepest chain of sequential loops inside `region` (1 if none).
+/// Cost of one op in units of a simple arithmetic op. Transcendentals become polynomial
+/// approximations of about twenty vector instructions (ajit-approximate-math); division
+/// and square root have several times an add's throughput cost. Memory accesses and
+/// index arithmetic count nothing: the loop's element count already stands for them.
+/// An op on a vector (explicit vector loops, LaneReduction.h) costs once per lane.
+int64_t opCost(Operation &op) {
+  Dialect *dialect = op.getDialect();
+  StringRef ns = dialect ? dialect->getNamespace() : "";
+  Type type = op.getResult(0).getType();
+  int64_t lanes = 1;
+  if (auto vec = dyn_cast<VectorType>(type)) lanes = vec.getNumElements();
+  if (ns == "math") return lanes * (isa<math::SqrtOp, math::AbsFOp, math::FmaOp>(op) ? 4 : 16);
+  if (isa<arith::DivFOp, arith::RemFOp, arith::DivSIOp, arith::RemSIOp>(op)) return lanes * 4;
+  if (ns == "arith" && !isa<arith::ConstantOp, arith::IndexCastOp>(op) && !type.isIndex())
+    return lanes;
+  return 0;
+}
+
+/// Work inside `region`: per op its cost, per sequential loop its trip count times the
+/// work of its body (at least 1 per iteration).
 int64_t innerWork(Region &region) {
-  int64_t most = 1;
-  for (Operation &op : region.getOps())
+  int64_t work = 0;
+  for (Operation &op : region.getOps()) {
     if (auto loop = dyn_cast<scf::ForOp>(op)) {
       int64_t n = tripCount(loop.getLowerBound(), loop.getUpperBound(), loop.getStep());
-      most = std::max(most, n * innerWork(loop.getRegion()));
+      work += n * innerWork(loop.getRegion());
+    } else if (op.getNumResults() == 1) {
+      work += opCost(op);
     }
-  return most;
+  }
+  return std::max<int64_t>(work, 1);
 }
 
 /// Rebuilds `par` with its first `keepParallel` (0 or 1) dimensions parallel and the rest

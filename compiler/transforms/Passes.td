@@ -16,7 +16,8 @@ def AjitLowerToLinalg : Pass<"ajit-lower-to-linalg", "mlir::ModuleOp"> {
     + `tensor.expand_shape`; `constant` => `arith.constant`.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
-                           "mlir::arith::ArithDialect", "mlir::math::MathDialect"];
+                           "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
 }
 
 def AjitApproximateMath : Pass<"ajit-approximate-math", "mlir::ModuleOp"> {
@@ -105,14 +106,16 @@ def AjitLowerFusions : Pass<"ajit-lower-fusions", "mlir::ModuleOp"> {
 def AjitParallelizeOuterLoops : Pass<"ajit-parallelize-outer-loops", "mlir::ModuleOp"> {
   let summary = "Keep the outermost dimension of large loop nests parallel, make the rest sequential";
   let description = [{
-    After `convert-linalg-to-parallel-loops`: a loop nest whose iterations (all of its
-    dimensions, the sequential reduction loops included) reach `min-work` becomes
+    After `convert-linalg-to-parallel-loops`: a loop nest whose work (iterations of all of
+    its dimensions, the sequential reduction loops included, times the ops of one
+    iteration: 1 per arithmetic op, 4 per division or square root, 16 per transcendental)
+    reaches `min-work` becomes
     `scf.parallel` over its outermost dimension only, with the other dimensions as
     `scf.for` inside, for convert-scf-to-openmp to split across threads. Smaller nests,
     and every nest when `min-work` is 0, become sequential loops.
   }];
   let options = [Option<"minWork", "min-work", "int64_t", "65536",
-                        "iterations from which a loop nest runs on several threads (0: never)">];
+                        "work (iterations x op cost) from which a loop nest runs on several threads (0: never)">];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect"];
 }
 

@@ -1397,6 +1397,32 @@ TEST(Reduce, ArgmaxArgmin) {
   }
   // Zero-size (non-reduced) leading dimension.
   check("empty lanes", DType::f32, {}, {}, {0, 4}, 1, false);
+
+  // Long rows take the vector-lane path (64 lanes of f32/i32, 32 of f64/i64), and a lone
+  // long row is split into chunks: ties across lanes and chunks, a tail past the last
+  // full vector, NaNs and infinities placed in the tail, a later chunk, or everywhere.
+  for (DType dt : kNumericTypes) {
+    for (Shape xs : {Shape{3, 1000}, Shape{64}, Shape{10007}, Shape{300001}}) {
+      int64_t n = R::numElements(xs);
+      std::mt19937_64 rng(9300 + static_cast<int>(dt) + n);
+      std::vector<int64_t> xi = uniformInt(rng, n, -3, 3);
+      std::vector<double> xf(xi.begin(), xi.end());
+      check("long ties", dt, xf, xi, xs, -1, false);
+      if (!isFloat(dt)) continue;
+      for (int64_t at : {n - 1, n / 2 + 7, int64_t{3}}) {
+        std::vector<double> withNan = xf;
+        withNan[at] = kNaN;
+        withNan[n - 1 - at / 2] = kNaN;
+        check("long NaN at " + std::to_string(at), dt, withNan, {}, xs, -1, false);
+        std::vector<double> withInf = xf;
+        withInf[at] = kInf;
+        withInf[at / 2] = -kInf;
+        check("long inf at " + std::to_string(at), dt, withInf, {}, xs, -1, true);
+      }
+      check("long all -inf", dt, std::vector<double>(n, -kInf), {}, xs, -1, false);
+      check("long all NaN", dt, std::vector<double>(n, kNaN), {}, xs, -1, false);
+    }
+  }
 }
 
 //===----------------------------------------------------------------------===//
