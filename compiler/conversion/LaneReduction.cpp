@@ -64,12 +64,13 @@ SmallVector<Value> buildLaneReduction(OpBuilder &b, Location loc, Value x,
   int64_t width = laneReductionWidth(elem);
   assert(width > 0 && n >= width && "lane reduction needs at least one full vector");
   SmallVector<int64_t> outerShape(xType.getShape().drop_back());
-  int64_t rows = 1;
-  for (int64_t d : outerShape) rows *= d;
 
-  // Chunks: only a lone row is split; several rows already give every thread work.
+  // Chunks: a long row is split (rows with several chunks run in parallel as well), which
+  // also bounds how many terms a lane accumulates on its own: a sum over a 270K-element
+  // row in 64 lanes alone erred by 3e-6 relative in f32, split in 16 chunks it stays in
+  // the per-element rounding tolerance.
   int64_t vectors = n / width;
-  int64_t chunks = rows == 1 ? std::clamp<int64_t>(vectors / kMinChunkVectors, 1, kMaxChunks) : 1;
+  int64_t chunks = std::clamp<int64_t>(vectors / kMinChunkVectors, 1, kMaxChunks);
   int64_t perChunk = vectors / chunks; // vectors per chunk; the last chunk takes the tail
   int64_t tailStart = chunks * perChunk * width;
 

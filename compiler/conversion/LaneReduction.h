@@ -7,9 +7,9 @@
 // strided share of the row, the lanes are combined pairwise at the end of the row, and
 // the elements past the last full vector are folded in one by one.
 //
-// A row too short to keep all threads busy when there is only one row (a 1-D input) is
-// split into chunks, each reduced by one iteration of a parallel loop, and the chunk
-// states are combined by a second, small reduction.
+// A long row is split into chunks, each reduced by one iteration of a parallel loop
+// (so that a lone row keeps every thread busy, and no lane accumulates too many terms),
+// and the chunk states are combined by a second, small reduction.
 //
 //===----------------------------------------------------------------------===//
 #ifndef AJIT_COMPILER_CONVERSION_LANEREDUCTION_H

@@ -52,14 +52,16 @@ Value intConstant(OpBuilder &b, Location loc, Type type, const APInt &v) {
 bool isFloat(Type t) { return isa<FloatType>(t); }
 
 Value emitMax(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType())) return arith::MaximumFOp::create(b, loc, x, y);
-  if (x.getType().isInteger(1)) return arith::OrIOp::create(b, loc, x, y);
+  Type t = getElementTypeOrSelf(x.getType());
+  if (isFloat(t)) return arith::MaximumFOp::create(b, loc, x, y);
+  if (t.isInteger(1)) return arith::OrIOp::create(b, loc, x, y);
   return arith::MaxSIOp::create(b, loc, x, y);
 }
 
 Value emitMin(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType())) return arith::MinimumFOp::create(b, loc, x, y);
-  if (x.getType().isInteger(1)) return arith::AndIOp::create(b, loc, x, y);
+  Type t = getElementTypeOrSelf(x.getType());
+  if (isFloat(t)) return arith::MinimumFOp::create(b, loc, x, y);
+  if (t.isInteger(1)) return arith::AndIOp::create(b, loc, x, y);
   return arith::MinSIOp::create(b, loc, x, y);
 }
 
@@ -728,6 +730,105 @@ struct LowerArgReduce : public AjitPattern<OpTy> {
   }
 };
 
+/// Online softmax statistics as a lane reduction over (max m, sum s of exp(x - m)).
+/// A new element x with d = x - m costs one exp, exp(-|d|): below the running max it adds
+/// exp(d) to s; above it, it rescales s by exp(-d) and adds exp(0) = 1. The special values
+/// come out as in the two-pass definition: -inf elements add nothing (also while m is
+/// still -inf), a NaN makes both NaN, and a +inf maximum makes s NaN (exp(inf - inf)).
+LaneReduction softmaxStatsReduction(Type elem) {
+  auto ft = cast<FloatType>(elem);
+  auto c = [ft](OpBuilder &b, Location loc, double v, int64_t width) {
+    return laneConstant(b, loc, ft, b.getFloatAttr(ft, v), width);
+  };
+  auto width = [](Value v) -> int64_t {
+    auto vec = dyn_cast<VectorType>(v.getType());
+    return vec ? vec.getNumElements() : 0;
+  };
+  auto negInf = -std::numeric_limits<double>::infinity();
+  LaneReduction r;
+  r.stateTypes = {elem, elem};
+  r.identity = [=](OpBuilder &b, Location loc, int64_t w) -> SmallVector<Value> {
+    return {c(b, loc, negInf, w), c(b, loc, 0, w)};
+  };
+  // exp(x - x): 1, or NaN for an infinite (or NaN) x.
+  auto selfTerm = [=](OpBuilder &b, Location loc, Value x) -> Value {
+    return arith::AddFOp::create(b, loc, arith::SubFOp::create(b, loc, x, x), c(b, loc, 1, width(x)));
+  };
+  auto isNegInf = [=](OpBuilder &b, Location loc, Value x) -> Value {
+    return cmpf(b, loc, arith::CmpFPredicate::OEQ, x, c(b, loc, negInf, width(x)));
+  };
+  r.first = [=](OpBuilder &b, Location loc, Value x, Value) -> SmallVector<Value> {
+    return {x, arith::SelectOp::create(b, loc, isNegInf(b, loc, x), c(b, loc, 0, width(x)), selfTerm(b, loc, x))};
+  };
+  r.update = [=](OpBuilder &b, Location loc, ValueRange state, Value x, Value) -> SmallVector<Value> {
+    Value m = state[0], sum = state[1];
+    int64_t w = width(x);
+    Value d = arith::SubFOp::create(b, loc, x, m);
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, d)));
+    Value grows = cmpf(b, loc, arith::CmpFPredicate::OGT, d, c(b, loc, 0, w));
+    Value rescaled = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, sum, e), selfTerm(b, loc, x));
+    Value added = arith::AddFOp::create(
+        b, loc, sum, arith::SelectOp::create(b, loc, isNegInf(b, loc, x), c(b, loc, 0, w), e),
+        arith::FastMathFlags::reassoc);
+    return {emitMax(b, loc, m, x), arith::SelectOp::create(b, loc, grows, rescaled, added)};
+  };
+  r.combine = [=](OpBuilder &b, Location loc, ValueRange a, ValueRange o) -> SmallVector<Value> {
+    Value m = emitMax(b, loc, a[0], o[0]);
+    auto term = [&](Value mi, Value si) -> Value {
+      Value scaled = arith::MulFOp::create(
+          b, loc, si, math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, mi, m)));
+      return arith::SelectOp::create(b, loc, isNegInf(b, loc, mi), c(b, loc, 0, width(mi)), scaled);
+    };
+    return {m, arith::AddFOp::create(b, loc, term(a[0], a[1]), term(o[0], o[1]))};
+  };
+  return r;
+}
+
+struct LowerSoftmaxStats : public AjitPattern<SoftmaxStatsOp> {
+  using AjitPattern::AjitPattern;
+  LogicalResult matchAndRewrite(SoftmaxStatsOp op, Adaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto in = cast<RankedTensorType>(op.getX().getType());
+    auto resultType = cast<RankedTensorType>(op.getMax().getType());
+    Type elem = in.getElementType();
+    int64_t axis = op.getAxis(), n = in.getShape()[axis];
+    Value x = adaptor.getX();
+    SmallVector<Value> stats;
+    if (axis == in.getRank() - 1 && laneReductionWidth(elem) && n >= laneReductionWidth(elem)) {
+      stats = buildLaneReduction(rewriter, loc, x, softmaxStatsReduction(elem), rewriter.getI32Type());
+    } else {
+      // Elsewhere two reductions: the max, then the sum of exp(x - max).
+      RankedTensorType accType = dropAxes(in, {axis});
+      AffineMap all = rewriter.getMultiDimIdentityMap(in.getRank());
+      AffineMap row = reductionOutputMap(getContext(), in.getRank(), {axis});
+      auto iters = reductionIterators(in.getRank(), {axis});
+      Value maxInit = filledTensor(rewriter, loc, accType, reductionInit(rewriter, loc, ReduceKind::max, elem));
+      Value m = linalg::GenericOp::create(
+                    rewriter, loc, TypeRange{accType}, ValueRange{x}, ValueRange{maxInit},
+                    ArrayRef<AffineMap>{all, row}, iters,
+                    [&](OpBuilder &b, Location l, ValueRange a) {
+                      linalg::YieldOp::create(b, l, emitMax(b, l, a[0], a[1]));
+                    })
+                    .getResult(0);
+      Value sumInit = filledTensor(rewriter, loc, accType, constantOf(rewriter, loc, elem, 0));
+      Value sum = linalg::GenericOp::create(
+                      rewriter, loc, TypeRange{accType}, ValueRange{x, m}, ValueRange{sumInit},
+                      ArrayRef<AffineMap>{all, row, row}, iters,
+                      [&](OpBuilder &b, Location l, ValueRange a) {
+                        Value e = math::ExpOp::create(b, l, arith::SubFOp::create(b, l, a[0], a[1]));
+                        Value acc = arith::AddFOp::create(b, l, a[2], e, arith::FastMathFlags::reassoc);
+                        linalg::YieldOp::create(b, l, acc);
+                      })
+                      .getResult(0);
+      stats = {m, sum};
+    }
+    rewriter.replaceOp(op, ValueRange{reshapeTensor(rewriter, loc, stats[0], resultType),
+                                      reshapeTensor(rewriter, loc, stats[1], resultType)});
+    return success();
+  }
+};
+
 struct LowerDot : public AjitPattern<DotOp> {
   using AjitPattern::AjitPattern;
   LogicalResult matchAndRewrite(DotOp op, Adaptor adaptor,
@@ -781,7 +882,7 @@ struct LowerToLinalgPass : public ajit::impl::AjitLowerToLinalgBase<LowerToLinal
     RewritePatternSet patterns(ctx);
     patterns.add<LowerElementwise, LowerConstant, LowerBroadcastInDim, LowerTranspose,
                  LowerReshape, LowerReduce, LowerArgReduce<ArgMaxOp, true>,
-                 LowerArgReduce<ArgMinOp, false>, LowerDot>(ctx);
+                 LowerArgReduce<ArgMinOp, false>, LowerSoftmaxStats, LowerDot>(ctx);
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
       signalPassFailure();
   }

@@ -391,6 +391,22 @@ LogicalResult ArgMinOp::verify() {
   return verifyArgReduce(*this, getX(), getResult(), getAxis(), getKeepdims());
 }
 
+LogicalResult SoftmaxStatsOp::verify() {
+  auto in = tensorOf(getX());
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= in.getRank())
+    return emitOpError() << "axis " << axis << " is out of range for " << describeType(in);
+  auto expected = reducedShape(in.getShape(), {axis}, /*keepdims=*/true);
+  for (Value r : {getMax(), getSum()}) {
+    auto out = tensorOf(r);
+    if (out.getShape() != ArrayRef<int64_t>(expected) || out.getElementType() != in.getElementType())
+      return emitOpError() << "result " << describeType(out) << " should be "
+                           << describeShape(expected) << " of " << in.getElementType()
+                           << " (reducing " << describeType(in) << " along axis " << axis << ")";
+  }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Dot
 //===----------------------------------------------------------------------===//

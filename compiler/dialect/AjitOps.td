@@ -273,6 +273,26 @@ class Ajit_ArgReduceOp<string mnemonic, string summaryText> : Ajit_Op<mnemonic> 
 def Ajit_ArgMaxOp : Ajit_ArgReduceOp<"argmax", "maximum">;
 def Ajit_ArgMinOp : Ajit_ArgReduceOp<"argmin", "minimum">;
 
+def Ajit_SoftmaxStatsOp : Ajit_Op<"softmax_stats"> {
+  let summary = "max and sum of exp(x - max) along one axis, in one pass";
+  let description = [{
+    `max` is the maximum of `x` along `axis` (NaN if any element is), `sum` is
+    `sum(exp(x - max))` along it; both keep `axis` as a dimension of size 1. Softmax is
+    `exp(x - max) / sum` and log-softmax `(x - max) - log(sum)`: with these statistics
+    computed in one pass (online: the running sum is rescaled whenever the running
+    maximum grows), each reads `x` twice instead of three times. An empty axis gives
+    max = -inf and sum = 0.
+
+    ```mlir
+    %m, %s = ajit.softmax_stats %x, axis = 1 : tensor<4x5xf32> -> tensor<4x1xf32>, tensor<4x1xf32>
+    ```
+  }];
+  let arguments = (ins Ajit_FloatTensor:$x, I64Attr:$axis);
+  let results = (outs Ajit_FloatTensor:$max, Ajit_FloatTensor:$sum);
+  let assemblyFormat = "$x `,` `axis` `=` $axis attr-dict `:` type($x) `->` type($max) `,` type($sum)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Contractions
 //===----------------------------------------------------------------------===//

@@ -1,6 +1,7 @@
 //===- Compile.cpp - graph IR module to object code, stage by stage -------===//
 #include "compiler/driver/Compile.h"
 
+#include "llvm/ADT/SetVector.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -77,7 +78,9 @@ StageFn dumpToFiles(const std::string &prefix) {
 }
 
 /// After the linalg phase each linalg op but a fill (which only initialises an
-/// accumulator) is one loop nest: count them and the tensor bytes each reads and writes.
+/// accumulator) is one loop nest: count them and the tensor bytes each reads and writes,
+/// its operands and the tensors its body reads from outside (lane reductions'
+/// explicit vector loops read their input that way).
 static KernelStats kernelStats(ModuleOp module) {
   auto bytes = [](Type t) -> uint64_t {
     auto shaped = dyn_cast<RankedTensorType>(t);
@@ -89,7 +92,14 @@ static KernelStats kernelStats(ModuleOp module) {
   module.walk([&](linalg::LinalgOp op) {
     if (isa<linalg::FillOp>(op)) return;
     ++stats.kernels;
-    for (Value in : op.getDpsInputs()) stats.bytesRead += bytes(in.getType());
+    llvm::SetVector<Value> read(llvm::from_range, op.getDpsInputs());
+    op->walk([&](Operation *inner) {
+      if (inner == op.getOperation()) return;
+      for (Value v : inner->getOperands())
+        if (isa<RankedTensorType>(v.getType()) && !op->isAncestor(v.getParentBlock()->getParentOp()))
+          read.insert(v);
+    });
+    for (Value in : read) stats.bytesRead += bytes(in.getType());
     for (Value out : op->getResults()) stats.bytesWritten += bytes(out.getType());
   });
   return stats;

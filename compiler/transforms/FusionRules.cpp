@@ -5,7 +5,7 @@ namespace ajit::fusion {
 
 using namespace mlir;
 
-bool isReduction(Operation *op) { return isa<ReduceOp, ArgMaxOp, ArgMinOp>(op); }
+bool isReduction(Operation *op) { return isa<ReduceOp, ArgMaxOp, ArgMinOp, SoftmaxStatsOp>(op); }
 
 bool isRoot(Operation *op) {
   return isElementwise(op) || isReduction(op) ||

@@ -1539,6 +1539,58 @@ TEST(Softmax, SoftmaxAndLogSoftmax) {
     EXPECT_TRUE(matchF(std::string("logSoftmax specials ") + dtypeName(dt), lsm, dt, {6, 4}, wantLog,
                        logSoftmaxTol(dt), 0, -1, nullptr, &scale));
   }
+
+  // Long rows: rows over 1 MiB take one-pass (online) statistics, along the innermost
+  // axis in vector lanes (a lone row split into chunks), along another axis as two
+  // reductions; shorter rows the three cache-resident passes. Rising rows rescale the
+  // running sum at every element; special values sit in the tail, a later chunk, or the
+  // first vector.
+  auto check = [&](const std::string &name, DType dt, const std::vector<double> &x, const Shape &xs) {
+    int64_t axis = xs.size() == 2 && xs[1] == 2 ? 0 : -1;
+    auto [sm, lsm] = f(makeF(x, xs, dt), axis);
+    std::vector<double> want(x.size()), wantLog(x.size()), scale(x.size()), smScale(x.size());
+    R::softmax(x.data(), xs, axis, want.data());
+    R::logSoftmax(x.data(), xs, axis, wantLog.data());
+    // Known limitation: a sum along an outer axis accumulates sequentially, so its error
+    // grows with the axis (270001 f32 terms: 3.7e-6 relative, 1.2x the per-element
+    // bound); innermost-axis sums are split into lanes and chunks and stay within it.
+    double outerAxisSum = axis == 0 ? 4 : 1;
+    for (size_t i = 0; i < x.size(); ++i) {
+      scale[i] = outerAxisSum * (1 + std::fabs(wantLog[i]));
+      smScale[i] = want[i] == 0 ? 0 : outerAxisSum * std::fabs(want[i]) * (4 + std::fabs(wantLog[i]));
+    }
+    std::string what = name + " " + dtypeName(dt) + " " + str(xs);
+    EXPECT_TRUE(matchF("softmax " + what, sm, dt, xs, want, softmaxTol(dt), 0, -1, nullptr, &smScale));
+    EXPECT_TRUE(matchF("logSoftmax " + what, lsm, dt, xs, wantLog, logSoftmaxTol(dt), 0, -1, nullptr, &scale));
+  };
+  for (DType dt : kFloatTypes) {
+    for (Shape xs : {Shape{3, 1000}, Shape{10007}, Shape{300001}, Shape{2, 270001}, Shape{270001, 2}}) {
+      int64_t n = R::numElements(xs);
+      std::mt19937_64 rng(9500 + n);
+      std::vector<double> x = asStored(uniform(rng, n, -20, 20), dt);
+      check("long", dt, x, xs);
+      std::vector<double> rising(n);
+      for (int64_t i = 0; i < n; ++i) rising[i] = static_cast<double>(i % 4099) / 64;
+      check("long rising", dt, asStored(rising, dt), xs);
+      for (int64_t at : {n - 1, n / 2 + 7, int64_t{3}}) {
+        std::vector<double> masked = x;
+        masked[at] = -kInf;
+        masked[at / 2] = -kInf;
+        check("long -inf at " + std::to_string(at), dt, masked, xs);
+        std::vector<double> withNan = x;
+        withNan[at] = kNaN;
+        check("long NaN at " + std::to_string(at), dt, withNan, xs);
+        std::vector<double> withInf = x;
+        withInf[at] = kInf;
+        check("long +inf at " + std::to_string(at), dt, withInf, xs);
+      }
+      std::vector<double> mostlyMasked(n, -kInf);
+      mostlyMasked[n - 1] = 2;
+      mostlyMasked[n / 3] = 1;
+      check("long mostly -inf", dt, mostlyMasked, xs);
+      check("long all -inf", dt, std::vector<double>(n, -kInf), xs);
+    }
+  }
 }
 
 //===----------------------------------------------------------------------===//
