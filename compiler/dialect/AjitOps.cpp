@@ -401,7 +401,7 @@ LogicalResult SoftmaxStatsOp::verify() {
     auto out = tensorOf(r);
     if (out.getShape() != ArrayRef<int64_t>(expected) || out.getElementType() != in.getElementType())
       return emitOpError() << "result " << describeType(out) << " should be "
-                           << describeShape(expected) << " of " << in.getElementType()
+                           << describeType(RankedTensorType::get(expected, in.getElementType()))
                            << " (reducing " << describeType(in) << " along axis " << axis << ")";
   }
   return success();

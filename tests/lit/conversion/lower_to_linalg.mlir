@@ -491,3 +491,58 @@ func.func @convert_bf16_to_f16(%x: tensor<4xbf16>) -> tensor<4xf16> {
   %0 = ajit.convert %x : tensor<4xbf16> -> tensor<4xf16>
   return %0 : tensor<4xf16>
 }
+
+// -----
+
+// argmax along a long innermost axis: explicit vector lanes. 20000 f32 elements are 312
+// vectors of 64 lanes: one chunk of 312 vectors (the lanes start from the first vector and
+// loop over the other 311), lanes combined pairwise 64 -> 32 -> ... -> 1, the 32 elements
+// past the last vector in a scalar loop; indices in i32, widened at the end.
+// CHECK-LABEL: func.func @argmax_lanes
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel"]} outs(%{{.+}}, %{{.+}} : tensor<1xf32>, tensor<1xi32>)
+// CHECK: vector.transfer_read %arg0[%{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<20000xf32>, vector<64xf32>
+// CHECK: scf.for %{{.+}} = %c1{{.*}} to %c312 step %c1{{.*}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (vector<64xf32>, vector<64xi32>)
+// CHECK: vector.transfer_read
+// CHECK: arith.cmpf ogt, %{{.+}}, %{{.+}} : vector<64xf32>
+// CHECK: vector.extract_strided_slice %{{.+}} {offsets = [32], sizes = [32], strides = [1]} : vector<64xf32> to vector<32xf32>
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c20000 step %c1{{.*}} iter_args
+// CHECK: tensor.extract %arg0
+// CHECK: arith.extsi %{{.+}} : i32 to i64
+func.func @argmax_lanes(%x: tensor<20000xf32>) -> tensor<i64> {
+  %0 = ajit.argmax %x, axis = 0, keepdims = false : tensor<20000xf32> -> tensor<i64>
+  return %0 : tensor<i64>
+}
+
+// -----
+
+// softmax_stats along a long innermost axis: online (max, sum) per lane with one exp per
+// element; 2M f32 elements make 64 chunks (a parallel dimension), combined by a reduction.
+// CHECK-LABEL: func.func @softmax_stats_lanes
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel"]} outs(%{{.+}}, %{{.+}} : tensor<64xf32>, tensor<64xf32>)
+// CHECK: scf.for {{.+}} -> (vector<64xf32>, vector<64xf32>)
+// CHECK: math.absf %{{.+}} : vector<64xf32>
+// CHECK: math.exp %{{.+}} : vector<64xf32>
+// CHECK-NOT: math.exp %{{.+}} : vector<64xf32>
+// CHECK: scf.yield
+// CHECK: linalg.generic {{.+}} iterator_types = ["reduction"]} ins(%{{.+}}, %{{.+}} : tensor<64xf32>, tensor<64xf32>)
+// CHECK: math.exp
+// CHECK: math.exp
+func.func @softmax_stats_lanes(%x: tensor<2097152xf32>) -> (tensor<1xf32>, tensor<1xf32>) {
+  %m, %s = ajit.softmax_stats %x, axis = 0 : tensor<2097152xf32> -> tensor<1xf32>, tensor<1xf32>
+  return %m, %s : tensor<1xf32>, tensor<1xf32>
+}
+
+// -----
+
+// softmax_stats along an outer axis: a max reduction, then the sum of exp(x - max).
+// CHECK-LABEL: func.func @softmax_stats_outer_axis
+// CHECK: linalg.generic {{.+}} iterator_types = ["reduction", "parallel"]}
+// CHECK: arith.maximumf
+// CHECK: linalg.generic {{.+}} iterator_types = ["reduction", "parallel"]}
+// CHECK: arith.subf
+// CHECK: math.exp
+// CHECK: arith.addf {{.+}} fastmath<reassoc>
+func.func @softmax_stats_outer_axis(%x: tensor<8x3xf32>) -> (tensor<1x3xf32>, tensor<1x3xf32>) {
+  %m, %s = ajit.softmax_stats %x, axis = 0 : tensor<8x3xf32> -> tensor<1x3xf32>, tensor<1x3xf32>
+  return %m, %s : tensor<1x3xf32>, tensor<1x3xf32>
+}

@@ -451,3 +451,11 @@ func.func @constant_result_type_mismatch() -> tensor<5xf32> {
   %0 = "ajit.constant"() <{value = dense<1.0> : tensor<4xf32>}> : () -> tensor<5xf32>
   return %0 : tensor<5xf32>
 }
+
+// -----
+
+func.func @softmax_stats_drops_axis(%x: tensor<4x5xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  // expected-error @+1 {{'ajit.softmax_stats' op result f32[4] should be f32[4,1] (reducing f32[4,5] along axis 1)}}
+  %m, %s = ajit.softmax_stats %x, axis = 1 : tensor<4x5xf32> -> tensor<4xf32>, tensor<4xf32>
+  return %m, %s : tensor<4xf32>, tensor<4xf32>
+}
