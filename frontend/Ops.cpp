@@ -494,41 +494,46 @@ Tensor matmul(const Tensor &x, const Tensor &y, Loc loc) {
 /// online form reads them twice instead of three times.
 constexpr int64_t kCacheResidentRowBytes = int64_t{1} << 20;
 
-bool useOnlineStats(const Tensor &x, int64_t axis, const char *name, const Loc &loc) {
-  if (!isFloat(x.dtype())) fail(name, "needs a float tensor, got " + x.str(), loc);
-  axis = normalizeAxes(x, {axis}, name, loc)[0];
-  return x.shape()[axis] * static_cast<int64_t>(dtypeSize(x.dtype())) > kCacheResidentRowBytes;
-}
-
-/// max(x) and sum(exp(x - max)) along `axis` (kept as size 1), from one pass over x.
+/// max(x) and sum(exp(x - max)) along `axis` (normalized; kept as size 1), from one pass.
 std::pair<Tensor, Tensor> softmaxStats(const Tensor &x, int64_t axis, const char *name, const Loc &loc) {
   Trace &trace = traceOf(x, name, loc);
-  axis = normalizeAxes(x, {axis}, name, loc)[0];
   auto type = detail::tensorType(trace.context(), x.dtype(), reducedShape(x.shape(), {axis}, true));
   auto op = SoftmaxStatsOp::create(trace.builder(), trace.location(loc), type, type,
                                    trace.unwrap(x, name, loc), trace.builder().getI64IntegerAttr(axis));
   return {trace.wrap(op.getMax()), trace.wrap(op.getSum())};
 }
 
+/// The normalized axis of a softmax of `x`, and whether its rows take the online form.
+std::pair<int64_t, bool> softmaxAxis(const Tensor &x, int64_t axis, const char *name, const Loc &loc) {
+  if (!isFloat(x.dtype())) fail(name, "needs a float tensor, got " + x.str(), loc);
+  axis = normalizeAxes(x, {axis}, name, loc)[0];
+  return {axis, x.shape()[axis] * static_cast<int64_t>(dtypeSize(x.dtype())) > kCacheResidentRowBytes};
+}
+
 // A vector division costs as much as the rest of an element's work: one division per
 // row, then a multiply per element (one more rounding, within the stated tolerance).
 Tensor softmax(const Tensor &x, int64_t axis, Loc loc) {
-  if (useOnlineStats(x, axis, "softmax", loc)) {
-    auto [m, s] = softmaxStats(x, axis, "softmax", loc);
-    return mul(exp(sub(x, m, loc), loc), div(fullLike(s, 1.0, loc), s, loc), loc);
-  }
-  Tensor e = exp(sub(x, max(x, {axis}, true, loc), loc), loc);
-  Tensor s = sum(e, {axis}, true, loc);
+  auto [a, online] = softmaxAxis(x, axis, "softmax", loc);
+  // e = exp(x - max) and its sum along the axis.
+  auto [e, s] = [&]() -> std::pair<Tensor, Tensor> {
+    if (online) {
+      auto [m, total] = softmaxStats(x, a, "softmax", loc);
+      return {exp(sub(x, m, loc), loc), total};
+    }
+    Tensor ex = exp(sub(x, max(x, {a}, true, loc), loc), loc);
+    return {ex, sum(ex, {a}, true, loc)};
+  }();
   return mul(e, div(fullLike(s, 1.0, loc), s, loc), loc);
 }
 
 Tensor logSoftmax(const Tensor &x, int64_t axis, Loc loc) {
-  if (useOnlineStats(x, axis, "log_softmax", loc)) {
-    auto [m, s] = softmaxStats(x, axis, "log_softmax", loc);
+  auto [a, online] = softmaxAxis(x, axis, "log_softmax", loc);
+  if (online) {
+    auto [m, s] = softmaxStats(x, a, "log_softmax", loc);
     return sub(sub(x, m, loc), log(s, loc), loc);
   }
-  Tensor shifted = sub(x, max(x, {axis}, true, loc), loc);
-  return sub(shifted, log(sum(exp(shifted, loc), {axis}, true, loc), loc), loc);
+  Tensor shifted = sub(x, max(x, {a}, true, loc), loc);
+  return sub(shifted, log(sum(exp(shifted, loc), {a}, true, loc), loc), loc);
 }
 
 //===----------------------------------------------------------------------===//

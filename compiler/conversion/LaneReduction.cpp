@@ -62,7 +62,7 @@ SmallVector<Value> buildLaneReduction(OpBuilder &b, Location loc, Value x,
   Type elem = xType.getElementType();
   int64_t rank = xType.getRank(), n = xType.getShape().back();
   int64_t width = laneReductionWidth(elem);
-  assert(width > 0 && n >= width && "lane reduction needs at least one full vector");
+  assert(laneReductionApplies(xType, rank - 1) && "lane reduction needs at least one full vector");
   SmallVector<int64_t> outerShape(xType.getShape().drop_back());
 
   // Chunks: a long row is split (rows with several chunks run in parallel as well), which
@@ -140,29 +140,21 @@ SmallVector<Value> buildLaneReduction(OpBuilder &b, Location loc, Value x,
         linalg::YieldOp::create(nb, l, tailLoop.getResults());
       });
 
-  // Chunk states combined per row: a plain reduction over the chunk dimension.
-  SmallVector<Value> results;
-  if (chunks == 1) {
-    for (Value v : perChunkGeneric.getResults()) {
-      auto type = RankedTensorType::get(outerShape, cast<RankedTensorType>(v.getType()).getElementType());
-      SmallVector<ReassociationIndices> reassoc;
-      for (int64_t d = 0; d + 1 < domain; ++d) reassoc.push_back({d});
-      if (!reassoc.empty()) reassoc.back().push_back(domain - 1);
-      results.push_back(tensor::CollapseShapeOp::create(b, loc, type, v, reassoc));
-    }
-    return results;
-  }
+  // Chunk states combined per row: a plain reduction over the chunk dimension, into the
+  // row's state with the reduced axis kept as size 1 (as one chunk already is).
+  if (chunks == 1) return perChunkGeneric.getResults();
+  SmallVector<int64_t> rowShape(outerShape);
+  rowShape.push_back(1);
   SmallVector<Value> rowInits;
   SmallVector<Type> rowTypes;
-  SmallVector<Value> identity = r.identity(b, loc, 0);
-  for (auto [t, init] : llvm::zip(r.stateTypes, identity)) {
-    auto type = RankedTensorType::get(outerShape, t);
-    rowTypes.push_back(type);
-    Value empty = tensor::EmptyOp::create(b, loc, outerShape, t);
+  for (auto [t, init] : llvm::zip(r.stateTypes, r.identity(b, loc, 0))) {
+    rowTypes.push_back(RankedTensorType::get(rowShape, t));
+    Value empty = tensor::EmptyOp::create(b, loc, rowShape, t);
     rowInits.push_back(linalg::FillOp::create(b, loc, ValueRange{init}, ValueRange{empty}).getResult(0));
   }
   SmallVector<AffineExpr> rowExprs;
   for (int64_t d = 0; d + 1 < domain; ++d) rowExprs.push_back(b.getAffineDimExpr(d));
+  rowExprs.push_back(b.getAffineConstantExpr(0));
   auto rowMap = AffineMap::get(domain, 0, rowExprs, b.getContext());
   SmallVector<AffineMap> combineMaps(r.stateTypes.size(), b.getMultiDimIdentityMap(domain));
   combineMaps.append(r.stateTypes.size(), rowMap);
@@ -174,6 +166,11 @@ SmallVector<Value> buildLaneReduction(OpBuilder &b, Location loc, Value x,
         linalg::YieldOp::create(nb, l, r.combine(nb, l, args.drop_front(k), args.take_front(k)));
       });
   return combine.getResults();
+}
+
+bool laneReductionApplies(RankedTensorType x, int64_t axis) {
+  int64_t width = laneReductionWidth(x.getElementType());
+  return axis == x.getRank() - 1 && width > 0 && x.getShape()[axis] >= width;
 }
 
 } // namespace ajit

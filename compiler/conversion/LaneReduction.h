@@ -16,6 +16,7 @@
 #define AJIT_COMPILER_CONVERSION_LANEREDUCTION_H
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
 
 #include <functional>
 
@@ -51,10 +52,13 @@ struct LaneReduction {
 /// dependency chains of the state updates overlap. 0 where the builder does not apply.
 int64_t laneReductionWidth(mlir::Type t);
 
-/// Reduces `x` (a static tensor of rank >= 1 whose last dimension has at least
-/// laneReductionWidth elements) along its last axis. Returns one tensor per state
-/// component, shaped as `x` without its last dimension. `indexType` (i32 or i64) is the
-/// type of the positions handed to `update`.
+/// Whether `x` reduced along `axis` takes the lane builder: along its innermost axis, of
+/// a supported element type, with at least one full vector.
+bool laneReductionApplies(mlir::RankedTensorType x, int64_t axis);
+
+/// Reduces `x` (where laneReductionApplies(x, rank - 1)) along its last axis. Returns one
+/// tensor per state component, shaped as `x` with its last dimension 1. `indexType` (i32
+/// or i64) is the type of the positions handed to `update`.
 llvm::SmallVector<mlir::Value> buildLaneReduction(mlir::OpBuilder &b, mlir::Location loc,
                                                   mlir::Value x, const LaneReduction &reduction,
                                                   mlir::Type indexType);

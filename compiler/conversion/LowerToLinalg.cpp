@@ -437,16 +437,18 @@ Value copyThroughMap(OpBuilder &b, Location loc, RankedTensorType out, Value inp
 }
 
 /// The identity of a reduction for element type `t`.
-Value reductionInit(OpBuilder &b, Location loc, ReduceKind kind, Type t) {
-  if (kind == ReduceKind::sum || kind == ReduceKind::mean) return constantOf(b, loc, t, 0);
+TypedAttr reductionIdentity(Builder &b, ReduceKind kind, Type t) {
+  if (kind == ReduceKind::sum || kind == ReduceKind::mean) return b.getZeroAttr(t);
   bool isMax = kind == ReduceKind::max;
   if (auto ft = dyn_cast<FloatType>(t))
-    return arith::ConstantOp::create(
-        b, loc, b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/isMax)));
+    return b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/isMax));
   unsigned bits = t.getIntOrFloatBitWidth();
-  if (bits == 1) return intConstant(b, loc, t, APInt(1, isMax ? 0 : 1));
-  return intConstant(b, loc, t, isMax ? APInt::getSignedMinValue(bits)
-                                      : APInt::getSignedMaxValue(bits));
+  if (bits == 1) return b.getIntegerAttr(t, APInt(1, isMax ? 0 : 1));
+  return b.getIntegerAttr(t, isMax ? APInt::getSignedMinValue(bits) : APInt::getSignedMaxValue(bits));
+}
+
+Value reductionInit(OpBuilder &b, Location loc, ReduceKind kind, Type t) {
+  return arith::ConstantOp::create(b, loc, reductionIdentity(b, kind, t));
 }
 
 /// Iteration space = the operand's dims; output map drops `axes`.
@@ -552,6 +554,39 @@ struct LowerReshape : public AjitPattern<ReshapeOp> {
   }
 };
 
+/// `x` reduced over `axes` (not empty) by `kind` (mean: the sum), the axes dropped.
+Value buildReduction(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, ReduceKind kind) {
+  auto in = cast<RankedTensorType>(x.getType());
+  Type elem = in.getElementType();
+  RankedTensorType accType = dropAxes(in, axes);
+  Value init = filledTensor(b, loc, accType, reductionInit(b, loc, kind, elem));
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(in.getRank()),
+                                 reductionOutputMap(b.getContext(), in.getRank(), axes)};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{accType}, ValueRange{x}, ValueRange{init}, maps,
+      reductionIterators(in.getRank(), axes), [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value r;
+        switch (kind) {
+        case ReduceKind::sum:
+        case ReduceKind::mean:
+          if (isFloat(elem)) {
+            // reassoc lets the loop vectorizer keep 16 partial sums in a zmm register.
+            r = arith::AddFOp::create(nb, l, a[0], a[1], arith::FastMathFlags::reassoc);
+          } else if (elem.isInteger(1)) {
+            r = arith::OrIOp::create(nb, l, a[0], a[1]);
+          } else {
+            r = arith::AddIOp::create(nb, l, a[0], a[1]);
+          }
+          break;
+        case ReduceKind::max: r = emitMax(nb, l, a[0], a[1]); break;
+        case ReduceKind::min: r = emitMin(nb, l, a[0], a[1]); break;
+        }
+        linalg::YieldOp::create(nb, l, r);
+      });
+  return generic.getResult(0);
+}
+
+
 struct LowerReduce : public AjitPattern<ReduceOp> {
   using AjitPattern::AjitPattern;
   LogicalResult matchAndRewrite(ReduceOp op, Adaptor adaptor,
@@ -569,31 +604,7 @@ struct LowerReduce : public AjitPattern<ReduceOp> {
       return success();
     }
     RankedTensorType accType = dropAxes(in, axes);
-    Value init = filledTensor(rewriter, loc, accType, reductionInit(rewriter, loc, kind, elem));
-    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(in.getRank()),
-                                   reductionOutputMap(getContext(), in.getRank(), axes)};
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{accType}, ValueRange{adaptor.getX()}, ValueRange{init}, maps,
-        reductionIterators(in.getRank(), axes), [&](OpBuilder &b, Location l, ValueRange a) {
-          Value r;
-          switch (kind) {
-          case ReduceKind::sum:
-          case ReduceKind::mean:
-            if (isFloat(elem)) {
-              // reassoc lets the loop vectorizer keep 16 partial sums in a zmm register.
-              r = arith::AddFOp::create(b, l, a[0], a[1], arith::FastMathFlags::reassoc);
-            } else if (elem.isInteger(1)) {
-              r = arith::OrIOp::create(b, l, a[0], a[1]);
-            } else {
-              r = arith::AddIOp::create(b, l, a[0], a[1]);
-            }
-            break;
-          case ReduceKind::max: r = emitMax(b, l, a[0], a[1]); break;
-          case ReduceKind::min: r = emitMin(b, l, a[0], a[1]); break;
-          }
-          linalg::YieldOp::create(b, l, r);
-        });
-    Value result = generic.getResult(0);
+    Value result = buildReduction(rewriter, loc, adaptor.getX(), axes, kind);
     if (kind == ReduceKind::mean) {
       int64_t count = 1;
       for (int64_t a : axes) count *= in.getDimSize(a);
@@ -607,6 +618,17 @@ struct LowerReduce : public AjitPattern<ReduceOp> {
   }
 };
 
+/// Whether `x` replaces `best` in argmax (argmin): strictly greater (less), or the first
+/// NaN (a NaN counts as the extreme, and the earliest one wins).
+Value strictlyBetter(OpBuilder &b, Location loc, bool isMax, Value x, Value best) {
+  if (!isFloat(getElementTypeOrSelf(x.getType())))
+    return arith::CmpIOp::create(b, loc, isMax ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt, x, best);
+  Value better = cmpf(b, loc, isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, x, best);
+  Value xNan = cmpf(b, loc, arith::CmpFPredicate::UNO, x, x);
+  Value bestNumber = cmpf(b, loc, arith::CmpFPredicate::ORD, best, best);
+  return arith::OrIOp::create(b, loc, better, arith::AndIOp::create(b, loc, xNan, bestNumber));
+}
+
 /// argmax/argmin as a lane reduction over (value, index) pairs. The combine rule is the
 /// whole semantics: a NaN beats any number, a strictly better value wins, and of equal
 /// values (or two NaNs) the smaller index wins. The identity carries the largest index,
@@ -616,49 +638,29 @@ LaneReduction argReduction(Type elem, Type indexType, bool isMax) {
   LaneReduction r;
   r.stateTypes = {elem, indexType};
   r.identity = [=](OpBuilder &b, Location loc, int64_t width) -> SmallVector<Value> {
-    OpBuilder::InsertionGuard g(b);
-    TypedAttr worst;
-    if (auto ft = dyn_cast<FloatType>(elem))
-      worst = b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/isMax));
-    else
-      worst = b.getIntegerAttr(elem, isMax ? APInt::getSignedMinValue(elem.getIntOrFloatBitWidth())
-                                           : APInt::getSignedMaxValue(elem.getIntOrFloatBitWidth()));
     TypedAttr sentinel = b.getIntegerAttr(
         indexType, APInt::getSignedMaxValue(indexType.getIntOrFloatBitWidth()));
-    return {laneConstant(b, loc, elem, worst, width), laneConstant(b, loc, indexType, sentinel, width)};
+    return {laneConstant(b, loc, elem, reductionIdentity(b, isMax ? ReduceKind::max : ReduceKind::min, elem), width),
+            laneConstant(b, loc, indexType, sentinel, width)};
   };
   r.combine = [=](OpBuilder &b, Location loc, ValueRange a, ValueRange c) -> SmallVector<Value> {
     Value av = a[0], ai = a[1], cv = c[0], ci = c[1];
-    Value cBetter, tie;
+    Value tie;
     if (isFloat(elem)) {
-      auto pred = isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT;
-      Value aNan = cmpf(b, loc, arith::CmpFPredicate::UNO, av, av);
-      Value cNan = cmpf(b, loc, arith::CmpFPredicate::UNO, cv, cv);
-      Value aNumber = cmpf(b, loc, arith::CmpFPredicate::ORD, av, av);
-      cBetter = arith::OrIOp::create(b, loc, cmpf(b, loc, pred, cv, av),
-                                     arith::AndIOp::create(b, loc, cNan, aNumber));
-      tie = arith::OrIOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OEQ, cv, av),
-                                 arith::AndIOp::create(b, loc, cNan, aNan));
+      Value bothNan = arith::AndIOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::UNO, cv, cv),
+                                            cmpf(b, loc, arith::CmpFPredicate::UNO, av, av));
+      tie = arith::OrIOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OEQ, cv, av), bothNan);
     } else {
-      cBetter = arith::CmpIOp::create(b, loc, isMax ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt, cv, av);
       tie = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, cv, av);
     }
     Value earlier = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, ci, ai);
-    Value takeC = arith::OrIOp::create(b, loc, cBetter, arith::AndIOp::create(b, loc, tie, earlier));
+    Value takeC = arith::OrIOp::create(b, loc, strictlyBetter(b, loc, isMax, cv, av),
+                                       arith::AndIOp::create(b, loc, tie, earlier));
     return {arith::SelectOp::create(b, loc, takeC, cv, av), arith::SelectOp::create(b, loc, takeC, ci, ai)};
   };
   r.first = [](OpBuilder &, Location, Value x, Value index) -> SmallVector<Value> { return {x, index}; };
-  // A later element replaces the state only when strictly better (or the first NaN).
   r.update = [=](OpBuilder &b, Location loc, ValueRange state, Value x, Value index) -> SmallVector<Value> {
-    Value better;
-    if (isFloat(elem)) {
-      better = cmpf(b, loc, isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, x, state[0]);
-      Value xNan = cmpf(b, loc, arith::CmpFPredicate::UNO, x, x);
-      Value bestNumber = cmpf(b, loc, arith::CmpFPredicate::ORD, state[0], state[0]);
-      better = arith::OrIOp::create(b, loc, better, arith::AndIOp::create(b, loc, xNan, bestNumber));
-    } else {
-      better = arith::CmpIOp::create(b, loc, isMax ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt, x, state[0]);
-    }
+    Value better = strictlyBetter(b, loc, isMax, x, state[0]);
     return {arith::SelectOp::create(b, loc, better, x, state[0]),
             arith::SelectOp::create(b, loc, better, index, state[1])};
   };
@@ -678,17 +680,17 @@ struct LowerArgReduce : public AjitPattern<OpTy> {
     // Along the contiguous innermost axis: explicit vector lanes (the loop vectorizer
     // cannot carry a value-index pair). Along an outer axis the generic below is fine:
     // its innermost loop is parallel and vectorizes.
-    int64_t n = in.getShape()[axis];
-    if (axis == in.getRank() - 1 && laneReductionWidth(elem) && n >= laneReductionWidth(elem)) {
-      Type indexType = n <= std::numeric_limits<int32_t>::max() ? rewriter.getI32Type() : rewriter.getI64Type();
+    if (laneReductionApplies(in, axis)) {
+      Type indexType = in.getShape()[axis] <= std::numeric_limits<int32_t>::max() ? rewriter.getI32Type()
+                                                                                   : rewriter.getI64Type();
       SmallVector<Value> state = buildLaneReduction(rewriter, loc, adaptor.getX(),
                                                     argReduction(elem, indexType, isMax), indexType);
-      auto idx32 = cast<RankedTensorType>(state[1].getType());
+      auto narrow = cast<RankedTensorType>(state[1].getType());
       Value index = state[1];
       if (indexType != rewriter.getI64Type())
         index = buildParallelGeneric(
-            rewriter, loc, RankedTensorType::get(idx32.getShape(), rewriter.getI64Type()), index,
-            rewriter.getMultiDimIdentityMap(idx32.getRank()),
+            rewriter, loc, RankedTensorType::get(narrow.getShape(), rewriter.getI64Type()), index,
+            rewriter.getMultiDimIdentityMap(narrow.getRank()),
             [&](OpBuilder &b, Location l, ValueRange a) {
               return arith::ExtSIOp::create(b, l, b.getI64Type(), a[0]);
             });
@@ -708,17 +710,9 @@ struct LowerArgReduce : public AjitPattern<OpTy> {
         [&](OpBuilder &b, Location l, ValueRange a) {
           Value x = a[0], best = a[1], bestIdx = a[2];
           Value idx = arith::IndexCastOp::create(b, l, b.getI64Type(), linalg::IndexOp::create(b, l, axis));
-          Value better;
-          if (isFloat(elem)) {
-            // Strictly better keeps the first occurrence; the first NaN wins and stays.
-            better = arith::CmpFOp::create(b, l, isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, x, best);
-            Value xNan = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x);
-            Value bestOrdered = arith::CmpFOp::create(b, l, arith::CmpFPredicate::ORD, best, best);
-            better = arith::OrIOp::create(b, l, better, arith::AndIOp::create(b, l, xNan, bestOrdered));
-          } else {
-            better = arith::CmpIOp::create(b, l, isMax ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt, x, best);
-          }
-          // The first element always wins, so an all -inf row returns index 0.
+          // Strictly better keeps the first occurrence; the first element always wins, so
+          // an all -inf row returns index 0.
+          Value better = strictlyBetter(b, l, isMax, x, best);
           Value first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, idx,
                                               constantOf(b, l, b.getI64Type(), 0));
           better = arith::OrIOp::create(b, l, better, first);
@@ -792,10 +786,10 @@ struct LowerSoftmaxStats : public AjitPattern<SoftmaxStatsOp> {
     auto in = cast<RankedTensorType>(op.getX().getType());
     auto resultType = cast<RankedTensorType>(op.getMax().getType());
     Type elem = in.getElementType();
-    int64_t axis = op.getAxis(), n = in.getShape()[axis];
+    int64_t axis = op.getAxis();
     Value x = adaptor.getX();
     SmallVector<Value> stats;
-    if (axis == in.getRank() - 1 && laneReductionWidth(elem) && n >= laneReductionWidth(elem)) {
+    if (laneReductionApplies(in, axis)) {
       stats = buildLaneReduction(rewriter, loc, x, softmaxStatsReduction(elem), rewriter.getI32Type());
     } else {
       // Elsewhere two reductions: the max, then the sum of exp(x - max).
@@ -803,14 +797,7 @@ struct LowerSoftmaxStats : public AjitPattern<SoftmaxStatsOp> {
       AffineMap all = rewriter.getMultiDimIdentityMap(in.getRank());
       AffineMap row = reductionOutputMap(getContext(), in.getRank(), {axis});
       auto iters = reductionIterators(in.getRank(), {axis});
-      Value maxInit = filledTensor(rewriter, loc, accType, reductionInit(rewriter, loc, ReduceKind::max, elem));
-      Value m = linalg::GenericOp::create(
-                    rewriter, loc, TypeRange{accType}, ValueRange{x}, ValueRange{maxInit},
-                    ArrayRef<AffineMap>{all, row}, iters,
-                    [&](OpBuilder &b, Location l, ValueRange a) {
-                      linalg::YieldOp::create(b, l, emitMax(b, l, a[0], a[1]));
-                    })
-                    .getResult(0);
+      Value m = buildReduction(rewriter, loc, x, {axis}, ReduceKind::max);
       Value sumInit = filledTensor(rewriter, loc, accType, constantOf(rewriter, loc, elem, 0));
       Value sum = linalg::GenericOp::create(
                       rewriter, loc, TypeRange{accType}, ValueRange{x, m}, ValueRange{sumInit},

@@ -100,9 +100,6 @@ namespace R = ajit::ref;
 
 namespace {
 
-const double kInf = std::numeric_limits<double>::infinity();
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 /// Programs per run in the suite (AJIT_FUZZ_PROGRAMS overrides).
 constexpr int64_t kDefaultPrograms = 500;
 
@@ -112,21 +109,6 @@ int64_t envInt(const char *name, int64_t fallback) {
 }
 
 bool isF(DType dt) { return dt == DType::f32 || dt == DType::f64; }
-
-int intBits(DType dt) {
-  switch (dt) {
-  case DType::i32: return 32;
-  case DType::i64: return 64;
-  case DType::boolean: return 1;
-  default: return 0;
-  }
-}
-
-std::string shapeStr(const Shape &s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
-  return r + "]";
-}
 
 std::string num(double v) {
   if (std::isnan(v)) return "nan";
@@ -147,14 +129,6 @@ enum class Kind : uint8_t {
   clampTensor, astype, reduce, argReduce, reshape, transpose, broadcastTo, matmul, softmax, logSoftmax
 };
 constexpr int kNumKinds = static_cast<int>(Kind::logSoftmax) + 1;
-
-const char *kindName(Kind k) {
-  static const char *names[] = {"input",       "constant",    "unary",     "binary",    "binaryScalar",
-                                "powScalar",   "compare",     "compareScalar", "where", "clampScalar",
-                                "clampTensor", "astype",      "reduce",    "argReduce", "reshape",
-                                "transpose",   "broadcastTo", "matmul",    "softmax",   "logSoftmax"};
-  return names[static_cast<int>(k)];
-}
 
 const char *binarySymbol(R::Binary op) {
   static const char *names[] = {"+", "-", "*", "/", "max", "min", "pow"};
@@ -2080,15 +2054,6 @@ Program minimize(const Program &p0, const Result &r0) {
     if (fewer.numInputs() < best.numInputs() && attempt(fewer)) changed = true;
   }
   return best;
-}
-
-//===----------------------------------------------------------------------===//
-// Regression tests: each minimized program must pass (checked in a child process)
-//===----------------------------------------------------------------------===//
-
-void expectPasses(const Program &p) {
-  Result r = runIsolated(p, true);
-  EXPECT_EQ(r.kind, Result::pass) << resultName(r.kind) << "\n" << r.message;
 }
 
 } // namespace

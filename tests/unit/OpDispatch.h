@@ -1,7 +1,8 @@
 //===- OpDispatch.h - reference op enums -> names and traced ops (tests) -*- C++ -*-===//
 //
 // The scalar reference (kernels/reference) names ops by enum; the tests that compare ajit
-// with it (OpsTest, DiffFuzzTest) turn an enum into the public API call and a name here.
+// with it (OpsTest, DiffFuzzTest) turn an enum into the public API call and a name here,
+// and share the few helpers below.
 //
 //===----------------------------------------------------------------------===//
 #ifndef AJIT_TESTS_UNIT_OPDISPATCH_H
@@ -10,9 +11,31 @@
 #include "frontend/ajit.h"
 #include "kernels/reference/Reference.h"
 
+#include <limits>
 #include <stdexcept>
+#include <string>
 
 namespace ajit::test {
+
+inline const double kNaN = std::numeric_limits<double>::quiet_NaN();
+inline const double kInf = std::numeric_limits<double>::infinity();
+
+/// Bits of an integer dtype (bool: 1); 0 for floats.
+inline int intBits(DType dt) {
+  switch (dt) {
+  case DType::i32: return 32;
+  case DType::i64: return 64;
+  case DType::boolean: return 1;
+  default: return 0;
+  }
+}
+
+/// "[2,3]".
+inline std::string shapeStr(const Shape &s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+  return r + "]";
+}
 
 inline const char *unaryName(ref::Unary op) {
   static const char *names[] = {"neg",  "abs",   "exp",     "log",  "sin",      "cos",     "tanh",

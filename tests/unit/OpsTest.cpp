@@ -37,8 +37,6 @@ namespace R = ajit::ref;
 
 namespace {
 
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
-const double kInf = std::numeric_limits<double>::infinity();
 constexpr double kU32 = 0x1p-24; ///< f32 unit roundoff (half an ulp of 1)
 constexpr double kU64 = 0x1p-53; ///< f64 unit roundoff
 
@@ -46,15 +44,6 @@ const DType kFloatTypes[] = {DType::f32, DType::f64};
 const DType kIntTypes[] = {DType::i32, DType::i64};
 const DType kNumericTypes[] = {DType::f32, DType::f64, DType::i32, DType::i64};
 const DType kAllTypes[] = {DType::f32, DType::f64, DType::i32, DType::i64, DType::boolean};
-
-int intBits(DType dt) {
-  switch (dt) {
-  case DType::i32: return 32;
-  case DType::i64: return 64;
-  case DType::boolean: return 1;
-  default: return 0;
-  }
-}
 
 //===----------------------------------------------------------------------===//
 // Host arrays
@@ -289,12 +278,6 @@ testing::AssertionResult matchAny(const std::string &what, const Array &got, DTy
                                   Tol tol = kExact, const Describe &describe = nullptr) {
   return isFloat(dt) ? matchF(what, got, dt, shape, wantF, tol, 0, -1, describe)
                      : matchI(what, got, dt, shape, wantI, describe);
-}
-
-std::string str(const Shape &s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
-  return r + "]";
 }
 
 /// Runs `fn` in a forked child and returns its wait status, so that a crash (SIGFPE,
@@ -702,7 +685,7 @@ TEST(Binary, Broadcasting) {
     for (auto [op, dt] : ops) {
       std::mt19937_64 rng(4000);
       Shape shape = R::broadcastShapes(xs, ys);
-      std::string what = std::string(binaryName(op)) + " " + dtypeName(dt) + " " + str(xs) + " with " + str(ys);
+      std::string what = std::string(binaryName(op)) + " " + dtypeName(dt) + " " + shapeStr(xs) + " with " + shapeStr(ys);
       if (isFloat(dt)) {
         std::vector<double> x = asStored(uniform(rng, R::numElements(xs), -5, 5), dt);
         std::vector<double> y = asStored(uniform(rng, R::numElements(ys), -5, 5), dt);
@@ -918,7 +901,7 @@ TEST(Where, AllDtypesAndBroadcasting) {
       std::mt19937_64 rng(6100);
       std::vector<int64_t> c = uniformInt(rng, R::numElements(cs.c), 0, 1);
       Shape shape = R::broadcastShapes(cs.c, R::broadcastShapes(cs.x, cs.y));
-      std::string what = std::string("where ") + dtypeName(dt) + " " + str(cs.c) + " " + str(cs.x) + " " + str(cs.y);
+      std::string what = std::string("where ") + dtypeName(dt) + " " + shapeStr(cs.c) + " " + shapeStr(cs.x) + " " + shapeStr(cs.y);
       if (isFloat(dt)) {
         std::vector<double> e = floatEdges(dt);
         std::vector<double> x(R::numElements(cs.x)), y(R::numElements(cs.y));
@@ -1117,7 +1100,7 @@ TEST(Shape, BroadcastToAndBroadcastInDim) {
       std::vector<int64_t> wantI(R::numElements(os));
       if (isFloat(dt)) R::broadcastTo(d.f.data(), xs, wantF.data(), os);
       else R::broadcastTo(d.i.data(), xs, wantI.data(), os);
-      EXPECT_TRUE(matchAny("broadcastTo " + str(xs) + " -> " + str(os) + " " + dtypeName(dt), out, dt, os, wantF, wantI));
+      EXPECT_TRUE(matchAny("broadcastTo " + shapeStr(xs) + " -> " + shapeStr(os) + " " + dtypeName(dt), out, dt, os, wantF, wantI));
     }
   }
   struct InDim { Shape x, out; std::vector<int64_t> dims; };
@@ -1133,7 +1116,7 @@ TEST(Shape, BroadcastToAndBroadcastInDim) {
       std::vector<int64_t> wantI(R::numElements(c.out));
       if (isFloat(dt)) R::broadcastInDim(d.f.data(), c.x, wantF.data(), c.out, c.dims);
       else R::broadcastInDim(d.i.data(), c.x, wantI.data(), c.out, c.dims);
-      EXPECT_TRUE(matchAny("broadcastInDim " + str(c.x) + " -> " + str(c.out) + " dims " + str(c.dims) + " " + dtypeName(dt),
+      EXPECT_TRUE(matchAny("broadcastInDim " + shapeStr(c.x) + " -> " + shapeStr(c.out) + " dims " + shapeStr(c.dims) + " " + dtypeName(dt),
                            out, dt, c.out, wantF, wantI));
     }
   }
@@ -1168,7 +1151,7 @@ TEST(Shape, Reshape) {
       std::vector<int64_t> wantI(n), tI(n);
       if (isFloat(dt)) R::reshape(d.f.data(), n, wantF.data()), R::transpose(wantF.data(), rs, {}, tF.data());
       else R::reshape(d.i.data(), n, wantI.data()), R::transpose(wantI.data(), rs, {}, tI.data());
-      std::string what = "reshape " + str(xs) + " -> " + str(s) + " " + dtypeName(dt);
+      std::string what = "reshape " + shapeStr(xs) + " -> " + shapeStr(s) + " " + dtypeName(dt);
       EXPECT_TRUE(matchAny(what, r, dt, rs, wantF, wantI));
       EXPECT_TRUE(matchAny(what + " then transpose", t, dt, ts, tF, tI));
     }
@@ -1200,7 +1183,7 @@ TEST(Shape, Transpose) {
       std::vector<int64_t> wantI(R::numElements(os));
       if (isFloat(dt)) R::transpose(d.f.data(), xs, perm, wantF.data());
       else R::transpose(d.i.data(), xs, perm, wantI.data());
-      EXPECT_TRUE(matchAny("transpose " + str(xs) + " perm " + str(perm) + " " + dtypeName(dt), out, dt, os, wantF, wantI));
+      EXPECT_TRUE(matchAny("transpose " + shapeStr(xs) + " perm " + shapeStr(perm) + " " + dtypeName(dt), out, dt, os, wantF, wantI));
     }
   }
 }
@@ -1238,7 +1221,7 @@ void checkFloatReduce(const std::string &name, DType dt, const std::vector<doubl
   for (size_t i = 0; i < x.size(); ++i) absX[i] = std::fabs(x[i]);
   R::reduce(R::Reduce::sum, absX.data(), xs, axes, keepdims, absSum.data());
   R::reduce(R::Reduce::mean, absX.data(), xs, axes, keepdims, absMean.data());
-  std::string what = name + " " + dtypeName(dt) + " " + str(xs) + " axes " + str(axes) + (keepdims ? " keepdims" : "");
+  std::string what = name + " " + dtypeName(dt) + " " + shapeStr(xs) + " axes " + shapeStr(axes) + (keepdims ? " keepdims" : "");
   const R::Reduce kinds[] = {R::Reduce::sum, R::Reduce::max, R::Reduce::min, R::Reduce::mean};
   const char *names[] = {"sum", "max", "min", "mean"};
   for (int k = 0; k < 4; ++k) {
@@ -1311,7 +1294,7 @@ TEST(Reduce, IntegersAndBool) {
       for (bool keep : {false, true}) {
         Shape xs{3, 4, 5}, os = R::reduceShape(xs, axes, keep);
         std::vector<Array> out = reduceFn()(makeI(x, xs, dt), spec(axes), keep);
-        std::string what = std::string(dtypeName(dt)) + " axes " + str(axes) + (keep ? " keepdims" : "");
+        std::string what = std::string(dtypeName(dt)) + " axes " + shapeStr(axes) + (keep ? " keepdims" : "");
         const R::Reduce kinds[] = {R::Reduce::sum, R::Reduce::max, R::Reduce::min};
         const char *names[] = {"sum", "max", "min"};
         for (int k = 0; k < 3; ++k) {
@@ -1368,7 +1351,7 @@ TEST(Reduce, ArgmaxArgmin) {
       R::argReduceInt(true, xi.data(), xs, axis, keep, wantMax.data());
       R::argReduceInt(false, xi.data(), xs, axis, keep, wantMin.data());
     }
-    std::string what = name + " " + dtypeName(dt) + " " + str(xs) + " axis " + std::to_string(axis) + (keep ? " keepdims" : "");
+    std::string what = name + " " + dtypeName(dt) + " " + shapeStr(xs) + " axis " + std::to_string(axis) + (keep ? " keepdims" : "");
     EXPECT_TRUE(matchI("argmax " + what, amax, DType::i64, os, wantMax));
     EXPECT_TRUE(matchI("argmin " + what, amin, DType::i64, os, wantMin));
   };
@@ -1444,7 +1427,7 @@ TEST(Matmul, ShapesAndDtypes) {
     for (auto [as, bs] : cases) {
       std::mt19937_64 rng(9300);
       Shape os = R::matmulShape(as, bs);
-      std::string what = std::string("matmul ") + dtypeName(dt) + " " + str(as) + " x " + str(bs);
+      std::string what = std::string("matmul ") + dtypeName(dt) + " " + shapeStr(as) + " x " + shapeStr(bs);
       if (isFloat(dt)) {
         std::vector<double> a = asStored(uniform(rng, R::numElements(as), -1, 1), dt);
         std::vector<double> b = asStored(uniform(rng, R::numElements(bs), -1, 1), dt);
@@ -1513,7 +1496,7 @@ TEST(Softmax, SoftmaxAndLogSoftmax) {
         scale[i] = 1 + std::fabs(wantLog[i]);
         smScale[i] = want[i] == 0 ? 0 : std::fabs(want[i]) * (4 + std::fabs(wantLog[i]));
       }
-      std::string what = std::string(dtypeName(dt)) + " " + str(xs) + " axis " + std::to_string(axis);
+      std::string what = std::string(dtypeName(dt)) + " " + shapeStr(xs) + " axis " + std::to_string(axis);
       EXPECT_TRUE(matchF("softmax " + what, sm, dt, xs, want, softmaxTol(dt), 0, -1, nullptr, &smScale));
       EXPECT_TRUE(matchF("logSoftmax " + what, lsm, dt, xs, wantLog, logSoftmaxTol(dt), 0, -1, nullptr, &scale));
     }
@@ -1559,7 +1542,7 @@ TEST(Softmax, SoftmaxAndLogSoftmax) {
       scale[i] = outerAxisSum * (1 + std::fabs(wantLog[i]));
       smScale[i] = want[i] == 0 ? 0 : outerAxisSum * std::fabs(want[i]) * (4 + std::fabs(wantLog[i]));
     }
-    std::string what = name + " " + dtypeName(dt) + " " + str(xs);
+    std::string what = name + " " + dtypeName(dt) + " " + shapeStr(xs);
     EXPECT_TRUE(matchF("softmax " + what, sm, dt, xs, want, softmaxTol(dt), 0, -1, nullptr, &smScale));
     EXPECT_TRUE(matchF("logSoftmax " + what, lsm, dt, xs, wantLog, logSoftmaxTol(dt), 0, -1, nullptr, &scale));
   };
@@ -1622,7 +1605,7 @@ TEST(Constants, FullFullLikeConstant) {
       for (int k : {0, 1, 2, 4}) {
         Shape s = k == 0 ? Shape{} : k == 1 ? Shape{3} : k == 2 ? Shape{0, 2} : Shape{2, 3};
         int64_t n = R::numElements(s);
-        EXPECT_TRUE(matchAny(what + " " + str(s), out[k], dt, s, std::vector<double>(n, stored),
+        EXPECT_TRUE(matchAny(what + " " + shapeStr(s), out[k], dt, s, std::vector<double>(n, stored),
                              std::vector<int64_t>(n, static_cast<int64_t>(v))));
       }
       std::vector<double> wantF(6);
@@ -1718,7 +1701,7 @@ TEST(Regression, ZeroSizeInnerDimension) {
   for (Shape s : {Shape{3, 0}, Shape{0, 0}, Shape{2, 0, 2}, Shape{0, 3}}) {
     for (int op = 0; op < 5; ++op) {
       if (op == 4 && s != Shape{0, 3}) continue;
-      std::string what = "op " + std::to_string(op) + " on f32" + str(s);
+      std::string what = "op " + std::to_string(op) + " on f32" + shapeStr(s);
       try {
         Array out = f(Array::zeros(s, DType::f32), op);
         Shape reduced = s;
@@ -1732,7 +1715,7 @@ TEST(Regression, ZeroSizeInnerDimension) {
   }
   auto mm = jit([](const Tensor &a, const Tensor &b) { return matmul(a, b); }, {.name = "zero_inner_matmul"});
   for (auto [as, bs] : {std::pair{Shape{3, 0}, Shape{0, 4}}, {Shape{0}, Shape{0}}, {Shape{2, 3, 0}, Shape{0, 5}}}) {
-    std::string what = "matmul f32" + str(as) + " x f32" + str(bs);
+    std::string what = "matmul f32" + shapeStr(as) + " x f32" + shapeStr(bs);
     try {
       Shape os = R::matmulShape(as, bs);
       EXPECT_TRUE(matchF(what, mm(Array::zeros(as, DType::f32), Array::zeros(bs, DType::f32)), DType::f32, os,
