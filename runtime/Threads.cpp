@@ -3,17 +3,22 @@
 
 #include "runtime/Env.h"
 
-// The OpenMP API call used, declared here: omp.h lives among clang's builtin headers,
-// which g++ cannot include.
+#include <string>
+
+// libomp's API, declared here: omp.h lives among clang's builtin headers, which g++
+// cannot include.
 extern "C" {
-void omp_set_num_threads(int);
+void kmp_set_defaults(const char *);
 }
 
 namespace ajit {
 
 void configureWorkerThreads() {
   int requested = env::integer("AJIT_NUM_THREADS", 0);
-  if (requested > 0) omp_set_num_threads(requested);
+  // The process-wide default, as if OMP_NUM_THREADS were set. omp_set_num_threads would
+  // set only the calling thread's count: kernels called from any other thread would
+  // still fork onto every core.
+  if (requested > 0) kmp_set_defaults(("OMP_NUM_THREADS=" + std::to_string(requested)).c_str());
 }
 
 } // namespace ajit

@@ -1,5 +1,6 @@
 //===- JitTest.cpp - cache, threads, compile log, dumps and bad input -----===//
 #include "frontend/ajit.h"
+#include "runtime/Threads.h"
 
 #include <gtest/gtest.h>
 
@@ -446,6 +447,23 @@ void expectClose(const Array &got, const std::vector<double> &want, double tol) 
     ASSERT_NEAR(g[i], want[i], tol * (1 + std::fabs(want[i]))) << "element " << i;
 }
 } // namespace
+
+extern "C" int omp_get_max_threads();
+
+// AJIT_NUM_THREADS sets the worker count for kernels called from any thread, not only
+// from the one that started the JIT (in a fresh process: the count is set once).
+TEST(Workers, CountAppliesToEveryCallingThread) {
+  EXPECT_EXIT(
+      {
+        setenv("AJIT_NUM_THREADS", "1", 1);
+        ajit::configureWorkerThreads();
+        int seen = 0;
+        std::thread other([&] { seen = omp_get_max_threads(); });
+        other.join();
+        std::exit(seen == 1 ? 0 : 10 + seen);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
 
 TEST(Parallel, ElementwiseAndMultiOutputMatchTheReference) {
   const int64_t n = 300001; // odd: the last thread's chunk has a vector tail
