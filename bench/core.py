@@ -46,8 +46,6 @@ def numpy_workloads():
     return work
 
 
-
-
 def run_ajit(binary, min_time):
     out = subprocess.run([binary, f"--benchmark_min_time={min_time}s", "--benchmark_format=json"],
                          check=True, capture_output=True, text=True).stdout
@@ -144,8 +142,6 @@ def report(records):
         peer_t = fmt(peer["median"]) if peer else "-"
         lines.append(f"| {w} | {n} | {fmt(r['median'])} | {peer_t} | {ratio} |")
     return "\n".join(lines) + "\n"
-
-
 
 
 if __name__ == "__main__":

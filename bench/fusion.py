@@ -52,8 +52,6 @@ STREAMS = {**dict.fromkeys(("add", "sub", "mul", "div", "lerp"), 3), "fma": 4, "
            **dict.fromkeys(("sum", "max", "min", "argmax", "argmin", "norm_l1", "norm_l2", "norm_linf"), 1)}
 
 
-
-
 def numpy_round(sizes, budget):
     per_repeat = budget / 7
     out = {}
@@ -111,8 +109,6 @@ def ajit_round(binary, sizes, budget):
         r = json.loads(line)
         rows[(r["workload"], r["size"])] = (r["median"], r["min"], r["max"], r["reps"])
     return rows
-
-
 
 
 def main():

@@ -15,10 +15,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-
-
-
-
 def main():
     path = os.path.join(HERE, "results", "core.json")
     records = json.load(open(path))

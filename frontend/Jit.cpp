@@ -90,7 +90,6 @@ struct JitCore::Executable {
 
 struct JitCore::State {
   JitOptions options;
-  std::string fingerprint; ///< target + cache-invalidating options: the rest of every key
 
   struct Entry {
     std::shared_future<std::shared_ptr<const Executable>> future;
@@ -110,12 +109,29 @@ struct JitCore::State {
   mutable std::mutex statsMutex;
   CompileTimes last, total;
   KernelStats lastKernels;
+
+  /// Evicts least recently used compiled entries other than `keep` until at most `limit`
+  /// remain (or only compiling ones are left); with the cache's lock held.
+  void evictDownTo(size_t limit, const std::string &keep) {
+    while (cache.size() > limit) {
+      // The least recently used compiled entry; entries still compiling stay.
+      auto victim = cache.end();
+      for (auto it = cache.begin(); it != cache.end(); ++it)
+        if (it->second.ready && it->first != keep &&
+            (victim == cache.end() || it->second.lastUse.load(std::memory_order_relaxed) <
+                                            victim->second.lastUse.load(std::memory_order_relaxed)))
+          victim = it;
+      if (victim == cache.end()) return;
+      // Calls still running it hold their own shared_ptr; the code is unloaded after them.
+      cache.erase(victim);
+      evictions.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
 };
 
 JitCore::JitCore(JitOptions options) : state_(std::make_unique<State>()) {
   state_->options = std::move(options);
   state_->options.maxCacheEntries = std::max<size_t>(state_->options.maxCacheEntries, 1);
-  state_->fingerprint = hostTarget().name() + ";" + env::invalidatingFingerprint();
 }
 
 JitCore::~JitCore() = default;
@@ -153,7 +169,7 @@ std::shared_ptr<const JitCore::Executable> JitCore::get(const std::string &key, 
         if (d < best) best = d, reason = describeChange(before, args);
       }
       if (reason.empty()) reason = "first compile";
-      evictDownTo(s.options.maxCacheEntries - 1, key);
+      s.evictDownTo(s.options.maxCacheEntries - 1, key);
       State::Entry &entry = s.cache.try_emplace(key).first->second;
       entry.future = promise.get_future().share();
       entry.lastUse.store(s.epoch.fetch_add(1, std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -168,7 +184,7 @@ std::shared_ptr<const JitCore::Executable> JitCore::get(const std::string &key, 
     s.cache[key].ready = exe;
     // Entries still compiling cannot be evicted when a new one is added, so several
     // threads compiling at once may overshoot the bound; trim back now.
-    evictDownTo(s.options.maxCacheEntries, key);
+    s.evictDownTo(s.options.maxCacheEntries, key);
     return exe;
   } catch (...) {
     promise.set_exception(std::current_exception());
@@ -180,7 +196,6 @@ std::shared_ptr<const JitCore::Executable> JitCore::get(const std::string &key, 
 
 namespace {
 
-/// Diagnostics of a context, gathered as text while alive.
 /// "3 kernels, 40.0 KiB read, 8.0 KiB written": the per-call traffic of an executable.
 std::string kernelSummary(const JitCore::Executable &exe) {
   auto kib = [](uint64_t b) { return fmt::format("{:.1f} KiB", static_cast<double>(b) / 1024); };
@@ -189,6 +204,7 @@ std::string kernelSummary(const JitCore::Executable &exe) {
                      kib(k.bytesRead), kib(k.bytesWritten));
 }
 
+/// Diagnostics of a context, gathered as text while alive.
 struct DiagnosticCollector {
   explicit DiagnosticCollector(mlir::MLIRContext &ctx)
       : os(text), handler(&ctx, [this](mlir::Diagnostic &d) {
@@ -246,7 +262,7 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
       try {
         exe->code = loadObject(entry.object, entry.entrySymbol);
         exe->entry = reinterpret_cast<void (*)(void **)>(exe->code->address());
-        exe->kernels = {entry.kernels, entry.bytesRead, entry.bytesWritten};
+        exe->kernels = entry.kernels;
         exe->diskEntry = diskPath;
         times.load = msBetween(t0, std::chrono::steady_clock::now());
         return exe;
@@ -276,9 +292,8 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
   times.llvm = result.object.translateMs + result.object.optimizeMs + result.object.codegenMs;
   times.load = msBetween(t1, std::chrono::steady_clock::now());
   if (!diskPath.empty()) {
-    const KernelStats &k = result.kernels;
-    disk_cache::Entry entry{result.object.entrySymbol, k.kernels, k.bytesRead, k.bytesWritten,
-                            result.object.bytes};
+    // The code is loaded: the entry can take the object's bytes.
+    disk_cache::Entry entry{result.object.entrySymbol, result.kernels, std::move(result.object.bytes)};
     if (!disk_cache::store(diskPath, diskKey, entry, error))
       fmt::print(stderr, "ajit: warning: not stored in the cache: {}\n", error);
   }
@@ -338,23 +353,6 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
                  times.llvm, times.load, times.total, kernelSummary(*exe));
   }
   return exe;
-}
-
-void JitCore::evictDownTo(size_t limit, const std::string &keep) {
-  State &s = *state_;
-  while (s.cache.size() > limit) {
-    // The least recently used compiled entry; entries still compiling stay.
-    auto victim = s.cache.end();
-    for (auto it = s.cache.begin(); it != s.cache.end(); ++it)
-      if (it->second.ready && it->first != keep &&
-          (victim == s.cache.end() || it->second.lastUse.load(std::memory_order_relaxed) <
-                                          victim->second.lastUse.load(std::memory_order_relaxed)))
-        victim = it;
-    if (victim == s.cache.end()) return;
-    // Calls still running it hold their own shared_ptr; the code is unloaded after them.
-    s.cache.erase(victim);
-    s.evictions.fetch_add(1, std::memory_order_relaxed);
-  }
 }
 
 std::vector<Array> JitCore::run(const Executable &exe, const Array *const *inputs, size_t count) {

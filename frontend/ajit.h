@@ -314,9 +314,6 @@ public:
 private:
   std::shared_ptr<const Executable> compile(const std::string &key, const TraceFn &trace,
                                             const std::string &reason);
-  /// Evicts least recently used compiled entries other than `keep` until at most `limit`
-  /// remain (or only compiling ones are left); with the cache's lock held.
-  void evictDownTo(size_t limit, const std::string &keep);
   struct State;
   std::unique_ptr<State> state_;
 };

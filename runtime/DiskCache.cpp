@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string_view>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -56,10 +57,11 @@ struct Reader {
     pos += width;
     return v;
   }
-  std::string str() {
+  /// A length-prefixed field, in place (valid while `bytes` lives).
+  std::string_view view() {
     uint64_t n = uint(8);
-    if (!ok || end - pos < n) return ok = false, std::string();
-    std::string s(bytes.data() + pos, n);
+    if (!ok || end - pos < n) return ok = false, std::string_view();
+    std::string_view s(bytes.data() + pos, n);
     pos += n;
     return s;
   }
@@ -88,9 +90,9 @@ std::vector<char> encode(const std::string &key, const Entry &entry, const std::
   putBytes(out, version.data(), version.size());
   putBytes(out, key.data(), key.size());
   putBytes(out, entry.entrySymbol.data(), entry.entrySymbol.size());
-  putU32(out, entry.kernels);
-  putU64(out, entry.bytesRead);
-  putU64(out, entry.bytesWritten);
+  putU32(out, entry.kernels.kernels);
+  putU64(out, entry.kernels.bytesRead);
+  putU64(out, entry.kernels.bytesWritten);
   putBytes(out, entry.object.data(), entry.object.size());
   putU64(out, fnv1a(out.data(), out.size()));
   return out;
@@ -114,22 +116,22 @@ Lookup decode(const std::vector<char> &bytes, const std::string &key, const std:
     why = "entry format " + std::to_string(format) + ", this ajit reads " + std::to_string(kFormat);
     return Lookup::rejected;
   }
-  std::string entryVersion = r.str();
+  std::string_view entryVersion = r.view();
   if (r.ok && entryVersion != version) {
-    why = "written by ajit " + entryVersion + ", this is " + version;
+    why = "written by ajit " + std::string(entryVersion) + ", this is " + version;
     return Lookup::rejected;
   }
-  std::string entryKey = r.str();
+  std::string_view entryKey = r.view();
   if (r.ok && entryKey != key) {
     why = "entry for another key (file name collision or a copied file)";
     return Lookup::rejected;
   }
   Entry e;
-  e.entrySymbol = r.str();
-  e.kernels = static_cast<uint32_t>(r.uint(4));
-  e.bytesRead = r.uint(8);
-  e.bytesWritten = r.uint(8);
-  std::string object = r.str();
+  e.entrySymbol = r.view();
+  e.kernels.kernels = static_cast<uint32_t>(r.uint(4));
+  e.kernels.bytesRead = r.uint(8);
+  e.kernels.bytesWritten = r.uint(8);
+  std::string_view object = r.view();
   if (!r.ok || r.pos != bodySize || e.entrySymbol.empty() || object.empty()) {
     why = "malformed entry (fields do not add up)";
     return Lookup::rejected;

@@ -11,6 +11,8 @@
 #ifndef AJIT_RUNTIME_DISKCACHE_H
 #define AJIT_RUNTIME_DISKCACHE_H
 
+#include "runtime/KernelStats.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,8 +24,7 @@ const std::string &compilerVersion();
 
 struct Entry {
   std::string entrySymbol; ///< the symbol to call in `object`
-  uint32_t kernels = 0;    ///< kernel count, for the stats
-  uint64_t bytesRead = 0, bytesWritten = 0; ///< kernel traffic, for the stats
+  KernelStats kernels;     ///< for the stats
   std::vector<char> object;
 };
 

@@ -10,7 +10,6 @@
 #include "runtime/Error.h"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>

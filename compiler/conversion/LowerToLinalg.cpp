@@ -596,9 +596,10 @@ struct LowerReduce : public AjitPattern<ReduceOp> {
     Type elem = in.getElementType();
     ArrayRef<int64_t> axes = op.getAxes();
     ReduceKind kind = op.getKind();
-    // Reducing over no axes is the identity (mean divides by 1). Emitting it as an
-    // all-parallel generic that reads its init would let elementwise fusion fold the
-    // init into a consumer's loop and accumulate across that loop's iterations.
+    // Reducing over no axes is the identity (ReduceOp::fold removes it in graph-opt; this
+    // covers IR lowered without it). Emitting it as an all-parallel generic that reads
+    // its init would let elementwise fusion fold the init into a consumer's loop and
+    // accumulate across that loop's iterations.
     if (axes.empty()) {
       rewriter.replaceOp(op, reshapeTensor(rewriter, loc, adaptor.getX(), cast<RankedTensorType>(op.getType())));
       return success();

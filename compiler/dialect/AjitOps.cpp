@@ -332,6 +332,12 @@ OpFoldResult TransposeOp::fold(FoldAdaptor) {
 // Reductions
 //===----------------------------------------------------------------------===//
 
+/// Reducing over no axes is the identity, for every kind (mean divides by 1).
+OpFoldResult ReduceOp::fold(FoldAdaptor) {
+  if (getAxes().empty() && getX().getType() == getType()) return getX();
+  return {};
+}
+
 /// The shape left after reducing `axes` of `shape`.
 static SmallVector<int64_t> reducedShape(ArrayRef<int64_t> shape, ArrayRef<int64_t> axes,
                                          bool keepdims) {

@@ -255,6 +255,7 @@ def Ajit_ReduceOp : Ajit_Op<"reduce"> {
   let assemblyFormat = "$kind $x `,` `axes` `=` $axes `,` `keepdims` `=` $keepdims attr-dict "
       "`:` type($x) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 class Ajit_ArgReduceOp<string mnemonic, string summaryText> : Ajit_Op<mnemonic> {
@@ -318,7 +319,7 @@ def Ajit_DotOp : Ajit_Op<"dot"> {
 //===----------------------------------------------------------------------===//
 
 def Ajit_FusionKind : I32EnumAttr<"FusionKind", "fusion kind", [
-    I32EnumAttrCase<"loop", 0>, I32EnumAttrCase<"input", 1>, I32EnumAttrCase<"output", 2>]> {
+    I32EnumAttrCase<"loop", 0>, I32EnumAttrCase<"input", 1>]> {
   let cppNamespace = "::ajit";
 }
 
@@ -329,8 +330,8 @@ def Ajit_FusionOp : Ajit_Op<"fusion", [SingleBlock]> {
     region is computed in one loop nest that reads each external operand once and writes
     only the values the terminator yields. The kind says what drives the loop:
     `loop` (an elementwise root), `input` (a reduction root: the elementwise chain that
-    feeds it is fused into its loop), `output` (a matmul root with its elementwise
-    epilogue). A fusion with several results is a multi-output fusion.
+    feeds it is fused into its loop). A fusion with several results is a multi-output
+    fusion.
 
     The region is not isolated: its ops use values defined above it directly.
 

@@ -8,6 +8,7 @@
 #define AJIT_COMPILER_DRIVER_COMPILE_H
 
 #include "compiler/targets/TargetInfo.h"
+#include "runtime/KernelStats.h"
 
 #include <functional>
 #include <memory>
@@ -20,13 +21,6 @@ class PassManager;
 } // namespace mlir
 
 namespace ajit {
-
-/// What an executable's kernels do per call.
-struct KernelStats {
-  uint32_t kernels = 0;      ///< loop nests (linalg ops) after fusion
-  uint64_t bytesRead = 0;    ///< summed over kernels: bytes of every tensor each one reads
-  uint64_t bytesWritten = 0; ///< summed over kernels: bytes of every tensor each one writes
-};
 
 struct CompileResult {
   ObjectCode object;

@@ -66,7 +66,7 @@ static const Phase kCpuPhases[] = {
 static const Phase kCpuSequentialPhases[] = {
     kCpuPhases[0], kCpuPhases[1], kCpuPhases[2], kCpuPhases[3],
     {"loops", Stage::Lowering,
-     "convert-linalg-to-parallel-loops,ajit-parallelize-outer-loops{min-work=0},canonicalize,cse"},
+     "convert-linalg-to-loops,canonicalize,cse"},
     kCpuPhases[5],
 };
 static_assert(sizeof(kCpuPhases) / sizeof(Phase) == 6, "keep kCpuSequentialPhases in step");

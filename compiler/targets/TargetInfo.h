@@ -30,7 +30,7 @@ using DumpFn = std::function<void(const std::string &suffix, const std::string &
 class TargetInfo {
 public:
   virtual ~TargetInfo() = default;
-  /// Identifies the generated code's target in the cache key, e.g. `x86_64-sapphirerapids`.
+  /// A short name of the generated code's target, e.g. `x86_64-sapphirerapids`.
   virtual std::string name() const = 0;
   /// Everything about the target that changes generated code (persistent cache keys).
   virtual std::string fingerprint() const { return name(); }

@@ -60,7 +60,6 @@ public:
     for (size_t i = ops.size(); i-- > 0;) {
       Operation *root = ops[i];
       if (owner_.count(root) || !fusion::isRoot(root)) continue;
-      groupIndex_ = duplicatedIn_.size();
       Group g{root, {}, {}, {}};
       // Producers of members, latest first: when one is decided, all of its users that
       // can join the group already have.
@@ -133,9 +132,12 @@ private:
                             ", which the fusion needs first; recomputing it would repeat its work");
   }
 
+  /// The index of the group being formed: the next one duplicatedIn_ records.
+  size_t formingIndex() const { return duplicatedIn_.size(); }
+
   void moveIn(Group &g, Operation *p) {
     g.members.insert(p);
-    owner_[p] = groupIndex_;
+    owner_[p] = formingIndex();
   }
 
   /// The copy of a duplicated member reads its operands from outside the group (unless
@@ -152,7 +154,7 @@ private:
   /// need the original.
   bool copiedInto(Operation *p, Operation *user) const {
     auto it = owner_.find(user);
-    return it != owner_.end() && it->second != groupIndex_ &&
+    return it != owner_.end() && it->second != formingIndex() &&
            duplicatedIn_[it->second].contains(p);
   }
 
@@ -176,9 +178,8 @@ private:
   bool report_;
   llvm::DenseMap<Operation *, size_t> position_; ///< op -> its index in the block
   llvm::DenseMap<Operation *, size_t> owner_; ///< op -> the group it moved into (not copies)
-  std::vector<llvm::DenseSet<Operation *>> duplicatedIn_; ///< per group: ops it copies
+  std::vector<llvm::DenseSet<Operation *>> duplicatedIn_; ///< per formed group: ops it copies
   llvm::DenseMap<Operation *, SmallVector<Operation *>> readByCopies_; ///< op -> roots
-  size_t groupIndex_ = 0;                                 ///< the group being formed
 };
 
 /// Replaces the members of `g` by one `ajit.fusion` op at the root's place.

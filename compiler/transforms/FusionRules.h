@@ -16,10 +16,10 @@
 namespace ajit::fusion {
 
 /// Ops that can be the last op of a fused loop: elementwise ops, data movement and
-/// reductions. A matmul is not (its epilogue fusion is an output fusion).
+/// reductions. A matmul is not.
 bool isRoot(mlir::Operation *op);
 
-/// Reductions (reduce, argmax, argmin): the root of an input fusion.
+/// Reductions (reduce, argmax, argmin, softmax_stats): the root of an input fusion.
 bool isReduction(mlir::Operation *op);
 
 /// Why `op` cannot be computed inside its consumer's loop, or nullopt when it can.

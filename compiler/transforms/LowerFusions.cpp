@@ -37,10 +37,6 @@ bool allResultsUsedOnlyBy(Operation *producer, Operation *consumer) {
   return llvm::all_of(producer->getResults(), [&](Value r) { return usedOnlyBy(r, consumer); });
 }
 
-/// Fuse only when producer and consumer sit in the same fusion region, and only a
-/// producer whose results no other op needs: upstream fusion would otherwise compute them
-/// twice, inside the consumer and in the producer's own loop kept for the other users.
-/// Such results are first routed through the consumer (YieldProducerThroughConsumer).
 /// Lane reductions (LaneReduction.h) are explicit vector loops inside a generic: a kernel
 /// of their own, neither fused into a consumer nor taking in a producer.
 bool hasExplicitLoops(Operation *op) {
@@ -49,13 +45,18 @@ bool hasExplicitLoops(Operation *op) {
   return found;
 }
 
+/// Fuse only when producer and consumer sit in the same fusion region, and only a
+/// producer whose results no other op needs: upstream fusion would otherwise compute them
+/// twice, inside the consumer and in the producer's own loop kept for the other users.
+/// Such results are first routed through the consumer (YieldProducerThroughConsumer).
+/// The walks for explicit loops come last: the greedy driver asks for every operand.
 bool sameFusion(OpOperand *operand) {
   Operation *producer = operand->get().getDefiningOp();
   if (!producer) return false;
-  if (hasExplicitLoops(producer) || hasExplicitLoops(operand->getOwner())) return false;
   auto fusion = producer->getParentOfType<FusionOp>();
   if (!fusion || fusion != operand->getOwner()->getParentOfType<FusionOp>()) return false;
-  return allResultsUsedOnlyBy(producer, operand->getOwner());
+  return allResultsUsedOnlyBy(producer, operand->getOwner()) && !hasExplicitLoops(producer) &&
+         !hasExplicitLoops(operand->getOwner());
 }
 
 /// Multi-output fusion at the loop level: `e = exp(x); s = sum(e)` with `e` yielded too

@@ -2,7 +2,7 @@
 //
 // Runs on the scf.parallel nests that convert-linalg-to-parallel-loops makes, one per
 // fused kernel. A nest whose work (iterations of the whole nest times the cost of one
-// iteration, counted in simple arithmetic ops: see bodyCost) reaches `min-work` keeps
+// iteration, counted in simple arithmetic ops: see opCost) reaches `min-work` keeps
 // its outermost parallel dimension as a one-dimensional scf.parallel (convert-scf-to-openmp
 // later splits it statically across the worker threads, each taking one contiguous
 // chunk); every other dimension becomes a sequential scf.for inside it, so the innermost
@@ -105,10 +105,11 @@ struct ParallelizeOuterLoopsPass
       if (par.getNumReductions() == 0) rebuild(par, 0);
     for (scf::ParallelOp par : nests) {
       if (par.getNumReductions() != 0) continue; // not made by linalg lowering
-      int64_t outer = tripCount(par.getLowerBound()[0], par.getUpperBound()[0], par.getStep()[0]);
-      int64_t work = innerWork(par.getRegion());
+      SmallVector<int64_t> trips;
       for (unsigned d = 0; d < par.getNumLoops(); ++d)
-        work *= tripCount(par.getLowerBound()[d], par.getUpperBound()[d], par.getStep()[d]);
+        trips.push_back(tripCount(par.getLowerBound()[d], par.getUpperBound()[d], par.getStep()[d]));
+      int64_t outer = trips[0], work = innerWork(par.getRegion());
+      for (int64_t n : trips) work *= n;
       bool parallel = minWork > 0 && work >= minWork && outer >= 2;
       if (parallel && par.getNumLoops() == 1) continue;
       rebuild(par, parallel ? 1 : 0);

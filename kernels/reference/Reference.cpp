@@ -153,7 +153,6 @@ void argReduceImpl(const T *x, const Shape &xShape, int64_t axis, bool keepdims,
   (void)keepdims; // the flat layout is the same with or without the unit dim
 }
 
-
 template <class Acc, class T, class Fin>
 void matmulImpl(const T *a, const Shape &aShape, const T *b, const Shape &bShape, T *out, Fin finish) {
   Matmul3 d = matmulDims(aShape, bShape);

@@ -102,7 +102,7 @@ std::string onlyEntry(const std::string &dir) {
 dc::Entry sampleEntry() {
   dc::Entry e;
   e.entrySymbol = "f_entry";
-  e.kernels = 3;
+  e.kernels.kernels = 3;
   for (int i = 0; i < 3000; ++i) e.object.push_back(static_cast<char>(i * 7));
   return e;
 }
@@ -115,7 +115,7 @@ TEST(DiskCacheFormat, RoundTrip) {
   std::string why;
   ASSERT_EQ(dc::decode(bytes, "key", "v1", got, why), dc::Lookup::hit) << why;
   EXPECT_EQ(got.entrySymbol, e.entrySymbol);
-  EXPECT_EQ(got.kernels, e.kernels);
+  EXPECT_EQ(got.kernels.kernels, e.kernels.kernels);
   EXPECT_EQ(got.object, e.object);
 }
 

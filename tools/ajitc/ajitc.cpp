@@ -25,7 +25,6 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 using namespace ajit;
 
@@ -105,7 +104,6 @@ std::string header(const std::string &source, const std::string &symbol, mlir::f
   os << "};\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return os.str();
 }
-
 
 } // namespace
 
