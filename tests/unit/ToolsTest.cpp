@@ -53,6 +53,14 @@ protected:
   }
   void TearDown() override { fs::remove_all(dir); }
   std::string tmp(const std::string &name) const { return (dir / name).string(); }
+  /// unknown_op.mlir (an op the dialect lacks) and not_verify.mlir (a reshape that changes
+  /// the element count), the bad modules both tools are tried on.
+  void writeBadModules() const {
+    std::ofstream(tmp("unknown_op.mlir")) << "func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {\n"
+                                             "  %0 = ajit.frobnicate %x : tensor<4xf32>\n  return %0 : tensor<4xf32>\n}\n";
+    std::ofstream(tmp("not_verify.mlir")) << "func.func @f(%x: tensor<4xf32>) -> tensor<3xf32> {\n"
+                                             "  %0 = ajit.reshape %x : tensor<4xf32> -> tensor<3xf32>\n  return %0 : tensor<3xf32>\n}\n";
+  }
   fs::path dir;
 };
 
@@ -141,10 +149,7 @@ TEST_F(Tools, AjitcCpuSelectsTheVectorWidth) {
 // a non-zero exit, and no output file.
 TEST_F(Tools, BadInputsGiveOneClearLine) {
   std::ofstream(tmp("garbage.mlir")) << "this is { not mlir";
-  std::ofstream(tmp("unknown_op.mlir")) << "func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {\n"
-                                           "  %0 = ajit.frobnicate %x : tensor<4xf32>\n  return %0 : tensor<4xf32>\n}\n";
-  std::ofstream(tmp("not_verify.mlir")) << "func.func @f(%x: tensor<4xf32>) -> tensor<3xf32> {\n"
-                                           "  %0 = ajit.reshape %x : tensor<4xf32> -> tensor<3xf32>\n  return %0 : tensor<3xf32>\n}\n";
+  writeBadModules();
   std::ofstream(tmp("foreign.mlir")) << "func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {\n"
                                         "  %0 = arith.addf %x, %x : tensor<4xf32>\n  return %0 : tensor<4xf32>\n}\n";
   std::ofstream(tmp("dynamic.mlir")) << "func.func @f(%x: tensor<?xf32>) -> tensor<?xf32> {\n  return %x : tensor<?xf32>\n}\n";
@@ -201,10 +206,7 @@ TEST_F(Tools, BadInputsGiveOneClearLine) {
 // than one line; still a non-zero exit, the file:line:col and the problem, and no crash.
 TEST_F(Tools, AjitOptBadInputs) {
   std::ofstream(tmp("garbage.mlir")) << "garbage here\n";
-  std::ofstream(tmp("unknown_op.mlir")) << "func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {\n"
-                                           "  %y = ajit.frobnicate %x : tensor<4xf32>\n  return %y : tensor<4xf32>\n}\n";
-  std::ofstream(tmp("not_verify.mlir")) << "func.func @f(%x: tensor<4xf32>) -> tensor<3xf32> {\n"
-                                           "  %y = ajit.reshape %x : tensor<4xf32> -> tensor<3xf32>\n  return %y : tensor<3xf32>\n}\n";
+  writeBadModules();
   const std::string opt = AJIT_OPT, softmax = data("run/softmax.mlir");
   struct Case {
     std::string command, expected;
