@@ -4,6 +4,7 @@
 #include "runtime/Env.h"
 #include "runtime/Error.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <sys/mman.h>
 
@@ -75,3 +76,22 @@ BufferPool::Stats BufferPool::stats() const {
 }
 
 } // namespace ajit
+
+extern "C" {
+
+// Generated code cannot take a C++ exception: out of memory here is fatal, as it is for
+// the malloc of generated code's own temporaries.
+void *ajit_rt_buffer_acquire(int64_t bytes) {
+  try {
+    return ajit::BufferPool::global().allocate(static_cast<size_t>(bytes));
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "ajit: a kernel's scratch buffer of %lld bytes: %s\n", (long long)bytes, e.what());
+    std::abort();
+  }
+}
+
+void ajit_rt_buffer_release(void *p, int64_t bytes) {
+  ajit::BufferPool::global().release(p, static_cast<size_t>(bytes));
+}
+
+} // extern "C"

@@ -55,4 +55,8 @@ private:
 
 } // namespace ajit
 
+// For generated code (scratch buffers of ajit-tile-matmuls): the global pool.
+extern "C" void *ajit_rt_buffer_acquire(int64_t bytes);
+extern "C" void ajit_rt_buffer_release(void *p, int64_t bytes);
+
 #endif

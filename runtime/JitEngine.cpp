@@ -1,9 +1,13 @@
 //===- JitEngine.cpp - loads object code into the process (LLVM ORC) ------===//
 #include "runtime/JitEngine.h"
 
+#include "runtime/BufferPool.h"
 #include "runtime/Error.h"
+
+#include "kernels/matmul/Sgemm.h"
 #include "runtime/Threads.h"
 
+#include "llvm/ExecutionEngine/Orc/AbsoluteSymbols.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -33,6 +37,22 @@ llvm::orc::LLJIT &jit() {
   return *instance;
 }
 
+/// The functions generated code calls in ajit itself (micro-kernels, the buffer pool):
+/// defined by address, since a static library's symbols are not in the process's
+/// dynamic symbol table that the search generator reads.
+llvm::Error defineRuntimeSymbols(llvm::orc::LLJIT &j, llvm::orc::JITDylib &dylib) {
+  llvm::orc::SymbolMap symbols;
+  auto add = [&](const char *name, auto *fn) {
+    symbols[j.mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
+                                        llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+  };
+  add("ajit_uk_sgemm", &ajit_uk_sgemm);
+  add("ajit_uk_sgemm_pack_b", &ajit_uk_sgemm_pack_b);
+  add("ajit_rt_buffer_acquire", &ajit_rt_buffer_acquire);
+  add("ajit_rt_buffer_release", &ajit_rt_buffer_release);
+  return dylib.define(llvm::orc::absoluteSymbols(std::move(symbols)));
+}
+
 class OrcCode final : public LoadedCode {
 public:
   OrcCode(llvm::orc::JITDylib &dylib, void *address) : dylib_(dylib), address_(address) {}
@@ -59,6 +79,11 @@ std::unique_ptr<LoadedCode> loadObject(const std::vector<char> &object, const st
       j.getDataLayout().getGlobalPrefix());
   if (!generator) throw Error("ajit: cannot search the process for symbols: " + describe(generator.takeError()));
   dylib->addGenerator(std::move(*generator));
+  if (auto err = defineRuntimeSymbols(j, *dylib)) {
+    std::string msg = describe(std::move(err));
+    llvm::consumeError(j.getExecutionSession().removeJITDylib(*dylib));
+    throw Error("ajit: cannot define the runtime's symbols: " + msg);
+  }
   auto buffer = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object.data(), object.size()), name);
   auto fail = [&](const std::string &what, llvm::Error err) -> std::unique_ptr<LoadedCode> {
     std::string msg = describe(std::move(err));

@@ -852,6 +852,8 @@ struct LowerDot : public AjitPattern<DotOp> {
             r = arith::AddIOp::create(b, l, a[2], arith::MulIOp::create(b, l, a[0], a[1]));
           linalg::YieldOp::create(b, l, r);
         });
+    // ajit-tile-matmuls finds the product by this mark once it is on buffers.
+    generic->setAttr(kMatmulAttr, rewriter.getUnitAttr());
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }

@@ -458,6 +458,11 @@ LogicalResult FusionOp::verify() {
     return emitOpError("yields ") << yield.getValues().size() << " values whose types differ "
                                   << "from the op's " << getNumResults() << " result types";
   if (getNumResults() == 0) return emitOpError("must have at least one result");
+  auto dots = llvm::count_if(block.getOperations(), [](Operation &op) { return isa<DotOp>(op); });
+  // (After ajit-lower-to-linalg an output fusion holds the dot's linalg form instead.)
+  if (dots > (getKind() == FusionKind::output ? 1 : 0))
+    return emitOpError("only an output fusion may hold an ajit.dot, and only one; this ")
+           << stringifyFusionKind(getKind()) << " fusion holds " << dots;
   return success();
 }
 

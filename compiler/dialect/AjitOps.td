@@ -319,7 +319,7 @@ def Ajit_DotOp : Ajit_Op<"dot"> {
 //===----------------------------------------------------------------------===//
 
 def Ajit_FusionKind : I32EnumAttr<"FusionKind", "fusion kind", [
-    I32EnumAttrCase<"loop", 0>, I32EnumAttrCase<"input", 1>]> {
+    I32EnumAttrCase<"loop", 0>, I32EnumAttrCase<"input", 1>, I32EnumAttrCase<"output", 2>]> {
   let cppNamespace = "::ajit";
 }
 
@@ -330,8 +330,9 @@ def Ajit_FusionOp : Ajit_Op<"fusion", [SingleBlock]> {
     region is computed in one loop nest that reads each external operand once and writes
     only the values the terminator yields. The kind says what drives the loop:
     `loop` (an elementwise root), `input` (a reduction root: the elementwise chain that
-    feeds it is fused into its loop). A fusion with several results is a multi-output
-    fusion.
+    feeds it is fused into its loop), `output` (an f32 `ajit.dot` and the elementwise
+    chain that consumes it: the chain is applied to each tile of the product while the
+    tile is in cache). A fusion with several results is a multi-output fusion.
 
     The region is not isolated: its ops use values defined above it directly.
 

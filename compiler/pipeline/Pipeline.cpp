@@ -35,7 +35,9 @@ namespace ajit {
 // - bufferized: one-shot bufferization over whole functions; results become out-params
 //   (hoisting the static allocation of each result into the caller), then temporaries
 //   get deallocations.
-// - loops: linalg to scf loops; the innermost loop is left for LLVM's loop vectorizer,
+// - loops: f32 matmuls become a parallel loop over output tiles calling the micro-kernel
+//   of kernels/matmul, each tile followed by its output fusion's epilogue; the other
+//   linalg ops become scf loops; the innermost loop is left for LLVM's loop vectorizer,
 //   which handles tails and targets the host's widest vectors. Large kernels keep their
 //   outermost dimension parallel; convert-scf-to-openmp splits it across libomp's
 //   workers (AJIT_NUM_THREADS), one contiguous chunk each.
@@ -53,7 +55,8 @@ static const Phase kCpuPhases[] = {
      "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},"
      "buffer-deallocation-pipeline,canonicalize"},
     {"loops", Stage::Lowering,
-     "convert-linalg-to-parallel-loops,ajit-parallelize-outer-loops,canonicalize,cse"},
+     "ajit-tile-matmuls,convert-linalg-to-parallel-loops,ajit-parallelize-outer-loops,"
+     "canonicalize,cse"},
     {"llvm", Stage::Lowering,
      "math-extend-to-supported-types,ajit-approximate-math,ajit-math-to-funcs,"
      "expand-strided-metadata,lower-affine,convert-scf-to-openmp,convert-vector-to-llvm,finalize-memref-to-llvm,convert-scf-to-cf,"

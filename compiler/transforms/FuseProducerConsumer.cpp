@@ -11,6 +11,9 @@
 //   yields it too (a multi-output fusion, e.g. Adam's new m and v beside the new param);
 // - otherwise it stays out: recomputing an expensive op, or a reduction or matmul per
 //   element of the consumer, would repeat work.
+// An f32 matmul whose users are all elementwise members is the exception: it heads the
+// group (an output fusion), the members becoming an epilogue applied to each tile of the
+// product while the tile is in cache; its operands, and the ops computing them, stay out.
 // An expensive producer is also refused when the group's loop is larger than the producer
 // (the consumer broadcasts it): each of its elements would be computed many times.
 //
@@ -44,6 +47,7 @@ struct Group {
   llvm::SetVector<Operation *> members;     ///< root first, then producers latest first
   llvm::DenseSet<Operation *> duplicated;   ///< members whose original stays outside too
   llvm::SmallVector<Operation *> extraOutputs;
+  DotOp matmul; ///< the head of an output fusion, or null
 };
 
 class GroupBuilder {
@@ -60,7 +64,7 @@ public:
     for (size_t i = ops.size(); i-- > 0;) {
       Operation *root = ops[i];
       if (owner_.count(root) || !fusion::isRoot(root)) continue;
-      Group g{root, {}, {}, {}};
+      Group g{root, {}, {}, {}, {}};
       // Producers of members, latest first: when one is decided, all of its users that
       // can join the group already have.
       std::priority_queue<std::pair<size_t, Operation *>> candidates;
@@ -86,9 +90,13 @@ public:
   }
 
 private:
-  /// Decides whether `p`, which feeds a member of `g`, joins it; true when it does.
+  /// Decides whether `p`, which feeds a member of `g`, joins it; true when it does and
+  /// its own producers are to be considered next.
   bool considerProducer(Group &g, Operation *p) {
     if (owner_.count(p)) return false;
+    if (auto dot = dyn_cast<DotOp>(p)) return considerMatmul(g, dot);
+    if (g.matmul && llvm::is_contained(p->getUsers(), g.matmul.getOperation()))
+      return refuse(g, p, "it feeds the matmul of the fusion, which reads its operands whole");
     if (auto why = fusion::whyNotProducer(p)) return refuse(g, p, *why);
     int64_t loop = fusion::loopElements(g.root);
     if (!fusion::isCheap(p) && fusion::numElements(p) < loop)
@@ -130,6 +138,23 @@ private:
     }
     return refuse(g, p, "it is expensive and also used by " + describe(outside.front()) +
                             ", which the fusion needs first; recomputing it would repeat its work");
+  }
+
+  /// An output fusion: the matmul heads the group, its elementwise consumers become the
+  /// epilogue applied to each tile of the product. Its operands stay outside (returns
+  /// false): the tiled kernel reads them whole.
+  bool considerMatmul(Group &g, DotOp dot) {
+    if (g.matmul) return refuse(g, dot, "the fusion already holds a matmul");
+    auto inside = [&](Operation *user) {
+      Operation *op = block_.findAncestorOpInBlock(*user);
+      return g.members.contains(op) && !g.duplicated.contains(op);
+    };
+    if (auto why = fusion::whyNotEpilogueOf(dot, g.root, inside)) return refuse(g, dot, *why);
+    moveIn(g, dot);
+    g.matmul = dot;
+    remark(dot, "heads an output fusion: the ops up to " + describe(g.root) +
+                    " are applied to each tile of the product");
+    return false;
   }
 
   /// The index of the group being formed: the next one duplicatedIn_ records.
@@ -189,7 +214,9 @@ void materialize(Group &g) {
   for (Operation *p : g.extraOutputs) llvm::append_range(outputs, p->getResults());
 
   OpBuilder b(g.root);
-  FusionKind kind = fusion::isReduction(g.root) ? FusionKind::input : FusionKind::loop;
+  FusionKind kind = g.matmul                       ? FusionKind::output
+                    : fusion::isReduction(g.root) ? FusionKind::input
+                                                  : FusionKind::loop;
   auto fusionOp = FusionOp::create(b, g.root->getLoc(), ValueRange(outputs).getTypes(), kind);
   b.createBlock(&fusionOp.getBody());
   IRMapping map;

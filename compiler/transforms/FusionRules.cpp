@@ -18,10 +18,22 @@ std::optional<std::string> whyNotProducer(Operation *op) {
   if (isReduction(op))
     return std::string("a reduction is not fused into its consumer: the consumer's loop would "
                        "recompute it for every element");
-  if (isa<DotOp>(op))
-    return std::string("a matmul is not fused into its consumer: the consumer's loop would "
-                       "recompute it for every element");
   return opName(op) + " cannot be fused";
+}
+
+std::optional<std::string> whyNotEpilogueOf(DotOp dot, Operation *root,
+                                            llvm::function_ref<bool(Operation *)> inside) {
+  if (!cast<ShapedType>(dot.getType()).getElementType().isF32())
+    return std::string("only f32 matmuls have a tiled kernel to apply an epilogue to");
+  if (isReduction(root) || loopElements(root) != numElements(dot))
+    return std::string("the consumer's loop is not over the product's elements");
+  for (Operation *user : dot->getUsers()) {
+    if (!inside(user))
+      return "the product is also used by " + opName(user) + ", which needs it whole";
+    if (!isElementwise(user))
+      return "the product is read by " + opName(user) + ", not elementwise";
+  }
+  return std::nullopt;
 }
 
 bool isCheap(Operation *op) {

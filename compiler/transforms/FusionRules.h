@@ -25,6 +25,12 @@ bool isReduction(mlir::Operation *op);
 /// Why `op` cannot be computed inside its consumer's loop, or nullopt when it can.
 std::optional<std::string> whyNotProducer(mlir::Operation *op);
 
+/// Why the matmul `dot` cannot head an output fusion whose loop is rooted at `root`
+/// (the product tiled, and the elementwise ops consuming it applied to each tile), or
+/// nullopt when it can. `inside` says which of the dot's users are in the group.
+std::optional<std::string> whyNotEpilogueOf(DotOp dot, mlir::Operation *root,
+                                            llvm::function_ref<bool(mlir::Operation *)> inside);
+
 /// Recomputing the op per use costs about as much as loading its result: arithmetic,
 /// comparisons, selects, conversions, broadcasts, reshapes and constants. Transcendentals,
 /// division, powers and square roots are not.

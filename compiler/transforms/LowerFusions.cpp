@@ -159,6 +159,19 @@ struct YieldProducerThroughConsumer : public OpRewritePattern<linalg::GenericOp>
   }
 };
 
+/// In an output fusion, the generic that reads the product is the epilogue (the rest of
+/// the region fused into it); ajit-tile-matmuls applies it to each tile once on buffers.
+/// Without one (the region then only fused ops beside the product), nothing is marked.
+void markEpilogue(FusionOp fusion) {
+  if (fusion.getKind() != FusionKind::output) return;
+  fusion.walk([&](linalg::GenericOp op) {
+    if (!op->hasAttr(kMatmulAttr) || !op->getResult(0).hasOneUse()) return;
+    auto epilogue = dyn_cast<linalg::GenericOp>(*op->getResult(0).getUsers().begin());
+    if (epilogue && epilogue.getNumReductionLoops() == 0)
+      epilogue->setAttr(kMatmulEpilogueAttr, UnitAttr::get(op->getContext()));
+  });
+}
+
 void dissolve(FusionOp fusion) {
   Block &body = fusion.getBody().front();
   auto yield = cast<YieldOp>(body.getTerminator());
@@ -188,7 +201,10 @@ struct LowerFusionsPass : public ajit::impl::AjitLowerFusionsBase<LowerFusionsPa
 
     SmallVector<FusionOp> fusions;
     getOperation().walk([&](FusionOp op) { fusions.push_back(op); });
-    for (FusionOp op : fusions) dissolve(op);
+    for (FusionOp op : fusions) {
+      markEpilogue(op);
+      dissolve(op);
+    }
   }
 };
 

@@ -105,6 +105,7 @@ struct ParallelizeOuterLoopsPass
       if (par.getNumReductions() == 0) rebuild(par, 0);
     for (scf::ParallelOp par : nests) {
       if (par.getNumReductions() != 0) continue; // not made by linalg lowering
+      if (par->hasAttr(ajit::kTileLoopAttr)) continue;
       SmallVector<int64_t> trips;
       for (unsigned d = 0; d < par.getNumLoops(); ++d)
         trips.push_back(tripCount(par.getLowerBound()[d], par.getUpperBound()[d], par.getStep()[d]));

@@ -16,9 +16,21 @@ namespace func { class FuncDialect; }
 namespace scf { class SCFDialect; }
 namespace LLVM { class LLVMDialect; }
 namespace affine { class AffineDialect; }
+namespace memref { class MemRefDialect; }
 } // namespace mlir
 
 namespace ajit {
+
+// Marks by which one pass hands a decision to a later one, once the IR has changed form.
+/// On the linalg.generic computing an ajit.dot (ajit-lower-to-linalg).
+inline constexpr llvm::StringLiteral kMatmulAttr = "ajit.matmul";
+/// On the linalg.generic of an output fusion's epilogue, which reads the product
+/// (ajit-lower-fusions); ajit-tile-matmuls applies it to each tile.
+inline constexpr llvm::StringLiteral kMatmulEpilogueAttr = "ajit.matmul_epilogue";
+/// On the scf.parallel loops of ajit-tile-matmuls: already split for the workers, so
+/// ajit-parallelize-outer-loops leaves them be.
+inline constexpr llvm::StringLiteral kTileLoopAttr = "ajit.tile_loop";
+
 #define GEN_PASS_DECL
 #include "compiler/transforms/Passes.h.inc"
 

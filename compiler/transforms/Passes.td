@@ -119,4 +119,24 @@ def AjitParallelizeOuterLoops : Pass<"ajit-parallelize-outer-loops", "mlir::Modu
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect"];
 }
 
+def AjitTileMatmuls : Pass<"ajit-tile-matmuls", "mlir::ModuleOp"> {
+  let summary = "f32 matmuls on buffers as a parallel loop of micro-kernel calls, epilogues applied per tile";
+  let description = [{
+    Each f32 `linalg.generic` marked `ajit.matmul` (identity-layout buffers) becomes an
+    `scf.parallel` over output tiles (about 144 x 512; smaller when there are fewer than
+    two per worker) whose body calls `ajit_uk_sgemm` (kernels/matmul/Sgemm.h) for the
+    tile. With 48 rows or more, B is first packed into 32-column panels
+    (`ajit_uk_sgemm_pack_b`, the panels split across the workers) in a buffer from the
+    runtime's pool (`ajit_rt_buffer_acquire`/`_release`). An output fusion's epilogue
+    (`ajit.matmul_epilogue`) is cloned onto the tile's subviews and reads the product
+    from the tile of its own output, where the kernel wrote it: no temporary, no second
+    pass over the product. The loops are marked `ajit.tile_loop` for
+    ajit-parallelize-outer-loops to keep.
+  }];
+  let options = [Option<"threads", "threads", "int64_t", "0",
+                        "workers the tiles are sized for (0: the host's hardware threads)">];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect", "mlir::memref::MemRefDialect"];
+}
+
 #endif

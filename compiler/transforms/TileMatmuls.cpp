@@ -1,0 +1,304 @@
+//===- TileMatmuls.cpp - f32 matmuls as tiled micro-kernel calls, epilogue per tile ===//
+//
+// Runs on buffers, before the linalg ops become loops. Each f32 product marked by
+// ajit-lower-to-linalg (kMatmulAttr) becomes, IREE-ukernel style:
+//
+//   [pack B into 32-column panels, the panels split across the workers]
+//   scf.parallel over output tiles (mb x nb, one contiguous run of tiles per worker):
+//     ajit_uk_sgemm(A rows of the tile, B columns of the tile -> C tile)
+//     [the output fusion's epilogue on that tile, reading it in place: still in L2]
+//
+// The epilogue (kMatmulEpilogueAttr, set by ajit-lower-fusions on an output fusion) is
+// cloned onto subviews of its operands for the tile, with the product's temporary
+// replaced by the tile of the epilogue's first output, where the kernel has just written
+// the product: the temporary and its second pass over memory disappear. Products of
+// other types, or on buffers with a non-identity layout, stay linalg (plain loops).
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/transforms/Passes.h"
+
+#include "kernels/matmul/Sgemm.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Matchers.h"
+
+#include <thread>
+
+namespace ajit {
+#define GEN_PASS_DEF_AJITTILEMATMULS
+#include "compiler/transforms/Passes.h.inc"
+} // namespace ajit
+
+using namespace mlir;
+using namespace ajit;
+
+namespace {
+
+constexpr int64_t kPanel = AJIT_UK_SGEMM_PANEL;
+
+/// A product on buffers: C = fill 0, then C += A.B; optionally the epilogue reading C.
+struct Site {
+  linalg::GenericOp matmul, epilogue;
+  linalg::FillOp fill;
+  Value a, b, c;
+  int64_t batch = 1, m = 0, n = 0, k = 0;
+};
+
+bool isPlainF32(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  return type && type.getElementType().isF32() && type.hasStaticShape() &&
+         type.getLayout().isIdentity();
+}
+
+bool isZeroFill(linalg::FillOp fill) {
+  return matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
+}
+
+/// The epilogue's operands can be cut to a tile when each of their indexing maps picks
+/// loop dimensions or the constant 0 (a broadcast size-1 dimension).
+bool tileable(linalg::GenericOp op, Value product) {
+  if (op.getNumReductionLoops() != 0 || op.getNumLoops() > 3) return false;
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType())) return false;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    bool isOutput = op.isDpsInit(&operand);
+    if ((isOutput || operand.get() == product) && !map.isIdentity()) return false;
+    for (AffineExpr e : map.getResults())
+      if (!isa<AffineDimExpr>(e) && !(isa<AffineConstantExpr>(e) && cast<AffineConstantExpr>(e).getValue() == 0))
+        return false;
+  }
+  // The kernel writes the product into the first output before the epilogue reads its
+  // inputs: that buffer may be the product's own (bufferization often reuses it), but no
+  // other input may read it.
+  Value out = op.getDpsInits()[0];
+  if (!isPlainF32(out)) return false;
+  for (OpOperand *in : op.getDpsInputOperands())
+    if (in->get() == out && out != product) return false;
+  return true;
+}
+
+std::optional<Site> match(linalg::GenericOp matmul) {
+  Site s;
+  s.matmul = matmul;
+  s.a = matmul.getDpsInputs()[0];
+  s.b = matmul.getDpsInputs()[1];
+  s.c = matmul.getDpsInits()[0];
+  if (!isPlainF32(s.a) || !isPlainF32(s.b) || !isPlainF32(s.c)) return std::nullopt;
+  auto aShape = cast<MemRefType>(s.a.getType()).getShape();
+  auto bShape = cast<MemRefType>(s.b.getType()).getShape();
+  bool batched = aShape.size() == 3;
+  s.batch = batched ? aShape[0] : 1;
+  s.m = aShape[batched ? 1 : 0];
+  s.k = aShape[batched ? 2 : 1];
+  s.n = bShape[batched ? 2 : 1];
+
+  // The product's buffer: zero-filled right before, then read only by the epilogue.
+  bool otherReader = false;
+  for (Operation *user : s.c.getUsers()) {
+    if (user == matmul || user == s.fill || user == s.epilogue || isa<memref::DeallocOp>(user))
+      continue; // (an op using the buffer twice is listed twice)
+    if (auto fill = dyn_cast<linalg::FillOp>(user); fill && isZeroFill(fill) && !s.fill &&
+                                                    fill->getBlock() == matmul->getBlock() &&
+                                                    fill->isBeforeInBlock(matmul)) {
+      s.fill = fill;
+      continue;
+    }
+    auto epilogue = dyn_cast<linalg::GenericOp>(user);
+    if (epilogue && epilogue->hasAttr(kMatmulEpilogueAttr) && !s.epilogue &&
+        epilogue->getBlock() == matmul->getBlock() && matmul->isBeforeInBlock(epilogue)) {
+      s.epilogue = epilogue;
+      continue;
+    }
+    otherReader = true;
+  }
+  if (!s.fill) return std::nullopt;
+  if (otherReader) s.epilogue = nullptr; // it needs the whole product: no epilogue per tile
+  // Unless the epilogue writes in place, fusing it drops the product's buffer: that must
+  // be a temporary.
+  if (s.epilogue && (!tileable(s.epilogue, s.c) ||
+                     (s.epilogue.getDpsInits()[0] != s.c && !s.c.getDefiningOp<memref::AllocOp>())))
+    s.epilogue = nullptr;
+  return s;
+}
+
+/// Tile sizes: about 144 rows (12 micro-kernel row groups, A's rows of a k block in L2)
+/// by 512 columns (B's panels of a k block in L2), halved while there are fewer than two
+/// tiles per worker so that every worker has some.
+std::pair<int64_t, int64_t> tileSizes(const Site &s, int64_t workers) {
+  auto ceilDiv = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
+  int64_t mb = std::min<int64_t>(s.m, 144), nb = std::min<int64_t>(ceilDiv(s.n, kPanel) * kPanel, 512);
+  auto tiles = [&] { return s.batch * ceilDiv(s.m, mb) * ceilDiv(s.n, nb); };
+  while (tiles() < 2 * workers && (nb > 2 * kPanel || mb > 24)) {
+    if (nb > 2 * kPanel) nb = ceilDiv(nb / 2, kPanel) * kPanel;
+    else mb = ceilDiv(mb / 2, 12) * 12;
+  }
+  return {mb, nb};
+}
+
+/// B is packed when enough rows of A reuse each panel to repay the copy (measured: TODO).
+constexpr int64_t kPackMinRows = 48;
+
+class Emitter {
+public:
+  Emitter(OpBuilder &b, Location loc) : b_(b), loc_(loc) {}
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b_, loc_, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b_, loc_, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b_, loc_, x, y); }
+  Value mul(Value x, int64_t y) { return mul(x, idx(y)); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b_, loc_, x, y); }
+  Value div(Value x, int64_t y) { return arith::DivUIOp::create(b_, loc_, x, idx(y)); }
+  Value rem(Value x, int64_t y) { return arith::RemUIOp::create(b_, loc_, x, idx(y)); }
+  Value min(Value x, Value y) { return arith::MinSIOp::create(b_, loc_, x, y); }
+  /// The address of element `offset` (in floats) of an identity-layout buffer.
+  Value address(Value memref, Value offset) {
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b_, loc_, memref);
+    return add(base, mul(offset, int64_t(sizeof(float))));
+  }
+  void call(ModuleOp module, StringRef name, ArrayRef<Value> args, TypeRange results = {}) {
+    declare(module, name, args.size(), results);
+    func::CallOp::create(b_, loc_, name, results, args);
+  }
+  Value callValue(ModuleOp module, StringRef name, ArrayRef<Value> args) {
+    declare(module, name, args.size(), b_.getIndexType());
+    return func::CallOp::create(b_, loc_, name, TypeRange{b_.getIndexType()}, args).getResult(0);
+  }
+
+  /// scf.parallel over [0, n), marked as already split; the builder is left in its body.
+  Value parallelOver(int64_t n) {
+    auto loop = scf::ParallelOp::create(b_, loc_, ValueRange{idx(0)}, ValueRange{idx(n)}, ValueRange{idx(1)});
+    loop->setAttr(kTileLoopAttr, b_.getUnitAttr());
+    b_.setInsertionPointToStart(loop.getBody());
+    return loop.getInductionVars()[0];
+  }
+
+private:
+  /// A private declaration taking and returning `index` (pointers and sizes: i64 in the
+  /// C ABI of kernels/matmul/Sgemm.h and the runtime's buffer functions).
+  void declare(ModuleOp module, StringRef name, size_t numArgs, TypeRange results) {
+    if (module.lookupSymbol(name)) return;
+    OpBuilder::InsertionGuard guard(b_);
+    b_.setInsertionPointToStart(module.getBody());
+    SmallVector<Type> args(numArgs, b_.getIndexType());
+    auto fn = func::FuncOp::create(b_, loc_, name, b_.getFunctionType(args, results));
+    fn.setPrivate();
+  }
+
+  OpBuilder &b_;
+  Location loc_;
+};
+
+void rewrite(Site &s, ModuleOp module, int64_t workers) {
+  // At the epilogue's place, where its output buffer exists already.
+  OpBuilder b(s.epilogue ? s.epilogue.getOperation() : s.matmul.getOperation());
+  Location loc = s.matmul.getLoc();
+  Emitter e(b, loc);
+  auto ceilDiv = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
+  auto [mb, nb] = tileSizes(s, workers);
+  int64_t tm = ceilDiv(s.m, mb), tn = ceilDiv(s.n, nb), panels = ceilDiv(s.n, kPanel);
+  bool pack = s.m >= kPackMinRows;
+
+  // The packed B lives in a runtime pool buffer (reused across calls: no page faults).
+  Value packed;
+  int64_t packedBytes = s.batch * panels * s.k * kPanel * int64_t(sizeof(float));
+  if (pack) {
+    OpBuilder::InsertionGuard guard(b);
+    packed = e.callValue(module, "ajit_rt_buffer_acquire", {e.idx(packedBytes)});
+    int64_t chunks = std::min(panels, workers);
+    Value chunk = e.parallelOver(chunks);
+    Value p0 = e.div(e.mul(chunk, panels), chunks);
+    Value p1 = e.div(e.mul(e.add(chunk, e.idx(1)), panels), chunks);
+    for (int64_t batch = 0; batch < s.batch; ++batch)
+      e.call(module, "ajit_uk_sgemm_pack_b",
+             {e.address(s.b, e.idx(batch * s.k * s.n)), e.idx(s.n), e.idx(s.k), e.idx(s.n), p0, p1,
+              e.add(packed, e.idx(batch * panels * s.k * kPanel * int64_t(sizeof(float))))});
+  }
+
+  Value out = s.epilogue ? s.epilogue.getDpsInits()[0] : s.c;
+  Operation *tileLoop;
+  {
+    OpBuilder::InsertionGuard guard(b);
+    Value t = e.parallelOver(s.batch * tm * tn);
+    tileLoop = b.getInsertionBlock()->getParentOp();
+    Value batch = e.div(t, tm * tn), i = e.rem(e.div(t, tn), tm), j = e.rem(t, tn);
+    Value i0 = e.mul(i, mb), j0 = e.mul(j, nb);
+    Value rows = e.min(e.idx(mb), e.sub(e.idx(s.m), i0));
+    Value cols = e.min(e.idx(nb), e.sub(e.idx(s.n), j0));
+    Value aPtr = e.address(s.a, e.mul(e.add(e.mul(batch, s.m), i0), s.k));
+    Value bPtr = pack ? e.add(packed, e.mul(e.add(e.mul(batch, panels), e.div(j0, kPanel)),
+                                            s.k * kPanel * int64_t(sizeof(float))))
+                      : e.address(s.b, e.add(e.mul(batch, s.k * s.n), j0));
+    Value cPtr = e.address(out, e.add(e.mul(e.add(e.mul(batch, s.m), i0), s.n), j0));
+    e.call(module, "ajit_uk_sgemm",
+           {aPtr, e.idx(s.k), bPtr, e.idx(s.n), cPtr, e.idx(s.n), rows, cols, e.idx(s.k),
+            e.idx(pack ? AJIT_UK_SGEMM_B_PACKED : 0)});
+
+    if (s.epilogue) {
+      // Loop dimensions of the epilogue: ([batch,] rows, cols) of the tile.
+      SmallVector<OpFoldResult> offsets, sizes;
+      if (s.batch > 1 || s.epilogue.getNumLoops() == 3) offsets.push_back(batch), sizes.push_back(b.getIndexAttr(1));
+      offsets.append({i0, j0});
+      sizes.append({rows, cols});
+      SmallVector<Value> operands;
+      for (OpOperand &operand : s.epilogue->getOpOperands()) {
+        Value v = operand.get() == s.c ? out : operand.get();
+        AffineMap map = s.epilogue.getMatchingIndexingMap(&operand);
+        if (map.getNumResults() == 0) {
+          operands.push_back(v);
+          continue;
+        }
+        SmallVector<OpFoldResult> offs, szs, strides(map.getNumResults(), b.getIndexAttr(1));
+        for (AffineExpr expr : map.getResults()) {
+          if (auto d = dyn_cast<AffineDimExpr>(expr)) {
+            offs.push_back(offsets[d.getPosition()]);
+            szs.push_back(sizes[d.getPosition()]);
+          } else {
+            offs.push_back(b.getIndexAttr(0));
+            szs.push_back(b.getIndexAttr(1));
+          }
+        }
+        operands.push_back(memref::SubViewOp::create(b, loc, v, offs, szs, strides));
+      }
+      Operation *tiled = b.clone(*s.epilogue);
+      tiled->setOperands(operands);
+      tiled->removeAttr(kMatmulEpilogueAttr);
+    }
+  }
+  if (pack) {
+    b.setInsertionPointAfter(tileLoop);
+    e.call(module, "ajit_rt_buffer_release", {packed, e.idx(packedBytes)});
+  }
+
+  // What the tile loop replaces: the fill, the product's loops, and with an epilogue its
+  // full-size pass and the temporary.
+  Value temp = s.c;
+  if (s.epilogue) s.epilogue->erase();
+  s.matmul->erase();
+  s.fill->erase();
+  if (s.epilogue && temp != out &&
+      llvm::all_of(temp.getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); })) {
+    for (Operation *u : llvm::make_early_inc_range(temp.getUsers())) u->erase();
+    temp.getDefiningOp()->erase();
+  }
+}
+
+struct TileMatmulsPass : public ajit::impl::AjitTileMatmulsBase<TileMatmulsPass> {
+  using AjitTileMatmulsBase::AjitTileMatmulsBase;
+
+  void runOnOperation() override {
+    int64_t workers = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+    SmallVector<linalg::GenericOp> products;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (op->hasAttr(kMatmulAttr) && op.hasPureBufferSemantics()) products.push_back(op);
+    });
+    for (linalg::GenericOp op : products)
+      if (std::optional<Site> site = match(op)) rewrite(*site, getOperation(), workers);
+  }
+};
+
+} // namespace
