@@ -841,6 +841,10 @@ struct LowerDot : public AjitPattern<DotOp> {
     auto iters = parallel(nd);
     iters[o + 1] = utils::IteratorType::reduction;
     Value init = filledTensor(rewriter, loc, out, constantOf(rewriter, loc, elem, 0));
+    // Each product's zero init is its own: CSE would otherwise merge the inits of equal
+    // shapes (the layers of an MLP), and bufferization then copy the shared zeros into
+    // all but one product, a copy ajit-tile-matmuls cannot see through.
+    init.getDefiningOp()->setAttr("ajit.product_init", rewriter.getI64IntegerAttr(nextInit_++));
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{out}, ValueRange{adaptor.getLhs(), adaptor.getRhs()},
         ValueRange{init}, maps, iters, [&](OpBuilder &b, Location l, ValueRange a) {
@@ -857,6 +861,9 @@ struct LowerDot : public AjitPattern<DotOp> {
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
+
+private:
+  mutable int64_t nextInit_ = 0;
 };
 
 struct LowerToLinalgPass : public ajit::impl::AjitLowerToLinalgBase<LowerToLinalgPass> {

@@ -125,7 +125,7 @@ def AjitTileMatmuls : Pass<"ajit-tile-matmuls", "mlir::ModuleOp"> {
     Each f32 `linalg.generic` marked `ajit.matmul` (identity-layout buffers) becomes an
     `scf.parallel` over output tiles (about 144 x 512; smaller when there are fewer than
     two per worker) whose body calls `ajit_uk_sgemm` (kernels/matmul/Sgemm.h) for the
-    tile. With 48 rows or more, B is first packed into 32-column panels
+    tile. With 8 rows or more, B is first packed into 32-column panels
     (`ajit_uk_sgemm_pack_b`, the panels split across the workers) in a buffer from the
     runtime's pool (`ajit_rt_buffer_acquire`/`_release`). An output fusion's epilogue
     (`ajit.matmul_epilogue`) is cloned onto the tile's subviews and reads the product

@@ -52,22 +52,103 @@ func.func @h(%x: tensor<1000xf32>) -> tensor<1000xf32> {
 
 // -----
 
-// GELU after a bias add: the broadcast bias, the add and the GELU are one loop; the matmul
-// stays out (its epilogue fusion is an output fusion, not a recomputation).
-// REMARK: remark: not fused into the fusion rooted at ajit.gelu_tanh {{.*}}: a matmul is not fused
+// Linear+GELU (W3): an output fusion. The f32 matmul heads it, the broadcast bias, the
+// add and the GELU are its epilogue, applied to each tile of the product; the matmul's
+// operands stay outside.
+// REMARK: remark: heads an output fusion: the ops up to ajit.gelu_tanh {{.*}} are applied to each tile of the product
 // CHECK-LABEL: func.func @linear_gelu
-// CHECK:       %[[D:.+]] = ajit.dot
-// CHECK-NEXT:  %[[F:.+]] = ajit.fusion loop {
+// CHECK-NEXT:  %[[F:.+]] = ajit.fusion output {
+// CHECK-NEXT:    %[[D:.+]] = ajit.dot %arg0, %arg1
 // CHECK-NEXT:    ajit.broadcast_in_dim %arg2
 // CHECK-NEXT:    ajit.add %[[D]]
 // CHECK-NEXT:    %[[G:.+]] = ajit.gelu_tanh
 // CHECK-NEXT:    ajit.yield %[[G]]
+// CHECK-NEXT:  } : tensor<8x4xf32>
+// CHECK-NEXT:  return %[[F]]
 func.func @linear_gelu(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %b: tensor<4xf32>) -> tensor<8x4xf32> {
   %0 = ajit.dot %x, %w : tensor<8x16xf32>, tensor<16x4xf32> -> tensor<8x4xf32>
   %1 = ajit.broadcast_in_dim %b, dims = [1] : tensor<4xf32> -> tensor<8x4xf32>
   %2 = ajit.add %0, %1 : tensor<8x4xf32>
   %3 = ajit.gelu_tanh %2 : tensor<8x4xf32>
   return %3 : tensor<8x4xf32>
+}
+
+// -----
+
+// A residual block: ReLU and the residual add are the epilogue; the residual x is read
+// per tile. The exp feeding the matmul stays out: the matmul reads its operands whole.
+// REMARK: remark: not fused into the fusion rooted at ajit.add {{.*}}: it feeds the matmul of the fusion, which reads its operands whole
+// CHECK-LABEL: func.func @linear_relu_residual
+// CHECK-NEXT:  %[[E:.+]] = ajit.exp %arg0
+// CHECK-NEXT:  %[[F:.+]] = ajit.fusion output {
+// CHECK-NEXT:    %[[D:.+]] = ajit.dot %[[E]], %arg1
+// CHECK-NEXT:    %[[R:.+]] = ajit.relu %[[D]]
+// CHECK-NEXT:    %[[Y:.+]] = ajit.add %[[R]], %[[E]]
+// CHECK-NEXT:    ajit.yield %[[Y]]
+func.func @linear_relu_residual(%x: tensor<8x8xf32>, %w: tensor<8x8xf32>) -> tensor<8x8xf32> {
+  %e = ajit.exp %x : tensor<8x8xf32>
+  %d = ajit.dot %e, %w : tensor<8x8xf32>, tensor<8x8xf32> -> tensor<8x8xf32>
+  %r = ajit.relu %d : tensor<8x8xf32>
+  %y = ajit.add %r, %e : tensor<8x8xf32>
+  return %y : tensor<8x8xf32>
+}
+
+// -----
+
+// no_fuse: the product is also returned, so it must exist whole: the GELU is a kernel
+// of its own.
+// REMARK: remark: not fused into the fusion rooted at ajit.gelu_tanh {{.*}}: the product is also used by func.return, which needs it whole
+// CHECK-LABEL: func.func @no_fuse_matmul_result_returned
+// CHECK-NEXT:  %[[D:.+]] = ajit.dot
+// CHECK-NEXT:  ajit.gelu_tanh %[[D]]
+func.func @no_fuse_matmul_result_returned(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
+  %0 = ajit.dot %x, %w : tensor<8x16xf32>, tensor<16x4xf32> -> tensor<8x4xf32>
+  %1 = ajit.gelu_tanh %0 : tensor<8x4xf32>
+  return %0, %1 : tensor<8x4xf32>, tensor<8x4xf32>
+}
+
+// -----
+
+// no_fuse: an f64 matmul has no tiled kernel to apply an epilogue to.
+// REMARK: remark: not fused into the fusion rooted at ajit.relu {{.*}}: only f32 matmuls have a tiled kernel
+// CHECK-LABEL: func.func @no_fuse_matmul_f64
+// CHECK-NEXT:  %[[D:.+]] = ajit.dot
+// CHECK-NOT:   ajit.fusion output
+func.func @no_fuse_matmul_f64(%x: tensor<8x16xf64>, %w: tensor<16x4xf64>) -> tensor<8x4xf64> {
+  %0 = ajit.dot %x, %w : tensor<8x16xf64>, tensor<16x4xf64> -> tensor<8x4xf64>
+  %1 = ajit.relu %0 : tensor<8x4xf64>
+  return %1 : tensor<8x4xf64>
+}
+
+// -----
+
+// no_fuse: a reduction of the product does not iterate over the product's elements tile
+// by tile; the matmul stays out of the input fusion.
+// REMARK: remark: not fused into the fusion rooted at ajit.reduce {{.*}}: the consumer's loop is not over the product's elements
+// CHECK-LABEL: func.func @no_fuse_matmul_into_reduction
+// CHECK-NEXT:  %[[D:.+]] = ajit.dot
+// CHECK-NEXT:  ajit.fusion input {
+// CHECK-NEXT:    ajit.tanh %[[D]]
+func.func @no_fuse_matmul_into_reduction(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>) -> tensor<f32> {
+  %0 = ajit.dot %x, %w : tensor<8x16xf32>, tensor<16x4xf32> -> tensor<8x4xf32>
+  %1 = ajit.tanh %0 : tensor<8x4xf32>
+  %2 = ajit.reduce sum %1, axes = [0, 1], keepdims = false : tensor<8x4xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// -----
+
+// no_fuse: the product is transposed before the elementwise op: not an epilogue of tiles.
+// REMARK: remark: not fused into the fusion rooted at ajit.relu {{.*}}: the product is read by ajit.transpose, not elementwise
+// CHECK-LABEL: func.func @no_fuse_matmul_through_transpose
+// CHECK-NEXT:  %[[D:.+]] = ajit.dot
+// CHECK-NEXT:  ajit.fusion loop {
+// CHECK-NEXT:    ajit.transpose %[[D]]
+func.func @no_fuse_matmul_through_transpose(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>) -> tensor<4x8xf32> {
+  %0 = ajit.dot %x, %w : tensor<8x16xf32>, tensor<16x4xf32> -> tensor<8x4xf32>
+  %1 = ajit.transpose %0, perm = [1, 0] : tensor<8x4xf32> -> tensor<4x8xf32>
+  %2 = ajit.relu %1 : tensor<4x8xf32>
+  return %2 : tensor<4x8xf32>
 }
 
 // -----
