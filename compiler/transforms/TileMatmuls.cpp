@@ -126,14 +126,18 @@ std::optional<Site> match(linalg::GenericOp matmul) {
   return s;
 }
 
+/// Below this many flops a product runs on the calling thread: waking the workers and
+/// joining them costs a few microseconds, as much as 64^3 takes on one core.
+constexpr int64_t kMinParallelFlops = int64_t(4) << 20;
+
 /// Tile sizes: about 144 rows (12 micro-kernel row groups, A's rows of a k block in L2)
-/// by 512 columns (B's panels of a k block in L2), halved while there are fewer than two
-/// tiles per worker so that every worker has some.
+/// by 512 columns (B's panels of a k block in L2). For a parallel product they are halved
+/// while there are fewer than two tiles per worker, so that every worker has some.
 std::pair<int64_t, int64_t> tileSizes(const Site &s, int64_t workers) {
   auto ceilDiv = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
   int64_t mb = std::min<int64_t>(s.m, 144), nb = std::min<int64_t>(ceilDiv(s.n, kPanel) * kPanel, 512);
   auto tiles = [&] { return s.batch * ceilDiv(s.m, mb) * ceilDiv(s.n, nb); };
-  while (tiles() < 2 * workers && (nb > 2 * kPanel || mb > 24)) {
+  while (workers > 1 && tiles() < 2 * workers && (nb > 2 * kPanel || mb > 24)) {
     if (nb > 2 * kPanel) nb = ceilDiv(nb / 2, kPanel) * kPanel;
     else mb = ceilDiv(mb / 2, 12) * 12;
   }
@@ -172,8 +176,14 @@ public:
     return func::CallOp::create(b_, loc_, name, TypeRange{b_.getIndexType()}, args).getResult(0);
   }
 
-  /// scf.parallel over [0, n), marked as already split; the builder is left in its body.
-  Value parallelOver(int64_t n) {
+  /// A loop over [0, n): scf.parallel marked as already split, or scf.for. The builder is
+  /// left in its body.
+  Value loopOver(int64_t n, bool parallel) {
+    if (!parallel) {
+      auto loop = scf::ForOp::create(b_, loc_, idx(0), idx(n), idx(1));
+      b_.setInsertionPoint(loop.getBody()->getTerminator());
+      return loop.getInductionVar();
+    }
     auto loop = scf::ParallelOp::create(b_, loc_, ValueRange{idx(0)}, ValueRange{idx(n)}, ValueRange{idx(1)});
     loop->setAttr(kTileLoopAttr, b_.getUnitAttr());
     b_.setInsertionPointToStart(loop.getBody());
@@ -202,7 +212,8 @@ void rewrite(Site &s, ModuleOp module, int64_t workers) {
   Location loc = s.matmul.getLoc();
   Emitter e(b, loc);
   auto ceilDiv = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
-  auto [mb, nb] = tileSizes(s, workers);
+  bool parallel = workers > 1 && 2 * s.batch * s.m * s.n * s.k >= kMinParallelFlops;
+  auto [mb, nb] = tileSizes(s, parallel ? workers : 1);
   int64_t tm = ceilDiv(s.m, mb), tn = ceilDiv(s.n, nb), panels = ceilDiv(s.n, kPanel);
   bool pack = s.m >= kPackMinRows;
 
@@ -212,8 +223,8 @@ void rewrite(Site &s, ModuleOp module, int64_t workers) {
   if (pack) {
     OpBuilder::InsertionGuard guard(b);
     packed = e.callValue(module, "ajit_rt_buffer_acquire", {e.idx(packedBytes)});
-    int64_t chunks = std::min(panels, workers);
-    Value chunk = e.parallelOver(chunks);
+    int64_t chunks = parallel ? std::min(panels, workers) : 1;
+    Value chunk = e.loopOver(chunks, chunks > 1);
     Value p0 = e.div(e.mul(chunk, panels), chunks);
     Value p1 = e.div(e.mul(e.add(chunk, e.idx(1)), panels), chunks);
     for (int64_t batch = 0; batch < s.batch; ++batch)
@@ -226,7 +237,7 @@ void rewrite(Site &s, ModuleOp module, int64_t workers) {
   Operation *tileLoop;
   {
     OpBuilder::InsertionGuard guard(b);
-    Value t = e.parallelOver(s.batch * tm * tn);
+    Value t = e.loopOver(s.batch * tm * tn, parallel && s.batch * tm * tn > 1);
     tileLoop = b.getInsertionBlock()->getParentOp();
     Value batch = e.div(t, tm * tn), i = e.rem(e.div(t, tn), tm), j = e.rem(t, tn);
     Value i0 = e.mul(i, mb), j0 = e.mul(j, nb);
