@@ -150,6 +150,12 @@ private:
       return g.members.contains(op) && !g.duplicated.contains(op);
     };
     if (auto why = fusion::whyNotEpilogueOf(dot, g.root, inside)) return refuse(g, dot, *why);
+    // A copy of one of its users, made for an earlier group, reads the product too.
+    if (auto it = readByCopies_.find(dot); it != readByCopies_.end())
+      for (Operation *reader : it->second)
+        if (!g.members.contains(reader))
+          return refuse(g, dot, "the product is also read by a copy of its user in the fusion rooted at " +
+                                    describe(reader) + ", which needs it whole");
     moveIn(g, dot);
     g.matmul = dot;
     remark(dot, "heads an output fusion: the ops up to " + describe(g.root) +

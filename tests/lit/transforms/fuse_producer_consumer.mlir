@@ -109,6 +109,25 @@ func.func @no_fuse_matmul_result_returned(%x: tensor<8x16xf32>, %w: tensor<16x4x
 
 // -----
 
+// no_fuse: the add after the matmul is also copied into the later fusion rooted at the
+// neg (cheap to recompute there), and that copy reads the product: the product must exist
+// whole, so the matmul heads nothing. (Found by the differential fuzzer: the copy read an
+// erased value.)
+// REMARK: remark: not fused into the fusion rooted at ajit.relu {{.*}}: the product is also read by a copy of its user in the fusion rooted at ajit.neg
+// CHECK-LABEL: func.func @no_fuse_matmul_user_copied
+// CHECK-NEXT:  %[[D:.+]] = ajit.dot
+// CHECK-NOT:   ajit.fusion output
+func.func @no_fuse_matmul_user_copied(%x: tensor<4x4xf32>, %w: tensor<4x4xf32>) -> (tensor<4x4xf32>, tensor<2x4x4xf32>) {
+  %d = ajit.dot %x, %w : tensor<4x4xf32>, tensor<4x4xf32> -> tensor<4x4xf32>
+  %a = ajit.add %d, %x : tensor<4x4xf32>
+  %r = ajit.relu %a : tensor<4x4xf32>
+  %b = ajit.broadcast_in_dim %a, dims = [1, 2] : tensor<4x4xf32> -> tensor<2x4x4xf32>
+  %n = ajit.neg %b : tensor<2x4x4xf32>
+  return %r, %n : tensor<4x4xf32>, tensor<2x4x4xf32>
+}
+
+// -----
+
 // no_fuse: an f64 matmul has no tiled kernel to apply an epilogue to.
 // REMARK: remark: not fused into the fusion rooted at ajit.relu {{.*}}: only f32 matmuls have a tiled kernel
 // CHECK-LABEL: func.func @no_fuse_matmul_f64
