@@ -35,3 +35,30 @@ def machine():
     except OSError:
         pass
     return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def write_results(out_dir, name, records, report, plot):
+    """Writes out_dir/<name>.json (the records), out_dir/<name>.md (report(records), also
+    printed) and the plot (plot(records, out_dir))."""
+    import json
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, name + ".json"), "w") as f:
+        json.dump(records, f, indent=1)
+    text = report(records)
+    with open(os.path.join(out_dir, name + ".md"), "w") as f:
+        f.write(text)
+    print(text)
+    plot(records, out_dir)
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, or None (with a note) when it is missing."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        return plt
+    except ImportError:
+        import sys
+        print("matplotlib missing: no plot", file=sys.stderr)
+        return None

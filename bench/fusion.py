@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from benchlib import fmt, time_call
+from benchlib import fmt, time_call, pyplot, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZES = [100, 1000, 10000, 100000, 1000000, 16 << 20]
@@ -143,12 +143,8 @@ def main():
             if w.startswith("W4"):  # seconds per step -> steps per second
                 rec.update(median=1 / med, min=1 / rec["max"], max=1 / rec["min"], size="10x1000x512")
             records.append(rec)
-    os.makedirs(args.out, exist_ok=True)
-    json.dump(records, open(os.path.join(args.out, "fusion.json"), "w"), indent=1)
-    md = report(records)
-    open(os.path.join(args.out, "fusion.md"), "w").write(md)
-    print(md)
-    plot(records, os.path.join(args.out, "fusion_time_per_element.png"))
+    write_results(args.out, "fusion", records, report,
+                  lambda rs, out: plot(rs, os.path.join(out, "fusion_time_per_element.png")))
 
 
 def report(records):
@@ -180,12 +176,8 @@ def report(records):
 
 
 def plot(records, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib missing: no plot", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     for ax, op in zip(axes, ("add", "exp", "softmax")):

@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 
-from benchlib import fmt, machine, time_call
+from benchlib import fmt, machine, time_call, pyplot, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SQUARE = [64, 128, 256, 512, 1024, 2048]
@@ -109,12 +109,8 @@ def main():
         f = flops(r["workload"], r["size"])
         if f is not None:
             r["gflops"] = f / r["median"] / 1e9
-    os.makedirs(args.out, exist_ok=True)
-    json.dump(records, open(os.path.join(args.out, "matmul.json"), "w"), indent=1)
-    text = report(records)
-    open(os.path.join(args.out, "matmul.md"), "w").write(text)
-    print(text)
-    plot(records, os.path.join(args.out, "matmul_gflops.png"))
+    write_results(args.out, "matmul", records, report,
+                  lambda rs, out: plot(rs, os.path.join(out, "matmul_gflops.png")))
 
 
 def report(records):
@@ -167,12 +163,8 @@ def _order(size):
 
 
 def plot(records, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib missing: no plot", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for ax, threads in zip(axes, (1, 2)):
