@@ -65,16 +65,27 @@ static const Phase kCpuPhases[] = {
      "convert-index-to-llvm,convert-openmp-to-llvm,reconcile-unrealized-casts,canonicalize"},
 };
 
-// Ahead-of-time objects link against no runtime: the same phases, every loop sequential.
+// Ahead-of-time objects link against no ajit runtime (no micro-kernels, no buffer pool):
+// the same phases with plain loops for matmuls, every loop sequential...
 static const Phase kCpuSequentialPhases[] = {
     kCpuPhases[0], kCpuPhases[1], kCpuPhases[2], kCpuPhases[3],
     {"loops", Stage::Lowering,
      "convert-linalg-to-loops,canonicalize,cse"},
     kCpuPhases[5],
 };
-static_assert(sizeof(kCpuPhases) / sizeof(Phase) == 6, "keep kCpuSequentialPhases in step");
+// ...or large loops on libomp's threads (`ajitc --parallel`, linked with -lomp).
+static const Phase kCpuParallelNoKernelsPhases[] = {
+    kCpuPhases[0], kCpuPhases[1], kCpuPhases[2], kCpuPhases[3],
+    {"loops", Stage::Lowering,
+     "convert-linalg-to-parallel-loops,ajit-parallelize-outer-loops,canonicalize,cse"},
+    kCpuPhases[5],
+};
+static_assert(sizeof(kCpuPhases) / sizeof(Phase) == 6, "keep the AOT phase lists in step");
 
-ArrayRef<Phase> cpuPhases(bool parallel) { return parallel ? ArrayRef<Phase>(kCpuPhases) : ArrayRef<Phase>(kCpuSequentialPhases); }
+ArrayRef<Phase> cpuPhases(bool parallel, bool microKernels) {
+  if (!parallel) return kCpuSequentialPhases;
+  return microKernels ? ArrayRef<Phase>(kCpuPhases) : ArrayRef<Phase>(kCpuParallelNoKernelsPhases);
+}
 
 void registerPipelines() {
   PassPipelineRegistration<>(

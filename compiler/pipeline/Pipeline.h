@@ -34,8 +34,10 @@ struct Phase {
 
 /// The CPU phases, in order: graph IR to LLVM dialect. With `parallel`, large kernels run
 /// their outermost loop on libomp's workers (the object then needs libomp); without, every
-/// loop is sequential and the object needs no runtime library.
-llvm::ArrayRef<Phase> cpuPhases(bool parallel = true);
+/// loop is sequential and the object needs no runtime library. With `microKernels` (only
+/// with `parallel`: the JIT), f32 matmuls call kernels/matmul's micro-kernels and the
+/// buffer pool, which the JIT resolves in its own process; without, they are plain loops.
+llvm::ArrayRef<Phase> cpuPhases(bool parallel = true, bool microKernels = true);
 
 /// Registers the `ajit-cpu-pipeline` pass pipeline (all of cpuPhases) for ajit-opt.
 void registerPipelines();

@@ -79,7 +79,8 @@ void addEntryWrapper(llvm::Module &m, llvm::Function &fn, const std::string &nam
 
 class CpuTarget final : public TargetInfo {
 public:
-  CpuTarget(const std::string &cpu, bool parallel) : parallel_(parallel) {
+  CpuTarget(const std::string &cpu, bool parallel, bool microKernels)
+      : parallel_(parallel), microKernels_(parallel && microKernels) {
     initializeNativeTarget();
     triple_ = llvm::Triple(llvm::sys::getProcessTriple());
     if (cpu.empty() || cpu == "native") {
@@ -92,10 +93,11 @@ public:
 
   std::string name() const override { return triple_.getArchName().str() + "-" + cpu_; }
   std::string fingerprint() const override {
-    return triple_.str() + " " + cpu_ + " " + features_ + (parallel_ ? " omp" : " sequential");
+    return triple_.str() + " " + cpu_ + " " + features_ + (parallel_ ? " omp" : " sequential") +
+           (microKernels_ ? " ukernels" : "");
   }
 
-  ArrayRef<Phase> phases() const override { return cpuPhases(parallel_); }
+  ArrayRef<Phase> phases() const override { return cpuPhases(parallel_, microKernels_); }
 
   LogicalResult emitObject(ModuleOp module, const std::string &fnName, const std::string &exportAs,
                            ObjectCode &out, std::string &error, const DumpFn &dump) const override {
@@ -222,7 +224,7 @@ private:
     return tm.get();
   }
 
-  bool parallel_;
+  bool parallel_, microKernels_;
   llvm::Triple triple_;
   std::string cpu_;
   std::string features_;
@@ -230,8 +232,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu, bool parallel) {
-  return std::make_unique<CpuTarget>(cpu, parallel);
+std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu, bool parallel, bool microKernels) {
+  return std::make_unique<CpuTarget>(cpu, parallel, microKernels);
 }
 
 } // namespace ajit

@@ -46,8 +46,10 @@ public:
 
 /// The host CPU, or a named CPU (`x86-64-v3`, `x86-64-v4`, `native`). With `parallel`,
 /// large kernels split their outermost loop across libomp's workers; the JIT links libomp,
-/// an ahead-of-time object then needs `-lomp`.
-std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu = "native", bool parallel = true);
+/// an ahead-of-time object then needs `-lomp`. With `microKernels` (the JIT), f32 matmuls
+/// call ajit's micro-kernels, which an ahead-of-time object could not link.
+std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu = "native", bool parallel = true,
+                                            bool microKernels = true);
 
 } // namespace ajit
 

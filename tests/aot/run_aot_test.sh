@@ -11,3 +11,9 @@ if ldd "$work/aot_main" | grep -Ei 'llvm|mlir|ajit'; then
   exit 1
 fi
 "$work/aot_main" "$work"
+# With --parallel the object needs libomp only: no ajit symbol (micro-kernels, buffer pool).
+"$ajitc" "$work/layer.mlir" -o "$work/layer_parallel.o" --header "$work/layer_parallel.h" --parallel
+if nm -u "$work/layer_parallel.o" | grep -w -E 'ajit_[a-z_]+'; then
+  echo "run_aot_test: the --parallel object needs ajit's runtime symbols" >&2
+  exit 1
+fi

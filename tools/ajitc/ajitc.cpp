@@ -157,7 +157,8 @@ int main(int argc, char **argv) {
     std::stringstream text;
     text << file.rdbuf();
 
-    auto targetInfo = createCpuTarget(cpu, parallel);
+    // No micro-kernels: the object links no ajit library (f32 matmuls are plain loops).
+    auto targetInfo = createCpuTarget(cpu, parallel, /*microKernels=*/false);
     if (!compileTo.empty()) {
       auto stages = stageNames(*targetInfo);
       if (std::find(stages.begin(), stages.end(), compileTo) == stages.end()) {
