@@ -259,17 +259,26 @@ void ajit_uk_sgemm(const float *a, int64_t lda, const float *b, int64_t ldb, flo
 
 void ajit_uk_sgemm_pack_b(const float *b, int64_t ldb, int64_t k, int64_t n,
                           int64_t panel_begin, int64_t panel_end, float *packed) {
-  for (int64_t p = panel_begin; p < panel_end; ++p) {
-    int64_t col = p * kPanel, width = std::min(kPanel, n - col);
-    float *dst = packed + p * k * kPanel;
-    const float *src = b + col;
-    if (width == kPanel) {
-      for (int64_t row = 0; row < k; ++row, dst += kPanel, src += ldb)
-        for (int64_t j = 0; j < kPanel; ++j) dst[j] = src[j]; // a fixed-size copy: vectorized
-      continue;
+  // Eight panels at a time, row by row: each row of B is read as one 1 KiB run and written
+  // to eight sequential streams. Measured against panel by panel (B read 128 bytes a row):
+  // 768x3072 2.25 -> 1.33 ms, 784x512 187 -> 155 us; row by row over all panels is worse
+  // for wide B (4.3 ms at 768x3072: too many write streams).
+  constexpr int64_t kGroup = 8;
+  for (int64_t g0 = panel_begin; g0 < panel_end; g0 += kGroup) {
+    int64_t g1 = std::min(panel_end, g0 + kGroup);
+    for (int64_t row = 0; row < k; ++row) {
+      const float *src = b + row * ldb;
+      for (int64_t p = g0; p < g1; ++p) {
+        float *dst = packed + (p * k + row) * kPanel;
+        const float *from = src + p * kPanel;
+        int64_t width = std::min(kPanel, n - p * kPanel);
+        if (width == kPanel) {
+          for (int64_t j = 0; j < kPanel; ++j) dst[j] = from[j]; // a fixed-size copy: vectorized
+        } else {
+          for (int64_t j = 0; j < kPanel; ++j) dst[j] = j < width ? from[j] : 0.0f;
+        }
+      }
     }
-    for (int64_t row = 0; row < k; ++row, dst += kPanel, src += ldb)
-      for (int64_t j = 0; j < kPanel; ++j) dst[j] = j < width ? src[j] : 0.0f;
   }
 }
 
