@@ -1259,6 +1259,26 @@ TEST(Reduce, FloatAxesAndKeepdims) {
 
 // NaN propagates through sum / max / min / mean; inf - inf gives NaN; max(-0, +0) = +0
 // and min = -0; empty reductions give the identity (0, -inf, +inf, NaN for mean); exact.
+// Whole arrays of 256K elements and more take the lane builder (chunks across the threads,
+// 64 lanes each): odd sizes for the scalar tails, a 2-D array (flattened), keepdims, and a
+// NaN or an infinity somewhere in the middle; 100003 stays below, on the plain loop. Same
+// tolerances as above.
+TEST(Reduce, WholeLargeArrays) {
+  for (DType dt : kFloatTypes) {
+    std::mt19937_64 rng(9100 + static_cast<int>(dt));
+    double c = dt == DType::f32 ? 4 * kU32 : 4 * kU64;
+    for (Shape xs : {Shape{262144}, Shape{100003}, Shape{517, 2049}}) {
+      std::vector<double> x = asStored(uniform(rng, R::numElements(xs), -1, 1), dt);
+      for (bool keep : {false, true}) checkFloatReduce("whole", dt, x, xs, {}, keep, c);
+      std::vector<double> withNan = x, withInf = x;
+      withNan[R::numElements(xs) * 2 / 3] = kNaN;
+      withInf[R::numElements(xs) / 3] = -kInf;
+      checkFloatReduce("whole with a NaN", dt, withNan, xs, {}, false, c);
+      checkFloatReduce("whole with -inf", dt, withInf, xs, {}, false, c);
+    }
+  }
+}
+
 TEST(Reduce, SpecialValuesAndEmpty) {
   for (DType dt : kFloatTypes) {
     std::vector<double> rows = {

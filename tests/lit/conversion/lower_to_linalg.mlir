@@ -517,6 +517,30 @@ func.func @argmax_lanes(%x: tensor<20000xf32>) -> tensor<i64> {
 
 // -----
 
+// max of a whole stored array of 256K elements and more: the lane builder over the
+// flattened array (32 chunks of 16K here, a parallel dimension; maximumf per lane,
+// NaN-propagating), the chunk maxima combined by a small reduction. Below 256K it stays
+// one generic.
+// CHECK-LABEL: func.func @reduce_whole_lanes
+// CHECK: tensor.collapse_shape %arg0 {{.+}} : tensor<512x1024xf32> into tensor<524288xf32>
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel"]} outs(%{{.+}} : tensor<32xf32>)
+// CHECK: scf.for {{.+}} -> (vector<64xf32>)
+// CHECK: arith.maximumf %{{.+}}, %{{.+}} : vector<64xf32>
+// CHECK: iterator_types = ["reduction"]
+// CHECK-LABEL: func.func @reduce_whole_small
+// CHECK-NOT: vector<64xf32>
+// CHECK: iterator_types = ["reduction"]
+func.func @reduce_whole_lanes(%x: tensor<512x1024xf32>) -> tensor<f32> {
+  %0 = ajit.reduce max %x, axes = [0, 1], keepdims = false : tensor<512x1024xf32> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+func.func @reduce_whole_small(%x: tensor<1000xf32>) -> tensor<f32> {
+  %0 = ajit.reduce max %x, axes = [0], keepdims = false : tensor<1000xf32> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
 // softmax_stats along a long innermost axis: online (max, sum) per lane with one exp per
 // element; 2M f32 elements make 64 chunks (a parallel dimension), combined by a reduction.
 // CHECK-LABEL: func.func @softmax_stats_lanes
