@@ -96,6 +96,7 @@ std::optional<Site> match(linalg::GenericOp matmul) {
   s.m = aShape[batched ? 1 : 0];
   s.k = aShape[batched ? 2 : 1];
   s.n = bShape[batched ? 2 : 1];
+  if (s.batch == 0 || s.m == 0 || s.n == 0) return std::nullopt; // nothing to tile; loops do nothing
 
   // The product's buffer: zero-filled right before, then read only by the epilogue.
   bool otherReader = false;

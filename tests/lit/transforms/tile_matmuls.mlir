@@ -138,3 +138,27 @@ func.func @product_read_twice(%x: memref<16x8xf32>, %w: memref<8x4xf32>, %out: m
   memref.dealloc %t : memref<16x4xf32>
   return
 }
+
+// -----
+
+#lhs = affine_map<(d0, d1, d2) -> (d0, d1)>
+#rhs = affine_map<(d0, d1, d2) -> (d1, d2)>
+#res = affine_map<(d0, d1, d2) -> (d0, d2)>
+
+// A product with no rows has no tiles: it stays linalg (its loops run zero times). The
+// tile sizes divided by zero here before.
+// CHECK-LABEL: func.func @zero_rows
+// CHECK-NOT:   func.call
+// CHECK:       linalg.generic {{.*}}ajit.matmul
+func.func @zero_rows(%x: memref<0x8xf32>, %w: memref<8x4xf32>, %out: memref<0x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<0x4xf32>)
+  linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%x, %w : memref<0x8xf32>, memref<8x4xf32>) outs(%out : memref<0x4xf32>) attrs = {ajit.matmul} {
+  ^bb0(%a: f32, %bb: f32, %acc: f32):
+    %p = arith.mulf %a, %bb : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
