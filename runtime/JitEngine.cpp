@@ -75,21 +75,17 @@ std::unique_ptr<LoadedCode> loadObject(const std::vector<char> &object, const st
   std::string name = "ajit." + std::to_string(counter++);
   auto dylib = j.createJITDylib(name);
   if (!dylib) throw Error("ajit: cannot create a JIT library: " + describe(dylib.takeError()));
-  auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-      j.getDataLayout().getGlobalPrefix());
-  if (!generator) throw Error("ajit: cannot search the process for symbols: " + describe(generator.takeError()));
-  dylib->addGenerator(std::move(*generator));
-  if (auto err = defineRuntimeSymbols(j, *dylib)) {
-    std::string msg = describe(std::move(err));
-    llvm::consumeError(j.getExecutionSession().removeJITDylib(*dylib));
-    throw Error("ajit: cannot define the runtime's symbols: " + msg);
-  }
-  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object.data(), object.size()), name);
   auto fail = [&](const std::string &what, llvm::Error err) -> std::unique_ptr<LoadedCode> {
     std::string msg = describe(std::move(err));
     llvm::consumeError(j.getExecutionSession().removeJITDylib(*dylib));
     throw Error("ajit: " + what + ": " + msg);
   };
+  auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      j.getDataLayout().getGlobalPrefix());
+  if (!generator) return fail("cannot search the process for symbols", generator.takeError());
+  dylib->addGenerator(std::move(*generator));
+  if (auto err = defineRuntimeSymbols(j, *dylib)) return fail("cannot define the runtime's symbols", std::move(err));
+  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object.data(), object.size()), name);
   if (auto err = j.addObjectFile(*dylib, std::move(buffer))) return fail("cannot add object code", std::move(err));
   auto addr = j.lookup(*dylib, symbol);
   if (!addr) return fail("cannot link '" + symbol + "'", addr.takeError());

@@ -555,6 +555,23 @@ struct LowerReshape : public AjitPattern<ReshapeOp> {
 };
 
 /// `x` reduced over `axes` (not empty) by `kind` (mean: the sum), the axes dropped.
+/// One step of a reduction of `kind`: `acc` combined with `x` (scalars, or vectors lane by
+/// lane). mean accumulates as sum; bool sum is or.
+Value reductionStep(OpBuilder &b, Location loc, ReduceKind kind, Value x, Value acc) {
+  Type elem = getElementTypeOrSelf(x.getType());
+  switch (kind) {
+  case ReduceKind::max: return emitMax(b, loc, x, acc);
+  case ReduceKind::min: return emitMin(b, loc, x, acc);
+  case ReduceKind::sum:
+  case ReduceKind::mean:
+    // reassoc lets the loop vectorizer keep 16 partial sums in a zmm register.
+    if (isFloat(elem)) return arith::AddFOp::create(b, loc, x, acc, arith::FastMathFlags::reassoc);
+    if (elem.isInteger(1)) return arith::OrIOp::create(b, loc, x, acc);
+    return arith::AddIOp::create(b, loc, x, acc);
+  }
+  llvm_unreachable("unknown reduce kind");
+}
+
 Value buildReduction(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, ReduceKind kind) {
   auto in = cast<RankedTensorType>(x.getType());
   Type elem = in.getElementType();
@@ -565,23 +582,7 @@ Value buildReduction(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{accType}, ValueRange{x}, ValueRange{init}, maps,
       reductionIterators(in.getRank(), axes), [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value r;
-        switch (kind) {
-        case ReduceKind::sum:
-        case ReduceKind::mean:
-          if (isFloat(elem)) {
-            // reassoc lets the loop vectorizer keep 16 partial sums in a zmm register.
-            r = arith::AddFOp::create(nb, l, a[0], a[1], arith::FastMathFlags::reassoc);
-          } else if (elem.isInteger(1)) {
-            r = arith::OrIOp::create(nb, l, a[0], a[1]);
-          } else {
-            r = arith::AddIOp::create(nb, l, a[0], a[1]);
-          }
-          break;
-        case ReduceKind::max: r = emitMax(nb, l, a[0], a[1]); break;
-        case ReduceKind::min: r = emitMin(nb, l, a[0], a[1]); break;
-        }
-        linalg::YieldOp::create(nb, l, r);
+        linalg::YieldOp::create(nb, l, reductionStep(nb, l, kind, a[0], a[1]));
       });
   return generic.getResult(0);
 }
@@ -611,27 +612,17 @@ bool readsWholeStoredArray(ReduceOp op) {
 Value wholeArrayLaneReduction(OpBuilder &b, Location loc, Value x, ReduceKind kind) {
   auto in = cast<RankedTensorType>(x.getType());
   Type elem = in.getElementType();
-  auto op = [kind, elem](OpBuilder &nb, Location l, Value a, Value c) -> Value {
-    switch (kind) {
-    case ReduceKind::max: return emitMax(nb, l, a, c);
-    case ReduceKind::min: return emitMin(nb, l, a, c);
-    default:
-      return isFloat(elem) ? arith::AddFOp::create(nb, l, a, c, arith::FastMathFlags::reassoc).getResult()
-                           : arith::AddIOp::create(nb, l, a, c).getResult();
-    }
-  };
   LaneReduction r;
   r.stateTypes = {elem};
-  r.identity = [&b, kind, elem](OpBuilder &nb, Location l, int64_t width) -> SmallVector<Value> {
-    ReduceKind k = kind == ReduceKind::mean ? ReduceKind::sum : kind;
-    return {laneConstant(nb, l, elem, reductionIdentity(b, k, elem), width)};
+  r.identity = [kind, elem](OpBuilder &nb, Location l, int64_t width) -> SmallVector<Value> {
+    return {laneConstant(nb, l, elem, reductionIdentity(nb, kind, elem), width)};
   };
   r.first = [](OpBuilder &, Location, Value v, Value) -> SmallVector<Value> { return {v}; };
-  r.update = [op](OpBuilder &nb, Location l, ValueRange s, Value v, Value) -> SmallVector<Value> {
-    return {op(nb, l, s[0], v)};
+  r.update = [kind](OpBuilder &nb, Location l, ValueRange s, Value v, Value) -> SmallVector<Value> {
+    return {reductionStep(nb, l, kind, v, s[0])};
   };
-  r.combine = [op](OpBuilder &nb, Location l, ValueRange p, ValueRange q) -> SmallVector<Value> {
-    return {op(nb, l, p[0], q[0])};
+  r.combine = [kind](OpBuilder &nb, Location l, ValueRange p, ValueRange q) -> SmallVector<Value> {
+    return {reductionStep(nb, l, kind, q[0], p[0])};
   };
   Value flat = reshapeTensor(b, loc, x, RankedTensorType::get({in.getNumElements()}, elem));
   Value one = buildLaneReduction(b, loc, flat, r, b.getI32Type())[0]; // tensor<1xT>

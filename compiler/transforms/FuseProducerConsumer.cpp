@@ -107,8 +107,7 @@ private:
     SmallVector<Operation *> outside;
     for (Operation *u : p->getUsers()) {
       Operation *user = block_.findAncestorOpInBlock(*u);
-      bool insideHere = g.members.contains(user) && !g.duplicated.contains(user);
-      if (!insideHere && !copiedInto(p, user)) outside.push_back(user);
+      if (!movedInto(g, user) && !copiedInto(p, user)) outside.push_back(user);
     }
     // Copies made by earlier groups read their operands from outside those groups.
     if (auto it = readByCopies_.find(p); it != readByCopies_.end())
@@ -145,10 +144,7 @@ private:
   /// false): the tiled kernel reads them whole.
   bool considerMatmul(Group &g, DotOp dot) {
     if (g.matmul) return refuse(g, dot, "the fusion already holds a matmul");
-    auto inside = [&](Operation *user) {
-      Operation *op = block_.findAncestorOpInBlock(*user);
-      return g.members.contains(op) && !g.duplicated.contains(op);
-    };
+    auto inside = [&](Operation *user) { return movedInto(g, block_.findAncestorOpInBlock(*user)); };
     if (auto why = fusion::whyNotEpilogueOf(dot, g.root, inside)) return refuse(g, dot, *why);
     // A copy of one of its users, made for an earlier group, reads the product too.
     if (auto it = readByCopies_.find(dot); it != readByCopies_.end())
@@ -161,6 +157,11 @@ private:
     remark(dot, "heads an output fusion: the ops up to " + describe(g.root) +
                     " are applied to each tile of the product");
     return false;
+  }
+
+  /// Whether `op` (an op of the block) is in `g` itself, not only as a copy.
+  static bool movedInto(const Group &g, Operation *op) {
+    return g.members.contains(op) && !g.duplicated.contains(op);
   }
 
   /// The index of the group being formed: the next one duplicatedIn_ records.

@@ -26,6 +26,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <thread>
 
@@ -135,12 +136,12 @@ constexpr int64_t kMinParallelFlops = int64_t(4) << 20;
 /// by 512 columns (B's panels of a k block in L2). For a parallel product they are halved
 /// while there are fewer than two tiles per worker, so that every worker has some.
 std::pair<int64_t, int64_t> tileSizes(const Site &s, int64_t workers) {
-  auto ceilDiv = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
-  int64_t mb = std::min<int64_t>(s.m, 144), nb = std::min<int64_t>(ceilDiv(s.n, kPanel) * kPanel, 512);
-  auto tiles = [&] { return s.batch * ceilDiv(s.m, mb) * ceilDiv(s.n, nb); };
+  using llvm::divideCeil;
+  int64_t mb = std::min<int64_t>(s.m, 144), nb = std::min<int64_t>(divideCeil(s.n, kPanel) * kPanel, 512);
+  auto tiles = [&] { return s.batch * divideCeil(s.m, mb) * divideCeil(s.n, nb); };
   while (workers > 1 && tiles() < 2 * workers && (nb > 2 * kPanel || mb > 24)) {
-    if (nb > 2 * kPanel) nb = ceilDiv(nb / 2, kPanel) * kPanel;
-    else mb = ceilDiv(mb / 2, 12) * 12;
+    if (nb > 2 * kPanel) nb = divideCeil(nb / 2, kPanel) * kPanel;
+    else mb = divideCeil(mb / 2, 12) * 12;
   }
   return {mb, nb};
 }
@@ -212,15 +213,15 @@ void rewrite(Site &s, ModuleOp module, int64_t workers) {
   OpBuilder b(s.epilogue ? s.epilogue.getOperation() : s.matmul.getOperation());
   Location loc = s.matmul.getLoc();
   Emitter e(b, loc);
-  auto ceilDiv = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
   bool parallel = workers > 1 && 2 * s.batch * s.m * s.n * s.k >= kMinParallelFlops;
   auto [mb, nb] = tileSizes(s, parallel ? workers : 1);
-  int64_t tm = ceilDiv(s.m, mb), tn = ceilDiv(s.n, nb), panels = ceilDiv(s.n, kPanel);
+  int64_t tm = llvm::divideCeil(s.m, mb), tn = llvm::divideCeil(s.n, nb), panels = llvm::divideCeil(s.n, kPanel);
   bool pack = s.m >= kPackMinRows;
 
   // The packed B lives in a runtime pool buffer (reused across calls: no page faults).
   Value packed;
-  int64_t packedBytes = s.batch * panels * s.k * kPanel * int64_t(sizeof(float));
+  int64_t panelBytes = s.k * kPanel * int64_t(sizeof(float));
+  int64_t packedBytes = s.batch * panels * panelBytes;
   if (pack) {
     OpBuilder::InsertionGuard guard(b);
     packed = e.callValue(module, "ajit_rt_buffer_acquire", {e.idx(packedBytes)});
@@ -231,7 +232,7 @@ void rewrite(Site &s, ModuleOp module, int64_t workers) {
     for (int64_t batch = 0; batch < s.batch; ++batch)
       e.call(module, "ajit_uk_sgemm_pack_b",
              {e.address(s.b, e.idx(batch * s.k * s.n)), e.idx(s.n), e.idx(s.k), e.idx(s.n), p0, p1,
-              e.add(packed, e.idx(batch * panels * s.k * kPanel * int64_t(sizeof(float))))});
+              e.add(packed, e.idx(batch * panels * panelBytes))});
   }
 
   Value out = s.epilogue ? s.epilogue.getDpsInits()[0] : s.c;
@@ -245,8 +246,7 @@ void rewrite(Site &s, ModuleOp module, int64_t workers) {
     Value rows = e.min(e.idx(mb), e.sub(e.idx(s.m), i0));
     Value cols = e.min(e.idx(nb), e.sub(e.idx(s.n), j0));
     Value aPtr = e.address(s.a, e.mul(e.add(e.mul(batch, s.m), i0), s.k));
-    Value bPtr = pack ? e.add(packed, e.mul(e.add(e.mul(batch, panels), e.div(j0, kPanel)),
-                                            s.k * kPanel * int64_t(sizeof(float))))
+    Value bPtr = pack ? e.add(packed, e.mul(e.add(e.mul(batch, panels), e.div(j0, kPanel)), panelBytes))
                       : e.address(s.b, e.add(e.mul(batch, s.k * s.n), j0));
     Value cPtr = e.address(out, e.add(e.mul(e.add(e.mul(batch, s.m), i0), s.n), j0));
     e.call(module, "ajit_uk_sgemm",
@@ -256,7 +256,7 @@ void rewrite(Site &s, ModuleOp module, int64_t workers) {
     if (s.epilogue) {
       // Loop dimensions of the epilogue: ([batch,] rows, cols) of the tile.
       SmallVector<OpFoldResult> offsets, sizes;
-      if (s.batch > 1 || s.epilogue.getNumLoops() == 3) offsets.push_back(batch), sizes.push_back(b.getIndexAttr(1));
+      if (s.epilogue.getNumLoops() == 3) offsets.push_back(batch), sizes.push_back(b.getIndexAttr(1));
       offsets.append({i0, j0});
       sizes.append({rows, cols});
       SmallVector<Value> operands;
@@ -291,14 +291,12 @@ void rewrite(Site &s, ModuleOp module, int64_t workers) {
 
   // What the tile loop replaces: the fill, the product's loops, and with an epilogue its
   // full-size pass and the temporary.
-  Value temp = s.c;
   if (s.epilogue) s.epilogue->erase();
   s.matmul->erase();
   s.fill->erase();
-  if (s.epilogue && temp != out &&
-      llvm::all_of(temp.getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); })) {
-    for (Operation *u : llvm::make_early_inc_range(temp.getUsers())) u->erase();
-    temp.getDefiningOp()->erase();
+  if (out != s.c && llvm::all_of(s.c.getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); })) {
+    for (Operation *u : llvm::make_early_inc_range(s.c.getUsers())) u->erase();
+    s.c.getDefiningOp()->erase();
   }
 }
 

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstring>
 #include <immintrin.h>
+#include <iterator>
 #include <string_view>
 
 namespace {
@@ -233,17 +234,24 @@ void sgemmPortable(const float *a, int64_t lda, const float *b, int64_t ldb, flo
 struct Variant {
   const char *name;
   ajit::kernels::SgemmFn fn;
+  bool (*runsHere)();
+};
+
+/// Widest first; the portable variant runs everywhere.
+const Variant kVariants[] = {
+    {"avx512", sgemmAvx512,
+     [] { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"); }},
+    {"avx2", sgemmAvx2, [] { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }},
+    {"portable", sgemmPortable, [] { return true; }},
 };
 
 /// The widest variant the host runs, decided once.
 const Variant &best() {
-  static const Variant chosen = [] {
+  static const Variant &chosen = [] () -> const Variant & {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
-      return Variant{"avx512", sgemmAvx512};
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-      return Variant{"avx2", sgemmAvx2};
-    return Variant{"portable", sgemmPortable};
+    for (const Variant &v : kVariants)
+      if (v.runsHere()) return v;
+    return kVariants[std::size(kVariants) - 1];
   }();
   return chosen;
 }
@@ -290,11 +298,8 @@ namespace ajit::kernels {
 
 SgemmFn sgemmVariant(const char *name) {
   __builtin_cpu_init();
-  std::string_view v(name);
-  if (v == "avx512")
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? sgemmAvx512 : nullptr;
-  if (v == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? sgemmAvx2 : nullptr;
-  if (v == "portable") return sgemmPortable;
+  for (const Variant &v : kVariants)
+    if (std::string_view(name) == v.name) return v.runsHere() ? v.fn : nullptr;
   return nullptr;
 }
 
