@@ -15,6 +15,8 @@
 #include "runtime/DiskCache.h"
 #include "runtime/Env.h"
 #include "runtime/JitEngine.h"
+#include "runtime/gpu/CudaDriver.h"
+#include "runtime/gpu/GpuExecutable.h"
 
 #include "compiler/dialect/AjitDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,6 +33,7 @@
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <map>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
@@ -69,6 +72,26 @@ const TargetInfo &hostTarget() {
   return *target;
 }
 
+/// The code generator for `target`; one per GPU architecture for the process's life.
+const TargetInfo &targetFor(const Target &target) {
+  if (target.kind == Target::Kind::cpu) return hostTarget();
+  std::string arch = target.arch;
+  if (arch.empty()) {
+    std::string why;
+    arch = cuda::available(why) ? cuda::deviceArch() : "sm_90";
+  }
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<TargetInfo>> targets;
+  std::lock_guard lock(mutex);
+  auto &slot = targets[arch];
+  if (!slot) slot = createPtxTarget(arch);
+  if (!slot) {
+    targets.erase(arch);
+    throw Error("ajit: unknown CUDA architecture '" + arch + "' (expected sm_80, sm_90, ...)");
+  }
+  return *slot;
+}
+
 std::string hex8(const std::string &key) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%08zx", std::hash<std::string>{}(key) & 0xffffffffu);
@@ -80,6 +103,7 @@ std::string hex8(const std::string &key) {
 struct JitCore::Executable {
   std::unique_ptr<LoadedCode> code;
   void (*entry)(void **) = nullptr;
+  std::unique_ptr<gpu::GpuExecutable> gpu; ///< instead of code and entry for a GPU target
   std::vector<std::pair<DType, Shape>> inputs, outputs;
   std::string graph;
   std::string signature;
@@ -90,6 +114,7 @@ struct JitCore::Executable {
 
 struct JitCore::State {
   JitOptions options;
+  const TargetInfo *target = nullptr;
 
   struct Entry {
     std::shared_future<std::shared_ptr<const Executable>> future;
@@ -132,6 +157,7 @@ struct JitCore::State {
 JitCore::JitCore(JitOptions options) : state_(std::make_unique<State>()) {
   state_->options = std::move(options);
   state_->options.maxCacheEntries = std::max<size_t>(state_->options.maxCacheEntries, 1);
+  state_->target = &targetFor(state_->options.target);
 }
 
 JitCore::~JitCore() = default;
@@ -200,8 +226,9 @@ namespace {
 std::string kernelSummary(const JitCore::Executable &exe) {
   auto kib = [](uint64_t b) { return fmt::format("{:.1f} KiB", static_cast<double>(b) / 1024); };
   const KernelStats &k = exe.kernels;
-  return fmt::format("{} kernel{}, {} read, {} written", k.kernels, k.kernels == 1 ? "" : "s",
-                     kib(k.bytesRead), kib(k.bytesWritten));
+  return fmt::format("{} kernel{}, {} read, {} written{}", k.kernels, k.kernels == 1 ? "" : "s",
+                     kib(k.bytesRead), kib(k.bytesWritten),
+                     exe.gpu ? ", PTX for " + exe.gpu->program().arch : std::string());
 }
 
 /// Diagnostics of a context, gathered as text while alive.
@@ -222,9 +249,23 @@ double msBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_cl
 
 /// Graph-dialect module with one public function `name` -> a loaded executable. The one
 /// path from IR to callable code, for traced functions and parsed programs alike.
+/// Makes `exe` callable from a compiled (or cached) object of `target`.
+void loadCode(JitCore::Executable &exe, const TargetInfo &target, const std::vector<char> &bytes,
+              const std::string &entrySymbol) {
+  if (!entrySymbol.empty()) {
+    exe.code = loadObject(bytes, entrySymbol);
+    exe.entry = reinterpret_cast<void (*)(void **)>(exe.code->address());
+    return;
+  }
+  gpu::GpuProgram program;
+  std::string why;
+  if (!gpu::GpuProgram::parse(bytes, program, why)) throw Error("ajit: " + target.name() + " code: " + why);
+  exe.gpu = std::make_unique<gpu::GpuExecutable>(std::move(program));
+}
+
 std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, mlir::ModuleOp module,
-                                                     const std::string &name, const StageFn &onStage,
-                                                     CompileTimes &times) {
+                                                     const std::string &name, const TargetInfo &target,
+                                                     const StageFn &onStage, CompileTimes &times) {
   auto exe = std::make_shared<JitCore::Executable>();
   auto fn = mlir::cast<mlir::func::FuncOp>(mlir::SymbolTable::lookupSymbolIn(module, name));
   for (mlir::Type type : fn.getArgumentTypes()) {
@@ -251,7 +292,7 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
   std::string cacheDir = onStage ? std::string() : env::get("AJIT_CACHE_DIR");
   std::string diskKey, diskPath;
   if (!cacheDir.empty()) {
-    diskKey = "target " + hostTarget().fingerprint() + "\nenv " + env::invalidatingFingerprint() + "\nfunction " +
+    diskKey = "target " + target.fingerprint() + "\nenv " + env::invalidatingFingerprint() + "\nfunction " +
               fnName + "\n" + exe->graph;
     diskPath = disk_cache::entryPath(cacheDir, diskKey);
     auto t0 = std::chrono::steady_clock::now();
@@ -260,8 +301,7 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
     disk_cache::Lookup found = disk_cache::load(diskPath, diskKey, entry, why);
     if (found == disk_cache::Lookup::hit) {
       try {
-        exe->code = loadObject(entry.object, entry.entrySymbol);
-        exe->entry = reinterpret_cast<void (*)(void **)>(exe->code->address());
+        loadCode(*exe, target, entry.object, entry.entrySymbol);
         exe->kernels = entry.kernels;
         exe->diskEntry = diskPath;
         times.load = msBetween(t0, std::chrono::steady_clock::now());
@@ -280,12 +320,11 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
   std::string error;
   CompileOptions options;
   options.onStage = onStage;
-  if (mlir::failed(compileToObject(session, module, fnName, hostTarget(), options, result, error)))
+  if (mlir::failed(compileToObject(session, module, fnName, target, options, result, error)))
     throw Error("ajit: compiling " + name + "(" + exe->signature + ") failed: " + error +
                 (diagnostics.text.empty() ? "" : "\n" + diagnostics.text));
   auto t1 = std::chrono::steady_clock::now();
-  exe->code = loadObject(result.object.bytes, result.object.entrySymbol);
-  exe->entry = reinterpret_cast<void (*)(void **)>(exe->code->address());
+  loadCode(*exe, target, result.object.bytes, result.object.entrySymbol);
   exe->kernels = result.kernels;
   times.graph = result.graphMs;
   times.lowering = result.loweringMs;
@@ -317,7 +356,7 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
   std::string dumpDir = env::get("AJIT_DUMP_IR");
   StageFn dump = dumpDir.empty() ? StageFn() : dumpToFiles(dumpDir + "/" + s.options.name + "." + hex8(key));
   CompileTimes times;
-  auto exe = buildExecutable(session, *module, s.options.name, dump, times);
+  auto exe = buildExecutable(session, *module, s.options.name, *s.target, dump, times);
   exe->signature = describeSignature(decodeKey(key)); // static arguments included
   times.trace = msBetween(t0, t1);
   times.total = msBetween(t0, std::chrono::steady_clock::now());
@@ -372,7 +411,8 @@ std::vector<Array> JitCore::run(const Executable &exe, const Array *const *input
     outputs.push_back(Array::empty(exe.outputs[i].second, exe.outputs[i].first));
     args[count + i] = outputs.back().rawData();
   }
-  exe.entry(args);
+  if (exe.gpu) exe.gpu->run(args);
+  else exe.entry(args);
   return outputs;
 }
 
@@ -453,8 +493,10 @@ std::vector<Array> Compiled::run(const std::vector<Array> &inputs) const {
 const std::vector<std::pair<DType, Shape>> &Compiled::inputs() const { return exe_->inputs; }
 const std::vector<std::pair<DType, Shape>> &Compiled::outputs() const { return exe_->outputs; }
 const CompileTimes &Compiled::compileTimes() const { return exe_->times; }
+std::string Compiled::ptx() const { return exe_->gpu ? exe_->gpu->program().allPtx() : std::string(); }
 
-Compiled compileProgram(const std::string &text, const std::string &sourceName, const std::string &function) {
+Compiled compileProgram(const std::string &text, const std::string &sourceName, const std::string &function,
+                        const Target &target) {
   using namespace detail;
   auto t0 = std::chrono::steady_clock::now();
   CompileSession &session = compileSession();
@@ -463,7 +505,7 @@ Compiled compileProgram(const std::string &text, const std::string &sourceName, 
   std::string dumpDir = env::get("AJIT_DUMP_IR");
   StageFn dump = dumpDir.empty() ? StageFn() : dumpToFiles(dumpDir + "/" + program.name + "." + hex8(text));
   CompileTimes times;
-  auto exe = buildExecutable(session, *program.module, program.name, dump, times);
+  auto exe = buildExecutable(session, *program.module, program.name, targetFor(target), dump, times);
   times.trace = msBetween(t0, t1); // parsing stands in for tracing
   times.total = msBetween(t0, std::chrono::steady_clock::now());
   exe->times = times;

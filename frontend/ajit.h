@@ -257,8 +257,23 @@ Tensor operator>=(TensorAt x, double y);
 // jit
 //===----------------------------------------------------------------------===//
 
+/// Where compiled code runs.
+struct Target {
+  enum class Kind { cpu, cuda };
+  Kind kind = Kind::cpu;
+  /// For cuda: the GPU architecture the PTX is generated for (`sm_80`, `sm_90`); empty
+  /// means GPU 0's own, or sm_90 on a machine without a GPU (to compile and inspect PTX).
+  std::string arch;
+  /// The host CPU (the default).
+  static Target cpu() { return {}; }
+  /// An NVIDIA GPU through the CUDA driver (loaded when a program first runs on it).
+  /// Arrays stay host arrays: each call copies inputs to the GPU and outputs back.
+  static Target cuda(std::string arch = "") { return {Kind::cuda, std::move(arch)}; }
+};
+
 struct JitOptions {
   std::string name = "fn"; ///< shown in the compile log and dumps
+  Target target;           ///< where the compiled code runs (part of every cache key)
   /// Compiled signatures kept per function; past it, the least recently called one is
   /// evicted and its code unloaded (once no call is still running it). 0 counts as 1.
   size_t maxCacheEntries = 256;
@@ -391,21 +406,24 @@ public:
   const std::vector<std::pair<DType, Shape>> &outputs() const;
   /// Per-stage times of the compile that produced this.
   const CompileTimes &compileTimes() const;
+  /// For a GPU target, the PTX of every kernel (one module after another); empty for
+  /// the CPU.
+  std::string ptx() const;
 
 private:
   template <class F> friend class Jitted;
-  friend Compiled compileProgram(const std::string &, const std::string &, const std::string &);
+  friend Compiled compileProgram(const std::string &, const std::string &, const std::string &, const Target &);
   explicit Compiled(std::shared_ptr<const detail::JitCore::Executable> exe) : exe_(std::move(exe)) {}
   std::shared_ptr<const detail::JitCore::Executable> exe_;
 };
 
 /// Compiles a program in the `ajit` graph dialect (MLIR text: a `.mlir` file, or
-/// Compiled::asText()) for the host CPU with the JIT's pipeline. `function` selects the
+/// Compiled::asText()) for `target` (the host CPU by default) with the JIT's pipeline. `function` selects the
 /// function when the module has several. Throws ajit::Error naming `sourceName` and the
 /// problem for text that does not parse, ops outside the ajit dialect, or IR that fails
 /// verification.
 Compiled compileProgram(const std::string &text, const std::string &sourceName = "<program>",
-                        const std::string &function = "");
+                        const std::string &function = "", const Target &target = Target::cpu());
 
 template <class F> class Jitted {
 public:

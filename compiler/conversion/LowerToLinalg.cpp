@@ -477,7 +477,7 @@ SmallVector<utils::IteratorType> reductionIterators(int64_t rank, ArrayRef<int64
 //===----------------------------------------------------------------------===//
 
 struct LowerElementwise : public ConversionPattern {
-  LowerElementwise(MLIRContext *ctx)
+  LowerElementwise(MLIRContext *ctx, bool /*laneReductions: none here*/ = true)
       : ConversionPattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
 
   LogicalResult matchAndRewrite(Operation *op, ArrayRef<Value> operands,
@@ -499,8 +499,11 @@ struct LowerElementwise : public ConversionPattern {
 
 template <typename OpTy>
 struct AjitPattern : public OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
+  AjitPattern(MLIRContext *ctx, bool laneReductions = true)
+      : OpConversionPattern<OpTy>(ctx), laneReductions(laneReductions) {}
   using Adaptor = typename OpTy::Adaptor;
+  /// Whether reductions may take LaneReduction's explicit vector loops (CPU targets).
+  bool laneReductions;
 };
 
 struct LowerConstant : public AjitPattern<ConstantOp> {
@@ -647,7 +650,7 @@ struct LowerReduce : public AjitPattern<ReduceOp> {
       return success();
     }
     RankedTensorType accType = dropAxes(in, axes);
-    Value result = readsWholeStoredArray(op) ? wholeArrayLaneReduction(rewriter, loc, adaptor.getX(), kind)
+    Value result = laneReductions && readsWholeStoredArray(op) ? wholeArrayLaneReduction(rewriter, loc, adaptor.getX(), kind)
                                              : buildReduction(rewriter, loc, adaptor.getX(), axes, kind);
     if (kind == ReduceKind::mean) {
       int64_t count = 1;
@@ -724,7 +727,7 @@ struct LowerArgReduce : public AjitPattern<OpTy> {
     // Along the contiguous innermost axis: explicit vector lanes (the loop vectorizer
     // cannot carry a value-index pair). Along an outer axis the generic below is fine:
     // its innermost loop is parallel and vectorizes.
-    if (laneReductionApplies(in, axis)) {
+    if (this->laneReductions && laneReductionApplies(in, axis)) {
       Type indexType = in.getShape()[axis] <= std::numeric_limits<int32_t>::max() ? rewriter.getI32Type()
                                                                                    : rewriter.getI64Type();
       SmallVector<Value> state = buildLaneReduction(rewriter, loc, adaptor.getX(),
@@ -833,7 +836,7 @@ struct LowerSoftmaxStats : public AjitPattern<SoftmaxStatsOp> {
     int64_t axis = op.getAxis();
     Value x = adaptor.getX();
     SmallVector<Value> stats;
-    if (laneReductionApplies(in, axis)) {
+    if (laneReductions && laneReductionApplies(in, axis)) {
       stats = buildLaneReduction(rewriter, loc, x, softmaxStatsReduction(elem), rewriter.getI32Type());
     } else {
       // Elsewhere two reductions: the max, then the sum of exp(x - max).
@@ -910,6 +913,7 @@ private:
 };
 
 struct LowerToLinalgPass : public ajit::impl::AjitLowerToLinalgBase<LowerToLinalgPass> {
+  using AjitLowerToLinalgBase::AjitLowerToLinalgBase;
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
@@ -922,7 +926,7 @@ struct LowerToLinalgPass : public ajit::impl::AjitLowerToLinalgBase<LowerToLinal
     RewritePatternSet patterns(ctx);
     patterns.add<LowerElementwise, LowerConstant, LowerBroadcastInDim, LowerTranspose,
                  LowerReshape, LowerReduce, LowerArgReduce<ArgMaxOp, true>,
-                 LowerArgReduce<ArgMinOp, false>, LowerSoftmaxStats, LowerDot>(ctx);
+                 LowerArgReduce<ArgMinOp, false>, LowerSoftmaxStats, LowerDot>(ctx, bool(laneReductions));
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
       signalPassFailure();
   }

@@ -63,7 +63,7 @@ PassManager *CompileSession::passManager(const Phase &phase, std::string &error)
 std::vector<std::string> stageNames(const TargetInfo &target) {
   std::vector<std::string> names = {"graph"};
   for (const Phase &phase : target.phases()) names.push_back(phase.name);
-  for (const char *n : {"llvm-ir", "llvm-ir-opt", "asm"}) names.push_back(n);
+  for (const std::string &n : target.codeStages()) names.push_back(n);
   return names;
 }
 

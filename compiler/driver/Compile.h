@@ -59,7 +59,8 @@ struct CompileOptions {
   StageFn onStage;
 };
 
-/// Every stage name in order: "graph", the target's phases, "llvm-ir", "llvm-ir-opt", "asm".
+/// Every stage name in order: "graph", the target's phases, then its code stages (CPU: "llvm-ir",
+/// "llvm-ir-opt", "asm"; PTX: "asm", the .ptx).
 std::vector<std::string> stageNames(const TargetInfo &target);
 
 /// Compiles public function `fn` of `module` (graph dialect) for `target`. On failure

@@ -16,9 +16,14 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <map>
 #include <mutex>
+#include <vector>
 
 using namespace mlir;
 
@@ -87,7 +92,59 @@ ArrayRef<Phase> cpuPhases(bool parallel, bool microKernels) {
   return microKernels ? ArrayRef<Phase>(kCpuPhases) : ArrayRef<Phase>(kCpuParallelNoKernelsPhases);
 }
 
+// The PTX target (compiler/targets/PtxTarget.cpp) shares the graph phases; from linalg
+// on:
+// - linalg: no explicit vector lanes (LaneReduction.h is for CPU vector registers).
+// - bufferized: as on the CPU but without deallocations: temporaries belong to the
+//   runtime's thunk sequence, which frees them after the call.
+// - gpu: each kernel a gpu.launch with one thread per output element (ajit-map-to-gpu),
+//   f32 transcendentals as polynomials (the CPU's numerics, and no libdevice), launch
+//   bodies outlined into gpu.funcs of one gpu.module.
+// - nvvm: the gpu.module to the NVVM/LLVM dialects, kernels taking bare pointers.
+// - ptx: LLVM's NVPTX backend prints the module as PTX (gpu.binary, format isa).
+static std::string ptxPipeline(const std::string &chip, const std::string &phase) {
+  if (phase == "linalg")
+    return "ajit-lower-to-linalg{lane-reductions=0},canonicalize,ajit-lower-fusions,canonicalize,cse";
+  if (phase == "bufferized")
+    return "ajit-copy-repeated-results,one-shot-bufferize{bufferize-function-boundaries=1 "
+           "function-boundary-type-conversion=identity-layout-map},canonicalize,"
+           "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},canonicalize";
+  if (phase == "gpu")
+    return "ajit-map-to-gpu,canonicalize,ajit-approximate-math,gpu-launch-sink-index-computations,gpu-kernel-outlining,canonicalize,cse";
+  if (phase == "nvvm")
+    return "nvvm-attach-target{chip=" + chip + " features=+ptx80 O=3},"
+           "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+           "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1 index-bitwidth=64},"
+           "canonicalize,cse,reconcile-unrealized-casts)";
+  if (phase == "ptx") return "gpu-module-to-binary{format=isa}";
+  return "";
+}
+
+ArrayRef<Phase> ptxPhases(const std::string &chip) {
+  // One phase list per architecture for the life of the process: compile sessions key
+  // their pass managers by the Phase's address.
+  static std::mutex mutex;
+  static std::map<std::string, std::pair<std::vector<std::string>, std::vector<Phase>>> lists;
+  std::lock_guard lock(mutex);
+  auto [it, fresh] = lists.try_emplace(chip);
+  auto &[texts, phases] = it->second;
+  if (fresh) {
+    static const char *names[] = {"linalg", "bufferized", "gpu", "nvvm", "ptx"};
+    for (const char *name : names) texts.push_back(ptxPipeline(chip, name));
+    phases = {kCpuPhases[0], kCpuPhases[1]};
+    for (size_t i = 0; i < texts.size(); ++i) phases.push_back({names[i], Stage::Lowering, texts[i].c_str()});
+  }
+  return phases;
+}
+
 void registerPipelines() {
+  PassPipelineRegistration<>(
+      "ajit-ptx-pipeline", "ajit graph IR to a gpu.binary of PTX for sm_90 (all PTX phases)",
+      [](OpPassManager &pm) {
+        for (const Phase &phase : ptxPhases("sm_90"))
+          if (failed(parsePassPipeline(phase.pipeline, pm, llvm::errs())))
+            llvm::report_fatal_error("ajit: bad built-in pipeline");
+      });
   PassPipelineRegistration<>(
       "ajit-cpu-pipeline", "ajit graph IR to the LLVM dialect (all CPU phases)",
       [](OpPassManager &pm) {
@@ -103,6 +160,9 @@ void registerCompilerDialects(DialectRegistry &registry) {
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
   registry.insert<AjitDialect>();
 }
 

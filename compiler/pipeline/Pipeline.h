@@ -39,7 +39,12 @@ struct Phase {
 /// buffer pool, which the JIT resolves in its own process; without, they are plain loops.
 llvm::ArrayRef<Phase> cpuPhases(bool parallel = true, bool microKernels = true);
 
-/// Registers the `ajit-cpu-pipeline` pass pipeline (all of cpuPhases) for ajit-opt.
+/// The PTX target's phases for `chip` (sm_80, sm_90, ...): graph IR to a gpu.binary
+/// holding the PTX of every kernel, and a host function of allocations and launches.
+llvm::ArrayRef<Phase> ptxPhases(const std::string &chip);
+
+/// Registers the `ajit-cpu-pipeline` pass pipeline (all of cpuPhases) and `ajit-ptx-pipeline`
+/// (ptxPhases for sm_90) for ajit-opt.
 void registerPipelines();
 
 /// Everything a context needs to run the pipeline and translate to LLVM IR.

@@ -19,8 +19,8 @@ namespace ajit {
 
 /// Native code for one module, and what it took to make it.
 struct ObjectCode {
-  std::vector<char> bytes;   ///< relocatable object file
-  std::string entrySymbol;   ///< `void entry(void **args)`: inputs then outputs
+  std::vector<char> bytes;   ///< relocatable object file (CPU), serialized gpu::GpuProgram (PTX)
+  std::string entrySymbol;   ///< `void entry(void **args)`: inputs then outputs; empty for PTX
   double translateMs = 0, optimizeMs = 0, codegenMs = 0;
 };
 
@@ -35,6 +35,8 @@ public:
   /// Everything about the target that changes generated code (persistent cache keys).
   virtual std::string fingerprint() const { return name(); }
   virtual llvm::ArrayRef<Phase> phases() const = 0;
+  /// Names of the artifacts emitObject dumps after the phases, in order.
+  virtual std::vector<std::string> codeStages() const { return {"llvm-ir", "llvm-ir-opt", "asm"}; }
   /// LLVM-dialect module with one public function `fn` -> object code with an entry
   /// wrapper `<fn>_entry(void **args)`. With a non-empty `exportAs`, `fn` also stays
   /// callable under that name with one typed pointer per input and output (for AOT).
@@ -50,6 +52,11 @@ public:
 /// call ajit's micro-kernels, which an ahead-of-time object could not link.
 std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu = "native", bool parallel = true,
                                             bool microKernels = true);
+
+/// NVIDIA GPUs of compute capability `arch` (`sm_80`, `sm_90`, `sm_90a`): PTX through
+/// MLIR's gpu and NVVM dialects, and the host side as a thunk sequence (GpuProgram).
+/// Returns null for a malformed architecture name.
+std::unique_ptr<TargetInfo> createPtxTarget(const std::string &arch);
 
 } // namespace ajit
 

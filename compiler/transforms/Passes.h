@@ -17,6 +17,7 @@ namespace scf { class SCFDialect; }
 namespace LLVM { class LLVMDialect; }
 namespace affine { class AffineDialect; }
 namespace memref { class MemRefDialect; }
+namespace gpu { class GPUDialect; }
 } // namespace mlir
 
 namespace ajit {

@@ -18,6 +18,9 @@ def AjitLowerToLinalg : Pass<"ajit-lower-to-linalg", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect", "mlir::math::MathDialect",
                            "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
+  let options = [Option<"laneReductions", "lane-reductions", "bool", "true",
+                        "innermost-axis reductions, argmax/argmin and softmax statistics with explicit "
+                        "vector lanes (CPU); off, they stay linalg reductions (GPU)">];
 }
 
 def AjitApproximateMath : Pass<"ajit-approximate-math", "mlir::ModuleOp"> {
@@ -137,6 +140,30 @@ def AjitTileMatmuls : Pass<"ajit-tile-matmuls", "mlir::ModuleOp"> {
                         "workers the tiles are sized for (0: the host's hardware threads)">];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
                            "mlir::func::FuncDialect", "mlir::memref::MemRefDialect"];
+}
+
+def AjitMapToGpu : Pass<"ajit-map-to-gpu", "mlir::ModuleOp"> {
+  let summary = "Kernels on buffers (linalg, loops) as gpu.launch regions, one thread per output element";
+  let description = [{
+    Runs on the bufferized public functions of the PTX target. Every linalg op becomes a
+    loop nest with its parallel dimensions first (`ajit.dot`'s (m, k, n) generic becomes
+    (m, n, k): one thread per output element with the k loop inside). Then every
+    top-level piece of work of the function (a loop nest, a store, a copy) is wrapped in
+    its own `gpu.launch`:
+    - an `scf.parallel` nest is flattened to one linear index over all of its
+      dimensions, the innermost fastest (neighbouring threads touch neighbouring
+      elements: coalesced), in blocks of `block-size` threads, with a guard for the
+      last block; its inner parallel loops run sequentially in the thread;
+    - anything else (a 0-d store, a sequential loop) runs as a single thread.
+    View ops, constants and index arithmetic the work uses are cloned into the launch,
+    so gpu-kernel-outlining passes only whole buffers (function arguments and
+    allocations) to the kernel. What is left in the function is allocations,
+    deallocations and launches: the runtime's thunk sequence.
+  }];
+  let options = [Option<"blockSize", "block-size", "int64_t", "256",
+                        "threads per block of a parallel loop nest">];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect", "mlir::linalg::LinalgDialect"];
 }
 
 #endif

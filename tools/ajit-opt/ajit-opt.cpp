@@ -2,8 +2,6 @@
 #include "compiler/dialect/AjitDialect.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "compiler/transforms/Passes.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
@@ -12,9 +10,7 @@ int main(int argc, char **argv) {
   ajit::registerAjitPasses();
   ajit::registerPipelines();
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  registry.insert<ajit::AjitDialect>();
+  ajit::registerCompilerDialects(registry); // with the LLVM/NVVM translations gpu-module-to-binary needs
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "ajit optimizer driver\n", registry));
 }

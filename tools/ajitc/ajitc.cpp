@@ -3,6 +3,7 @@
 //   ajitc PROGRAM.mlir -o prog.o --header prog.h [--target cpu|ptx]
 //         [--cpu native|x86-64-v3|x86-64-v4|...] [--function NAME] [--name SYMBOL]
 //         [--parallel]   (large loops on libomp's threads: link the object with -lomp)
+//   ajitc PROGRAM.mlir --target ptx [--gpu sm_80|sm_90] -o prog.ptx   the kernels' PTX
 //   ajitc PROGRAM.mlir --compile-to=<stage>      print the IR after that stage
 //
 // The same pipeline as the JIT (compileToObject). The object needs only libc and libm:
@@ -15,6 +16,7 @@
 #include "compiler/dialect/AjitOps.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Error.h"
+#include "runtime/gpu/GpuProgram.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -35,6 +37,7 @@ int usage(const std::string &why) {
                "ajitc: %s\n"
                "usage: ajitc PROGRAM.mlir -o OUT.o --header OUT.h [--target cpu|ptx] [--cpu NAME] "
                "[--function NAME] [--name SYMBOL] [--parallel]\n"
+               "       ajitc PROGRAM.mlir --target ptx [--gpu sm_80|sm_90] -o OUT.ptx\n"
                "       ajitc PROGRAM.mlir --compile-to=STAGE [--cpu NAME]\n",
                why.c_str());
   return 2;
@@ -108,7 +111,8 @@ std::string header(const std::string &source, const std::string &symbol, mlir::f
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string program, output, headerPath, target = "cpu", cpu = "native", function, name, compileTo;
+  std::string program, output, headerPath, target = "cpu", cpu = "native", gpuArch = "sm_90", function, name,
+      compileTo;
   bool parallel = false; // objects need no runtime library unless asked to use threads
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -129,6 +133,10 @@ int main(int argc, char **argv) {
       if (!next(cpu)) return usage("--cpu needs a CPU name");
     } else if (a.rfind("--cpu=", 0) == 0) {
       cpu = a.substr(6);
+    } else if (a == "--gpu") {
+      if (!next(gpuArch)) return usage("--gpu needs an architecture (sm_80, sm_90, ...)");
+    } else if (a.rfind("--gpu=", 0) == 0) {
+      gpuArch = a.substr(6);
     } else if (a == "--parallel") {
       parallel = true;
     } else if (a == "--function") {
@@ -146,19 +154,22 @@ int main(int argc, char **argv) {
     }
   }
   if (program.empty()) return usage("no program given");
-  if (compileTo.empty() && (output.empty() || headerPath.empty())) return usage("-o and --header are required");
+  bool ptx = target == "ptx";
+  if (ptx && !headerPath.empty())
+    return usage("--header is for CPU objects: the PTX target writes the kernels' PTX only");
+  if (compileTo.empty() && (output.empty() || (!ptx && headerPath.empty())))
+    return usage(ptx ? "-o is required" : "-o and --header are required");
 
   try {
-    if (target == "ptx")
-      throw Error("ajit: --target ptx is not implemented yet: this build generates CPU code only");
-    if (target != "cpu") throw Error("ajit: unknown --target '" + target + "' (cpu or ptx)");
+    if (target != "cpu" && !ptx) throw Error("ajit: unknown --target '" + target + "' (cpu or ptx)");
     std::ifstream file(program, std::ios::binary);
     if (!file) throw Error("ajit: " + program + ": cannot open: " + std::strerror(errno));
     std::stringstream text;
     text << file.rdbuf();
 
     // No micro-kernels: the object links no ajit library (f32 matmuls are plain loops).
-    auto targetInfo = createCpuTarget(cpu, parallel, /*microKernels=*/false);
+    auto targetInfo = ptx ? createPtxTarget(gpuArch) : createCpuTarget(cpu, parallel, /*microKernels=*/false);
+    if (!targetInfo) throw Error("ajit: unknown GPU architecture '" + gpuArch + "' (sm_80, sm_90, ...)");
     if (!compileTo.empty()) {
       auto stages = stageNames(*targetInfo);
       if (std::find(stages.begin(), stages.end(), compileTo) == stages.end()) {
@@ -179,7 +190,7 @@ int main(int argc, char **argv) {
     fn.setSymName(internal);
 
     CompileOptions options;
-    options.exportAs = symbol;
+    if (!ptx) options.exportAs = symbol;
     options.stopAfter = compileTo;
     std::string printed;
     if (!compileTo.empty())
@@ -192,6 +203,16 @@ int main(int argc, char **argv) {
       throw Error(error.rfind("ajit: ", 0) == 0 ? error : "ajit: " + error);
     if (!compileTo.empty()) {
       std::fwrite(printed.data(), 1, printed.size(), stdout);
+      return 0;
+    }
+    if (ptx) {
+      gpu::GpuProgram gpuProgram;
+      std::string why;
+      if (!gpu::GpuProgram::parse(result.object.bytes, gpuProgram, why)) throw Error("ajit: " + why);
+      std::string text = gpuProgram.allPtx();
+      PendingFile file;
+      if (!file.write(output, text.data(), text.size(), why) || !file.commit(why))
+        throw Error("ajit: " + output + ": cannot write: " + why);
       return 0;
     }
     // Both files or neither: the object is renamed into place only once the header is

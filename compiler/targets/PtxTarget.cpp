@@ -1,0 +1,125 @@
+//===- PtxTarget.cpp - gpu.binary + host launches to a GpuProgram ---------===//
+//
+// After the PTX phases a module holds one gpu.binary of PTX per kernel and a host
+// function of allocations and gpu.launch_func ops. The host function is read as a thunk
+// sequence (runtime/gpu/GpuProgram.h), not compiled: anything else in it is a compiler
+// bug, reported with the op's name.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/targets/TargetInfo.h"
+#include "runtime/gpu/GpuProgram.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/DenseMap.h"
+
+using namespace mlir;
+
+namespace ajit {
+namespace {
+
+/// Bytes of a statically shaped buffer (a bool takes a byte, as on the host).
+bool staticBytes(Type type, uint64_t &bytes) {
+  auto m = dyn_cast<MemRefType>(type);
+  if (!m || !m.hasStaticShape() || !m.getElementType().isIntOrFloat()) return false;
+  bytes = static_cast<uint64_t>(m.getNumElements()) * ((m.getElementType().getIntOrFloatBitWidth() + 7) / 8);
+  return true;
+}
+
+class PtxTarget final : public TargetInfo {
+public:
+  explicit PtxTarget(std::string arch) : arch_(std::move(arch)) {}
+  std::string name() const override { return "ptx-" + arch_; }
+  ArrayRef<Phase> phases() const override { return ptxPhases(arch_); }
+  std::vector<std::string> codeStages() const override { return {"asm"}; } // the .ptx
+
+  LogicalResult emitObject(ModuleOp module, const std::string &fnName, const std::string &exportAs,
+                           ObjectCode &out, std::string &error, const DumpFn &dump) const override {
+    auto fail = [&](const std::string &why) {
+      error = "ajit: PTX target: " + why;
+      return failure();
+    };
+    if (!exportAs.empty()) return fail("ahead-of-time objects are CPU code only");
+    auto fn = module.lookupSymbol<func::FuncOp>(fnName);
+    if (!fn || fn.isExternal() || !fn.getBody().hasOneBlock()) return fail("no host function '" + fnName + "'");
+
+    ajit::gpu::GpuProgram program;
+    program.arch = arch_;
+    llvm::DenseMap<StringAttr, uint32_t> moduleIndex;
+    for (auto binary : module.getOps<mlir::gpu::BinaryOp>()) {
+      if (binary.getObjects().size() != 1) return fail("expected one object per gpu.binary");
+      auto object = cast<mlir::gpu::ObjectAttr>(binary.getObjects()[0]);
+      if (object.getFormat() != mlir::gpu::CompilationTarget::Assembly) return fail("expected PTX assembly");
+      moduleIndex[binary.getSymNameAttr()] = program.modules.size();
+      program.modules.push_back(object.getObject().str());
+    }
+
+    // Buffers: inputs (read-only arguments), outputs (the out-params), temporaries.
+    llvm::DenseMap<Value, uint32_t> buffer;
+    for (BlockArgument arg : fn.getArguments()) {
+      uint64_t bytes;
+      if (!staticBytes(arg.getType(), bytes)) return fail("an argument of dynamic shape");
+      auto writable = fn.getArgAttrOfType<BoolAttr>(arg.getArgNumber(),
+                                                    bufferization::BufferizationDialect::kWritableAttrName);
+      bool input = writable && !writable.getValue();
+      if (input && !program.outputBytes.empty()) return fail("inputs after outputs");
+      (input ? program.inputBytes : program.outputBytes).push_back(bytes);
+    }
+    for (BlockArgument arg : fn.getArguments()) buffer[arg] = arg.getArgNumber();
+    SmallVector<memref::AllocOp> allocs(fn.getOps<memref::AllocOp>());
+    for (memref::AllocOp alloc : allocs) {
+      uint64_t bytes;
+      if (!staticBytes(alloc.getType(), bytes)) return fail("a temporary of dynamic shape");
+      buffer[alloc] = fn.getNumArguments() + program.tempBytes.size();
+      program.tempBytes.push_back(bytes);
+    }
+
+    auto constant = [](Value v, uint32_t &out) {
+      auto c = getConstantIntValue(v);
+      if (!c || *c <= 0 || *c > std::numeric_limits<int32_t>::max()) return false;
+      out = static_cast<uint32_t>(*c);
+      return true;
+    };
+    for (Operation &op : fn.getBody().front()) {
+      if (isa<memref::AllocOp, memref::DeallocOp, func::ReturnOp, arith::ConstantOp>(op)) continue;
+      auto launch = dyn_cast<mlir::gpu::LaunchFuncOp>(op);
+      if (!launch) return fail("host code has an op the GPU runtime cannot run: " + op.getName().getStringRef().str());
+      ajit::gpu::Launch l;
+      auto it = moduleIndex.find(launch.getKernelModuleName());
+      if (it == moduleIndex.end()) return fail("no PTX for kernel module " + launch.getKernelModuleName().str());
+      l.module = it->second;
+      l.kernel = launch.getKernelName().str();
+      mlir::gpu::KernelDim3 grid = launch.getGridSizeOperandValues(), block = launch.getBlockSizeOperandValues();
+      if (!constant(grid.x, l.grid[0]) || !constant(grid.y, l.grid[1]) || !constant(grid.z, l.grid[2]) ||
+          !constant(block.x, l.block[0]) || !constant(block.y, l.block[1]) || !constant(block.z, l.block[2]))
+        return fail("kernel " + l.kernel + " has a launch size that is not a positive constant");
+      for (Value arg : launch.getKernelOperands()) {
+        auto b = buffer.find(arg);
+        if (b == buffer.end()) return fail("kernel " + l.kernel + " takes an argument that is not a whole buffer");
+        l.buffers.push_back(b->second);
+      }
+      program.launches.push_back(std::move(l));
+    }
+    if (dump) dump("ptx", program.allPtx());
+    out.bytes = program.serialize();
+    out.entrySymbol.clear();
+    return success();
+  }
+
+private:
+  std::string arch_;
+};
+
+} // namespace
+
+std::unique_ptr<TargetInfo> createPtxTarget(const std::string &arch) {
+  if (arch.size() < 5 || arch.rfind("sm_", 0) != 0 || arch.find_first_not_of("0123456789a", 3) != std::string::npos)
+    return nullptr;
+  return std::make_unique<PtxTarget>(arch);
+}
+
+} // namespace ajit

@@ -1,0 +1,98 @@
+//===- CudaDriver.cpp - open libcuda once, resolve every entry point ------===//
+#include "runtime/gpu/CudaDriver.h"
+
+#include "runtime/Error.h"
+
+#include <dlfcn.h>
+
+#include <mutex>
+
+namespace ajit::cuda {
+namespace {
+
+struct Loaded {
+  Driver driver;
+  std::string error; ///< why the driver cannot be used; empty when it can
+  CUdevice device = 0;
+  CUcontext context = nullptr;
+};
+
+std::string resultText(const Driver &d, CUresult r) {
+  const char *name = nullptr, *text = nullptr;
+  if (d.cuGetErrorName) d.cuGetErrorName(r, &name);
+  if (d.cuGetErrorString) d.cuGetErrorString(r, &text);
+  return std::string(name ? name : "CUDA error " + std::to_string(r)) + (text ? std::string(" (") + text + ")" : "");
+}
+
+Loaded &loaded() {
+  static Loaded state;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // The handle is never closed: the driver lives as long as the process.
+    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) lib = dlopen("libcuda.so", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char *why = dlerror();
+      state.error = std::string("no CUDA driver: cannot open libcuda.so.1 (") + (why ? why : "not found") + ")";
+      return;
+    }
+    Driver &d = state.driver;
+#define AJIT_CUDA_RESOLVE(name, symbol, params)                                                    \
+    d.name = reinterpret_cast<decltype(d.name)>(dlsym(lib, symbol));                               \
+    if (!d.name && state.error.empty()) state.error = "the CUDA driver has no entry point " symbol;
+    AJIT_CUDA_DRIVER_FUNCTIONS(AJIT_CUDA_RESOLVE)
+#undef AJIT_CUDA_RESOLVE
+    if (!state.error.empty()) return;
+    int count = 0;
+    CUresult r = d.cuInit(0);
+    if (r == 0) r = d.cuDeviceGetCount(&count);
+    if (r != 0) {
+      state.error = "the CUDA driver does not start: " + resultText(d, r);
+      return;
+    }
+    if (count == 0) {
+      state.error = "the CUDA driver sees no GPU";
+      return;
+    }
+    r = d.cuDeviceGet(&state.device, 0);
+    if (r == 0) r = d.cuDevicePrimaryCtxRetain(&state.context, state.device);
+    if (r != 0) state.error = "no context on GPU 0: " + resultText(d, r);
+  });
+  return state;
+}
+
+} // namespace
+
+const Driver &driver() {
+  Loaded &l = loaded();
+  if (!l.error.empty()) throw Error("ajit: " + l.error);
+  return l.driver;
+}
+
+bool available(std::string &why) {
+  why = loaded().error;
+  return why.empty();
+}
+
+std::string describe(CUresult result) { return resultText(loaded().driver, result); }
+
+void check(CUresult result, const char *what) {
+  if (result != 0) throw Error(std::string("ajit: CUDA ") + what + " failed: " + describe(result));
+}
+
+CUcontext context() {
+  const Driver &d = driver();
+  CUcontext ctx = loaded().context;
+  check(d.cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
+  return ctx;
+}
+
+std::string deviceArch() {
+  const Driver &d = driver();
+  int major = 0, minor = 0;
+  check(d.cuDeviceGetAttribute(&major, kComputeCapabilityMajor, loaded().device), "cuDeviceGetAttribute");
+  check(d.cuDeviceGetAttribute(&minor, kComputeCapabilityMinor, loaded().device), "cuDeviceGetAttribute");
+  return "sm_" + std::to_string(major) + std::to_string(minor);
+}
+
+} // namespace ajit::cuda

@@ -1,0 +1,78 @@
+//===- CudaDriver.h - libcuda through dlopen, one symbol table -*- C++ -*-===//
+//
+// ajit never links libcuda: it is opened on first use, and every entry point it needs
+// is listed once below (an X-macro) with its own prototype, so no CUDA header is needed
+// either. Driver errors become ajit::Error carrying the driver's name and message.
+//
+//===----------------------------------------------------------------------===//
+#ifndef AJIT_RUNTIME_GPU_CUDADRIVER_H
+#define AJIT_RUNTIME_GPU_CUDADRIVER_H
+
+#include <cstddef>
+#include <string>
+
+namespace ajit::cuda {
+
+// The driver API's handle types, as cuda.h declares them.
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using CUcontext = struct CUctx_st *;
+using CUmodule = struct CUmod_st *;
+using CUfunction = struct CUfunc_st *;
+using CUstream = struct CUstream_st *;
+constexpr int kComputeCapabilityMajor = 75, kComputeCapabilityMinor = 76; // CUdevice_attribute
+constexpr int kJitErrorLogBuffer = 5, kJitErrorLogBufferSize = 6;        // CUjit_option
+
+// X(name, symbol in libcuda, parameter list)
+#define AJIT_CUDA_DRIVER_FUNCTIONS(X)                                                              \
+  X(cuInit, "cuInit", (unsigned flags))                                                          \
+  X(cuDeviceGetCount, "cuDeviceGetCount", (int *count))                                          \
+  X(cuDeviceGet, "cuDeviceGet", (CUdevice * device, int ordinal))                                \
+  X(cuDeviceGetName, "cuDeviceGetName", (char *name, int len, CUdevice device))                  \
+  X(cuDeviceGetAttribute, "cuDeviceGetAttribute", (int *value, int attribute, CUdevice device))  \
+  X(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", (CUcontext * ctx, CUdevice device))    \
+  X(cuCtxSetCurrent, "cuCtxSetCurrent", (CUcontext ctx))                                         \
+  X(cuCtxSynchronize, "cuCtxSynchronize", ())                                                    \
+  X(cuModuleLoadDataEx, "cuModuleLoadDataEx",                                                    \
+    (CUmodule * module, const void *image, unsigned count, int *options, void **values))         \
+  X(cuModuleGetFunction, "cuModuleGetFunction", (CUfunction * fn, CUmodule module, const char *name)) \
+  X(cuModuleUnload, "cuModuleUnload", (CUmodule module))                                         \
+  X(cuMemAlloc, "cuMemAlloc_v2", (CUdeviceptr * ptr, size_t bytes))                              \
+  X(cuMemFree, "cuMemFree_v2", (CUdeviceptr ptr))                                                \
+  X(cuMemcpyHtoD, "cuMemcpyHtoD_v2", (CUdeviceptr dst, const void *src, size_t bytes))           \
+  X(cuMemcpyDtoH, "cuMemcpyDtoH_v2", (void *dst, CUdeviceptr src, size_t bytes))                 \
+  X(cuLaunchKernel, "cuLaunchKernel",                                                            \
+    (CUfunction fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, \
+     unsigned sharedBytes, CUstream stream, void **params, void **extra))                        \
+  X(cuGetErrorName, "cuGetErrorName", (CUresult error, const char **name))                       \
+  X(cuGetErrorString, "cuGetErrorString", (CUresult error, const char **text))
+
+struct Driver {
+#define AJIT_CUDA_FIELD(name, symbol, params) CUresult(*name) params = nullptr;
+  AJIT_CUDA_DRIVER_FUNCTIONS(AJIT_CUDA_FIELD)
+#undef AJIT_CUDA_FIELD
+};
+
+/// The driver, opened and initialised once per process; throws ajit::Error saying why
+/// when there is no libcuda, no entry point, or no device.
+const Driver &driver();
+
+/// Whether a CUDA device can be used here; `why` says why not (for test skips).
+bool available(std::string &why);
+
+/// "CUDA_ERROR_X (message)".
+std::string describe(CUresult result);
+
+/// Throws ajit::Error "ajit: CUDA <what> failed: CUDA_ERROR_X (message)" unless `result` is 0.
+void check(CUresult result, const char *what);
+
+/// The primary context of device 0, current on the calling thread.
+CUcontext context();
+
+/// `sm_XY` of device 0.
+std::string deviceArch();
+
+} // namespace ajit::cuda
+
+#endif
