@@ -133,20 +133,42 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     if (!fn.getBody().hasOneBlock())
       return fn.emitError("ajit-map-to-gpu: expected straight-line host code (one block)");
     Block &entry = fn.getBody().front();
-    SmallVector<Operation *> work;
-    for (Operation &op : entry)
-      if (!staysOnHost(op)) work.push_back(&op);
-    for (Operation *op : work)
-      if (failed(wrap(op, entry, fn.getSymName()))) return failure();
+    SmallVector<Operation *> ops = llvm::to_vector(llvm::make_pointer_range(entry));
+    llvm::DenseMap<Operation *, size_t> position;
+    for (size_t i = 0; i < ops.size(); ++i) position[ops[i]] = i;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (staysOnHost(*ops[i])) continue;
+      // A kernel is this op and every later op that uses what it computes (a 0-d
+      // linalg op becomes loads, arithmetic and a store with no loop around them).
+      size_t last = i;
+      for (size_t k = i; k <= last; ++k) {
+        if (isa<memref::AllocOp, memref::DeallocOp, func::ReturnOp>(ops[k])) continue;
+        for (Operation *user : ops[k]->getUsers())
+          if (Operation *top = entry.findAncestorOpInBlock(*user)) last = std::max(last, position[top]);
+      }
+      SmallVector<Operation *> group;
+      for (size_t k = i; k <= last; ++k)
+        if (!isa<memref::AllocOp, memref::DeallocOp, func::ReturnOp, gpu::LaunchOp>(ops[k])) group.push_back(ops[k]);
+      if (isa<func::ReturnOp>(ops[last]))
+        return ops[i]->emitError("ajit-map-to-gpu: a value computed on the device is returned to the host");
+      // Allocations inside the range move before the launch: they take no operands.
+      for (size_t k = i; k <= last; ++k)
+        if (isa<memref::AllocOp>(ops[k])) ops[k]->moveBefore(ops[i]);
+      if (failed(wrap(group, entry, fn.getSymName()))) return failure();
+      i = last;
+    }
     return success();
   }
 
-  /// Moves `op` (top-level work of the host function) into a gpu.launch of its own.
-  LogicalResult wrap(Operation *op, Block &entry, StringRef fnName) {
+  /// Moves `group` (top-level work of the host function, in order) into a gpu.launch of
+  /// its own: a lone scf.parallel over one thread per iteration, anything else on one
+  /// thread.
+  LogicalResult wrap(ArrayRef<Operation *> group, Block &entry, StringRef fnName) {
+    Operation *op = group.front();
     Location loc = op->getLoc();
-    if (!op->use_empty())
-      return op->emitError("ajit-map-to-gpu: a value computed on the device is used on the host");
-    auto parallel = dyn_cast<scf::ParallelOp>(op);
+    auto parallel = group.size() == 1 ? dyn_cast<scf::ParallelOp>(op) : scf::ParallelOp();
+    if (parallel && parallel.getNumResults())
+      return op->emitError("ajit-map-to-gpu: a parallel loop with reductions");
     SmallVector<int64_t> counts;
     int64_t total = 1;
     if (parallel) {
@@ -181,9 +203,11 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     // Values the work reads from the host function: whole buffers are passed to the
     // kernel as they are; views and constants are recomputed inside it.
     IRMapping map;
+    llvm::SmallPtrSet<Operation *, 8> inGroup(group.begin(), group.end());
     std::function<LogicalResult(Value)> materialize = [&](Value v) -> LogicalResult {
       Operation *def = v.getDefiningOp();
-      if (!def || def->getBlock() != &entry || map.contains(v) || isa<memref::AllocOp>(def)) return success();
+      if (!def || def->getBlock() != &entry || map.contains(v) || isa<memref::AllocOp>(def) || inGroup.contains(def))
+        return success();
       if (!staysOnHost(*def) || isa<gpu::LaunchOp>(def))
         return op->emitError("ajit-map-to-gpu: reads a value computed by another kernel");
       for (Value operand : def->getOperands())
@@ -191,12 +215,14 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
       kb.clone(*def, map);
       return success();
     };
-    WalkResult walked = op->walk([&](Operation *inner) {
-      for (Value v : inner->getOperands())
-        if (failed(materialize(v))) return WalkResult::interrupt();
-      return WalkResult::advance();
-    });
-    if (walked.wasInterrupted()) return failure();
+    for (Operation *member : group) {
+      WalkResult walked = member->walk([&](Operation *inner) {
+        for (Value v : inner->getOperands())
+          if (failed(materialize(v))) return WalkResult::interrupt();
+        return WalkResult::advance();
+      });
+      if (walked.wasInterrupted()) return failure();
+    }
 
     if (parallel) {
       // linear = blockIdx.x * block + threadIdx.x; the last block's extra threads idle.
@@ -218,9 +244,11 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
       }
       for (Operation &inner : parallel.getBody()->without_terminator()) tb.clone(inner, map);
     } else {
-      kb.clone(*op, map);
+      for (Operation *member : group) kb.clone(*member, map);
     }
-    op->erase();
+    // Pure ops of the range that later kernels also read stay; they clone them too.
+    for (Operation *member : llvm::reverse(group))
+      if (member->use_empty()) member->erase();
     serializeInnerParallelLoops(launch);
     return success();
   }
