@@ -86,9 +86,9 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
   int64_t kernelCount_ = 0;
 
   void runOnOperation() override {
-    kernelCount_ = 0;
     for (auto fn : getOperation().getOps<func::FuncOp>()) {
       if (fn.isExternal()) continue;
+      kernelCount_ = 0;
       if (failed(loopsFromLinalg(fn)) || failed(wrapInLaunches(fn))) return signalPassFailure();
     }
   }
@@ -119,6 +119,11 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
         return op->emitError("ajit-map-to-gpu: cannot lower to loops");
       rewriter.eraseOp(op);
     }
+    // Loops of 0-d ops load operands their bodies never read; a dead load left at the top
+    // level would otherwise become an empty kernel launch.
+    for (Block &block : fn.getBody())
+      for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
+        if (isOpTriviallyDead(&op)) op.erase();
     return success();
   }
 

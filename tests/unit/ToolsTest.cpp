@@ -131,6 +131,22 @@ TEST_F(Tools, AjitcWritesObjectHeaderAndStages) {
   }
 }
 
+// --target ptx writes the kernels' PTX for --gpu's architecture; its stages end in "asm".
+TEST_F(Tools, AjitcWritesPtx) {
+  Outcome o = run(std::string(AJITC) + " " + data("run/softmax.mlir") + " --target ptx --gpu sm_80 -o " + tmp("s.ptx"));
+  ASSERT_EQ(o.exitCode, 0) << o.stderrText;
+  std::ifstream f(tmp("s.ptx"));
+  std::string text((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_NE(text.find(".target sm_80"), std::string::npos) << text.substr(0, 300);
+  EXPECT_NE(text.find(".visible .entry"), std::string::npos);
+  for (const char *stage : {"linalg", "bufferized", "gpu", "nvvm", "ptx", "asm"}) {
+    Outcome s = run(std::string(AJITC) + " " + data("run/softmax.mlir") + " --target ptx --compile-to=" + stage);
+    EXPECT_EQ(s.exitCode, 0) << stage << ": " << s.stderrText;
+  }
+  Outcome llvm = run(std::string(AJITC) + " " + data("run/softmax.mlir") + " --target ptx --compile-to=llvm-ir");
+  EXPECT_NE(llvm.stderrText.find("unknown stage 'llvm-ir'"), std::string::npos) << llvm.stderrText;
+}
+
 // --cpu picks the ISA: AVX2 (ymm) for x86-64-v3, AVX-512 (zmm) for x86-64-v4.
 TEST_F(Tools, AjitcCpuSelectsTheVectorWidth) {
   std::ofstream(tmp("h.mlir")) << "func.func @h(%x: tensor<4096xf32>) -> tensor<4096xf32> {\n"
@@ -186,7 +202,9 @@ TEST_F(Tools, BadInputsGiveOneClearLine) {
       {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("no/dir/g.h"), "g.h: cannot write: No such file or directory"},
       {ajitc + " " + softmax + " --compile-to=nowhere", "unknown stage 'nowhere' for --compile-to"},
       {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --name 'bad name'", "'bad name' is not usable as a C function name"},
-      {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --target ptx", "--target ptx is not implemented yet"},
+      {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --target ptx", "--header is for CPU objects"},
+      {ajitc + " " + softmax + " -o " + tmp("g.ptx") + " --target ptx --gpu sm_x", "unknown GPU architecture 'sm_x'"},
+      {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --target tpu", "unknown --target 'tpu'"},
       {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --cpu pentium99", "unknown CPU 'pentium99'"},
   };
   for (const Case &c : cases) {

@@ -155,13 +155,13 @@ int main(int argc, char **argv) {
   }
   if (program.empty()) return usage("no program given");
   bool ptx = target == "ptx";
-  if (ptx && !headerPath.empty())
-    return usage("--header is for CPU objects: the PTX target writes the kernels' PTX only");
   if (compileTo.empty() && (output.empty() || (!ptx && headerPath.empty())))
     return usage(ptx ? "-o is required" : "-o and --header are required");
 
   try {
     if (target != "cpu" && !ptx) throw Error("ajit: unknown --target '" + target + "' (cpu or ptx)");
+    if (ptx && !headerPath.empty())
+      throw Error("ajit: --header is for CPU objects: the PTX target writes the kernels' PTX only");
     std::ifstream file(program, std::ios::binary);
     if (!file) throw Error("ajit: " + program + ": cannot open: " + std::strerror(errno));
     std::stringstream text;

@@ -1,0 +1,126 @@
+// --ajit-map-to-gpu: each kernel on buffers becomes a gpu.launch; parallel loop nests
+// get one thread per iteration (flattened, innermost fastest, a guard for the last
+// block), reductions loop inside the thread, 0-d work runs on one thread.
+// RUN: ajit-opt %s --ajit-map-to-gpu --canonicalize | FileCheck %s
+//
+// The whole PTX pipeline on graph IR: one gpu.module of PTX for the function, a host
+// function of launches only.
+// RUN: ajit-opt %s --split-input-file --ajit-ptx-pipeline 2>&1 | FileCheck %s --check-prefix=PTX
+
+#id1 = affine_map<(d0) -> (d0)>
+#lhs = affine_map<(d0, d1, d2) -> (d0, d1)>
+#rhs = affine_map<(d0, d1, d2) -> (d1, d2)>
+#res = affine_map<(d0, d1, d2) -> (d0, d2)>
+#all = affine_map<(d0) -> ()>
+
+// 1000 elements: 4 blocks of 256 threads, the last 24 threads idle.
+// CHECK-LABEL: func.func @h
+// CHECK-DAG:   %[[N:.+]] = arith.constant 1000 : index
+// CHECK-DAG:   %[[B:.+]] = arith.constant 256 : index
+// CHECK-DAG:   %[[G:.+]] = arith.constant 4 : index
+// CHECK:       gpu.launch blocks(%[[BX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[G]], {{.+}} threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[B]], {{.+}} module(@h_kernels) function(@h_k0)
+// CHECK:         %[[BASE:.+]] = arith.muli %[[BX]], %[[B]]
+// CHECK:         %[[I:.+]] = arith.addi %[[BASE]], %[[TX]]
+// CHECK:         %[[IN:.+]] = arith.cmpi ult, %[[I]], %[[N]]
+// CHECK:         scf.if %[[IN]] {
+// CHECK:           memref.load %arg0[%[[I]]]
+// CHECK:           math.exp
+// CHECK:           memref.store %{{.+}}, %arg1[%[[I]]]
+// CHECK:       gpu.terminator
+// CHECK-NOT:   gpu.launch
+// CHECK:       return
+func.func @h(%x: memref<1000xf32>, %out: memref<1000xf32>) {
+  linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%x : memref<1000xf32>) outs(%out : memref<1000xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %e = math.exp %in : f32
+    linalg.yield %e : f32
+  }
+  return
+}
+
+// A product in ajit.dot's (m, k, n) order: the fill and the product are two kernels of
+// 37 x 50 threads (column fastest), and k loops inside each thread.
+// CHECK-LABEL: func.func @dot
+// CHECK:       gpu.launch {{.+}} module(@dot_kernels) function(@dot_k0)
+// CHECK:         %[[C:.+]] = arith.remui %{{.+}}, %c50
+// CHECK:         %[[R:.+]] = arith.divui %{{.+}}, %c50
+// CHECK:         memref.store %cst, %arg2[%[[R]], %[[C]]]
+// CHECK:       gpu.launch {{.+}} module(@dot_kernels) function(@dot_k1)
+// CHECK:         %[[C2:.+]] = arith.remui %{{.+}}, %c50
+// CHECK:         %[[R2:.+]] = arith.divui %{{.+}}, %c50
+// CHECK:         scf.for %[[K:.+]] = %c0 to %c64
+// CHECK:           memref.load %arg0[%[[R2]], %[[K]]]
+// CHECK:           memref.load %arg1[%[[K]], %[[C2]]]
+// CHECK:           memref.store %{{.+}}, %arg2[%[[R2]], %[[C2]]]
+func.func @dot(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %out: memref<37x50xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<37x50xf32>)
+  linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : memref<37x64xf32>, memref<64x50xf32>) outs(%out : memref<37x50xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A whole-array mean: one thread each for the 0-d fill, the sum's loop, and the
+// division, whose load, divide and store have no loop around them and form one kernel.
+// The temporary stays on the host, for the runtime to allocate.
+// CHECK-LABEL: func.func @mean
+// CHECK:       %[[ACC:.+]] = memref.alloc() : memref<f32>
+// CHECK:       gpu.launch {{.+}} in (%{{.+}} = %c1, {{.+}} threads({{.+}}) in (%{{.+}} = %c1, {{.+}} function(@mean_k0)
+// CHECK-NEXT:    memref.store %{{.+}}, %[[ACC]][]
+// CHECK:       gpu.launch {{.+}} function(@mean_k1)
+// CHECK-NEXT:    scf.for
+// CHECK:       gpu.launch {{.+}} function(@mean_k2)
+// CHECK-NEXT:    memref.load %[[ACC]][]
+// CHECK-NEXT:    arith.divf
+// CHECK-NEXT:    memref.store %{{.+}}, %arg1[]
+// CHECK-NEXT:    gpu.terminator
+// CHECK-NOT:   gpu.launch
+func.func @mean(%x: memref<1000xf32>, %out: memref<f32>) {
+  %zero = arith.constant 0.0 : f32
+  %n = arith.constant 1000.0 : f32
+  %acc = memref.alloc() : memref<f32>
+  linalg.fill ins(%zero : f32) outs(%acc : memref<f32>)
+  linalg.generic {indexing_maps = [#id1, #all], iterator_types = ["reduction"]}
+      ins(%x : memref<1000xf32>) outs(%acc : memref<f32>) {
+  ^bb0(%in: f32, %a: f32):
+    %s = arith.addf %a, %in : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<() -> ()>, affine_map<() -> ()>], iterator_types = []}
+      ins(%acc : memref<f32>) outs(%out : memref<f32>) {
+  ^bb0(%in: f32, %o: f32):
+    %d = arith.divf %in, %n : f32
+    linalg.yield %d : f32
+  }
+  return
+}
+
+// -----
+
+// PTX-LABEL: func.func @g(
+// PTX-NOT:     gpu.launch {
+// PTX:         gpu.launch_func @g_kernels::@g_k0 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+// PTX:         gpu.launch_func @g_kernels::@g_k1
+// PTX:         gpu.launch_func @g_kernels::@g_k2 blocks in (%c25, %c1, %c1) threads in (%c256, %c1, %c1)
+// PTX-NEXT:    return
+// PTX:         gpu.binary @g_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">
+// PTX-SAME:      .target sm_90
+// PTX-SAME:      .visible .entry g_k0(
+// PTX-SAME:      .visible .entry g_k1(
+// PTX-SAME:      .visible .entry g_k2(
+func.func @g(%x: tensor<10000xf32>, %y: tensor<100x64xf32>) -> (tensor<f32>, tensor<100x64xf32>) {
+  %s = ajit.sin %x : tensor<10000xf32>
+  %c = ajit.cos %x : tensor<10000xf32>
+  %s2 = ajit.mul %s, %s : tensor<10000xf32>
+  %c2 = ajit.mul %c, %c : tensor<10000xf32>
+  %a = ajit.add %s2, %c2 : tensor<10000xf32>
+  %r = ajit.reduce sum %a, axes = [0], keepdims = false : tensor<10000xf32> -> tensor<f32>
+  %e = ajit.exp %y : tensor<100x64xf32>
+  return %r, %e : tensor<f32>, tensor<100x64xf32>
+}
