@@ -1,19 +1,53 @@
-"""Helpers shared by the bench scripts: timing a Python callable, formatting times, naming
-the machine."""
+"""Helpers shared by the bench scripts: timing a Python callable, the inputs every system
+gets, combining rounds into one record, formatting times, naming the machine."""
 import os
 import platform
 import statistics
-import timeit
+import time
+
+import numpy as np
 
 
-def time_call(fn, seconds_per_repeat):
-    """(median, min, max, calls) of seconds per call over 7 repeats of a timeit loop, each
-    sized to about `seconds_per_repeat`."""
-    timer = timeit.Timer(fn)
-    number, elapsed = timer.autorange()
-    number = max(1, int(number * seconds_per_repeat / max(elapsed, 1e-9)))
-    runs = [t / number for t in timer.repeat(repeat=7, number=number)]
-    return statistics.median(runs), min(runs), max(runs), 7 * number
+def time_call(fn, budget, sync=lambda y: y):
+    """(median, min, max, calls) of seconds per call of fn() over 7 batches that together
+    fill about `budget` seconds, after one warm-up call (compiles, first touches). Same
+    scheme as timeIt in bench/*_bench.cpp, so ajit and the peers are timed alike. `sync`
+    waits for an asynchronous result (JAX)."""
+    sync(fn())
+    t0, probe = time.perf_counter(), 0
+    while probe < 1 or time.perf_counter() - t0 < budget / 20:
+        sync(fn())
+        probe += 1
+    per = (time.perf_counter() - t0) / probe
+    batch = max(1, int(budget / 7 / per))
+    runs = []
+    for _ in range(7):
+        s = time.perf_counter()
+        for _ in range(batch):
+            sync(fn())
+        runs.append((time.perf_counter() - s) / batch)
+    return statistics.median(runs), min(runs), max(runs), 7 * batch
+
+
+def ramp(n, scale, offset=0.0):
+    """The inputs of bench/*_bench.cpp: fmod(0.37 i + offset, 2 scale) - scale, float32."""
+    i = np.arange(n, dtype=np.float32)
+    return (np.fmod(np.float32(0.37) * i + np.float32(offset), np.float32(2 * scale))
+            - np.float32(scale)).astype(np.float32)
+
+
+def record(workload, size, system, median, lo, hi, reps, threads, note="", metric="seconds"):
+    return {"workload": workload, "size": str(size), "system": system, "metric": metric,
+            "median": median, "min": lo, "max": hi, "reps": reps, "threads": threads, "note": note}
+
+
+def combine(per_round):
+    """One record from the same measurement taken in several rounds: the median of the
+    rounds' medians, the extremes of their extremes, all their repetitions."""
+    first = per_round[0]
+    return dict(first, median=statistics.median(r["median"] for r in per_round),
+                min=min(r["min"] for r in per_round), max=max(r["max"] for r in per_round),
+                reps=sum(r["reps"] for r in per_round))
 
 
 def fmt(seconds):
@@ -37,20 +71,6 @@ def machine():
     return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
-def write_results(out_dir, name, records, report, plot):
-    """Writes out_dir/<name>.json (the records), out_dir/<name>.md (report(records), also
-    printed) and the plot (plot(records, out_dir))."""
-    import json
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, name + ".json"), "w") as f:
-        json.dump(records, f, indent=1)
-    text = report(records)
-    with open(os.path.join(out_dir, name + ".md"), "w") as f:
-        f.write(text)
-    print(text)
-    plot(records, out_dir)
-
-
 def pyplot():
     """matplotlib.pyplot on the Agg backend, or None (with a note) when it is missing."""
     try:
@@ -60,5 +80,5 @@ def pyplot():
         return plt
     except ImportError:
         import sys
-        print("matplotlib missing: no plot", file=sys.stderr)
+        print("matplotlib missing: no plots", file=sys.stderr)
         return None

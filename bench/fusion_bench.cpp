@@ -5,8 +5,8 @@
 // Prints one JSON record per line: {"workload", "size", "median", "min", "max", "reps"}
 // (seconds per call; for W4, seconds per optimizer step over all ten parameters). The
 // STREAM-style triad and read-only sum run on as many threads as ajit's kernels use
-// (AJIT_NUM_THREADS, else the core count) and report bytes per second. bench/fusion.py
-// runs this binary and NumPy in alternating rounds.
+// (AJIT_NUM_THREADS, else the core count) and report bytes per second. bench/compare.py
+// runs this binary and the peers in rotating rounds.
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/ajit.h"

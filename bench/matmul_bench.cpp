@@ -6,7 +6,7 @@
 // runs one batch of every system in turn, so drifting machine load hits all alike. One
 // JSON record per line, in the schema of WORKLOADS.md (seconds per call; the report
 // derives GFLOP/s and inferences/s). The thread count comes from the environment:
-// bench/matmul.py runs this binary once with AJIT_NUM_THREADS = OPENBLAS_NUM_THREADS =
+// bench/compare.py runs this binary once with AJIT_NUM_THREADS = OPENBLAS_NUM_THREADS =
 // OMP_NUM_THREADS = 1 and once with 2.
 //
 // Peers: OpenBLAS cblas_sgemm (followed, for Linear+GELU, by a separate vectorized

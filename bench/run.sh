@@ -1,25 +1,33 @@
 #!/usr/bin/env bash
-# Builds ajit's benchmarks, sets up NumPy in a virtual environment (PyPI, bench only) and
-# runs W1/W2/W3/W4/W5 side by side:  bash bench/run.sh
-#   -> bench/results/core.{json,md}, bench/results/fusion.{json,md}, fusion_time_per_element.png,
-#      bench/results/matmul.{json,md}, matmul_gflops.png
+# ajit beside its peers on every workload of WORKLOADS.md, in one run:
+#   bash bench/run.sh            full mode (about half an hour on 2 cores; rewrites README's performance section)
+#   bash bench/run.sh --quick    everyday mode (under 5 minutes once the peers are installed)
+# Any other arguments go to bench/compare.py (--systems ajit,numpy,jax  --rounds N  --budget S  --no-install).
+# Builds the three bench binaries, makes bench/.venv (NumPy, matplotlib, and the peers JAX, PyTorch,
+# onnxruntime from PyPI: a peer that does not install is skipped, with the reason in the report), and
+# writes bench/results/{W1..W5,machine,run_info}.json, report.md and the PNG plots.
+# AJIT_BENCH_NO_BUILD=1 uses the binaries already in $AJIT_BUILD_DIR/bench (default build/).
+# The build and the tests never need any of this: PyPI is for the benchmark only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AJIT_BUILD_DIR=${AJIT_BUILD_DIR:-build}
-cmake -G Ninja -S . -B "$AJIT_BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-# W3/W5's C++ peers (OpenBLAS, oneDNN) come from Debian; the build and tests never need them.
-missing=()
-for p in libopenblas-dev libdnnl-dev; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"
-  cmake -S . -B "$AJIT_BUILD_DIR" >/dev/null # find them
+export AJIT_BUILD_DIR
+if [ "${AJIT_BENCH_NO_BUILD:-0}" != 1 ]; then
+  # W3/W5's C++ peers (OpenBLAS, oneDNN) come from Debian; the build and tests never need them.
+  missing=()
+  for p in libopenblas-dev libdnnl-dev; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  cmake -G Ninja -S . -B "$AJIT_BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  ninja -C "$AJIT_BUILD_DIR" ajit-bench-core ajit-bench-fusion ajit-bench-matmul
 fi
-ninja -C "$AJIT_BUILD_DIR" -j 2 ajit-bench-core ajit-bench-fusion ajit-bench-matmul
+for b in core fusion matmul; do
+  [ -x "$AJIT_BUILD_DIR/bench/ajit-bench-$b" ] || { echo "missing $AJIT_BUILD_DIR/bench/ajit-bench-$b" >&2; exit 1; }
+done
 venv=bench/.venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv" || { apt-get install -y -q python3-venv && python3 -m venv "$venv"; }
 fi
 "$venv/bin/python" -c "import numpy, matplotlib" 2>/dev/null || "$venv/bin/pip" install -q numpy matplotlib
-"$venv/bin/python" bench/core.py --binary "$AJIT_BUILD_DIR/bench/ajit-bench-core" "$@"
-"$venv/bin/python" bench/fusion.py --binary "$AJIT_BUILD_DIR/bench/ajit-bench-fusion"
-"$venv/bin/python" bench/matmul.py --binary "$AJIT_BUILD_DIR/bench/ajit-bench-matmul"
+exec "$venv/bin/python" bench/compare.py "$@"

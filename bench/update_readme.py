@@ -1,52 +1,68 @@
 #!/usr/bin/env python3
-"""Rewrites README.md's performance section from bench/results/core.json.
+"""Rewrites README.md's performance section from the latest report (bench/results):
 
-The section sits between the markers <!-- perf:begin --> and <!-- perf:end -->; the
-table is recomputed from the JSON (so it always matches it), with the machine and date.
+    bench/.venv/bin/python bench/update_readme.py [bench/results]
+
+The section sits between <!-- perf:begin --> and <!-- perf:end -->. It is computed from the
+same JSON as report.md, by the same code (report.tables), so the two always agree; it
+names the machine, the date and the mode of the run. bench/compare.py calls this after a
+full run.
 """
-import datetime
-import json
 import os
 import re
+import sys
 
-from benchlib import fmt, machine
+import report
+from benchlib import fmt
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def main():
-    path = os.path.join(HERE, "results", "core.json")
-    records = json.load(open(path))
-    by = {(r["workload"], r["size"], r["system"]): r for r in records}
-    when = datetime.datetime.fromtimestamp(os.path.getmtime(path)).strftime("%Y-%m-%d")
-    numpy = next((r["note"] for r in records if r["system"] == "numpy" and r["note"]), "NumPy")
-    lines = [f"Measured {when} on {machine()}: medians of ajit and {numpy} in alternating rounds of "
-             "one run (`bash bench/run.sh`, then `python3 bench/update_readme.py`). The ratio is ajit's time "
-             "over NumPy's: below 1, ajit is faster. Single-threaded; cached calls unless named otherwise.", "",
-             "| workload | N | ajit | NumPy | ajit / NumPy |", "|---|---|---|---|---|"]
-    for (w, n, s), r in sorted(by.items(), key=lambda kv: (kv[0][0], int(kv[0][1]))):
-        if s != "ajit":
-            continue
-        peer = by.get((w, n, "numpy"))
-        ratio = f"{r['median'] / peer['median']:.2f}" if peer else "-"
-        lines.append(f"| {w} | {n} | {fmt(r['median'])} | {fmt(peer['median']) if peer else '-'} | {ratio} |")
-    cold = by.get(("W1.g_first_call_fresh_process", "10000", "ajit"))
-    if cold:
-        lines += ["", f"W1.g_first_call_fresh_process is trace + compile + run of W2's g in a new process "
-                      f"({cold['reps']} processes; {cold['note']})."]
-    warm = by.get(("W1.g_first_call_fresh_process_disk_cache", "10000", "ajit"))
-    if warm:
-        lines += ["", f"W1.g_first_call_fresh_process_disk_cache is the same with a warm persistent cache: "
-                      f"trace + load of the stored object + run ({warm['reps']} processes; {warm['note']})."]
-    block = "<!-- perf:begin -->\n" + "\n".join(lines) + "\n<!-- perf:end -->"
+def section(out_dir):
+    records, info = report.load(out_dir)
+    lines = [f"Run of {info['date']} on {info['machine']}: `{info['command']}` ({info['mode']} mode, "
+             f"{info['rounds']} round(s), {info['duration_s']} s). Full tables: `bench/results/report.md`; "
+             "JSON: `bench/results/W1.json` ... `W5.json`, `machine.json`; plots: "
+             "`bench/results/time_per_element.png`, `gflops.png`, `compile_vs_cached.png`."]
+    if info["mode"] == "quick":
+        lines += ["", "**These are quick-mode figures** (one round of short batches): indicative only."]
+    lines += ["", "Peers: " + "; ".join(dict.fromkeys(v for s, v in info["systems"].items() if s != "ajit")) +
+              "; OpenBLAS `cblas_sgemm` and oneDNN (C++)." +
+              "".join(f" Skipped {s}: {why}." for s, why in info["skipped"].items()), "",
+              "`ajit ÷ best peer` is ajit's time over the fastest peer's in the same row and thread count "
+              "(below 1: ajit is faster); `ajit ÷ limit` is ajit's time over the time the measured peak FMA "
+              "rate or memory bandwidth allows (1 is the limit).", "",
+              "| workload | cells | ajit at least as fast | ajit ÷ best peer, geometric mean (range) | "
+              "ajit ÷ limit, median |", "|---|---|---|---|---|"]
+    for title, _, _, cells in report.tables(records, info):
+        s = report.summary(cells)
+        if s:
+            n, wins, gmean, lo, hi, lim = s
+            lines.append(f"| {title} | {n} | {wins} | {gmean:.2f} ({lo:.2f} - {hi:.2f}) | "
+                         f"{'-' if lim is None else f'{lim:.2f}'} |")
+    by = {(r["workload"], r["system"]): r["median"] for r in records if r["workload"].startswith("W1.")}
+    jits = [s for s in report.JIT if (("W1.sum_sq", s) in by or ("W1.sum_sq.first_call", s) in by)]
+    if jits:
+        cols = [("W1.sum_sq.first_call", "sum_sq first call"), ("W1.g.first_call", "g first call"),
+                ("W1.g.first_call_disk_cache", "g, warm disk cache"), ("W1.sum_sq", "sum_sq cached call")]
+        lines += ["", "First call (trace + compile + run, fresh process) against the cached call, N = 10000:", "",
+                  "| system | " + " | ".join(c for _, c in cols) + " |", "|---|" + "---|" * len(cols)]
+        for s in jits:
+            lines.append(f"| {s} | " + " | ".join(fmt(by[(w, s)]) if (w, s) in by else "-" for w, _ in cols) + " |")
+    lines += ["", "Not measured: W6 (grad, vmap: not in ajit yet) and W7 (GPU: no GPU backend yet)."]
+    return "\n".join(lines)
+
+
+def main(out_dir=None):
+    block = "<!-- perf:begin -->\n" + section(out_dir or os.path.join(HERE, "results")) + "\n<!-- perf:end -->"
     readme = os.path.join(ROOT, "README.md")
     text = open(readme).read()
-    text, n = re.subn(r"<!-- perf:begin -->.*?<!-- perf:end -->", block, text, flags=re.S)
+    text, n = re.subn(r"<!-- perf:begin -->.*?<!-- perf:end -->", lambda _: block, text, flags=re.S)
     if n != 1:
         raise SystemExit("README.md has no <!-- perf:begin --> ... <!-- perf:end --> section")
     open(readme, "w").write(text)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1] if len(sys.argv) > 1 else None)
