@@ -254,6 +254,79 @@ Tensor operator>(TensorAt x, double y);
 Tensor operator>=(TensorAt x, double y);
 
 //===----------------------------------------------------------------------===//
+// grad
+//===----------------------------------------------------------------------===//
+
+namespace detail {
+/// Cotangents of `wrt` for the traced scalar `output` (or for `*seed`, shaped as
+/// `output`, when given): appends the backward pass to the trace (frontend/Grad.cpp).
+std::vector<Tensor> vjp(const Tensor &output, const std::vector<Tensor> &wrt, const Tensor *seed, const Loc &loc);
+
+template <class T> const Tensor *tensorOrNull(const T &a) {
+  if constexpr (std::is_same_v<std::decay_t<T>, Tensor>) return &a;
+  else return nullptr;
+}
+/// The Tensor arguments at `argnums` (positions among all arguments).
+template <class... A> std::vector<Tensor> pickArgs(const std::vector<int> &argnums, const Loc &loc, const A &...args) {
+  std::vector<const Tensor *> all = {tensorOrNull(args)...};
+  std::vector<Tensor> picked;
+  for (int i : argnums) {
+    if (i < 0 || i >= static_cast<int>(all.size()) || !all[i])
+      throw Error("ajit: grad: argnum " + std::to_string(i) + " is not a Tensor argument of the function (it has " +
+                  std::to_string(all.size()) + " arguments)" + (loc.line() ? " (at " + std::string(loc.file_name()) + ":" + std::to_string(loc.line()) + ")" : ""));
+    picked.push_back(*all[i]);
+  }
+  return picked;
+}
+template <class F, class... A> Tensor scalarOutput(F &f, const A &...args) {
+  using R = std::decay_t<std::invoke_result_t<F &, const A &...>>;
+  static_assert(std::is_same_v<R, Tensor>, "ajit::grad: the function must return one Tensor (a scalar)");
+  return f(args...);
+}
+} // namespace detail
+
+/// Reverse-mode gradient (JAX's `jax.grad`): `grad(f, i)` is a function of the same
+/// arguments as `f` returning d f / d (argument i). `f` returns a scalar float Tensor.
+/// The backward pass is traced into the same program, so `jit(grad(f))` compiles and
+/// fuses forward and backward together; grad of grad works too.
+template <class F> auto grad(F f, int argnum = 0, Loc loc = Loc::current()) {
+  return [f, argnum, loc](const auto &...args) -> Tensor {
+    std::vector<Tensor> wrt = detail::pickArgs({argnum}, loc, args...);
+    Tensor y = detail::scalarOutput(f, args...);
+    return detail::vjp(y, wrt, nullptr, loc)[0];
+  };
+}
+
+/// Gradients with respect to several arguments, in the order of `argnums`.
+template <class F> auto grad(F f, std::vector<int> argnums, Loc loc = Loc::current()) {
+  return [f, argnums, loc](const auto &...args) -> std::vector<Tensor> {
+    std::vector<Tensor> wrt = detail::pickArgs(argnums, loc, args...);
+    Tensor y = detail::scalarOutput(f, args...);
+    return detail::vjp(y, wrt, nullptr, loc);
+  };
+}
+
+/// `f`'s value and its gradient with respect to argument `argnum`.
+template <class F> auto value_and_grad(F f, int argnum = 0, Loc loc = Loc::current()) {
+  return [f, argnum, loc](const auto &...args) -> std::tuple<Tensor, Tensor> {
+    std::vector<Tensor> wrt = detail::pickArgs({argnum}, loc, args...);
+    Tensor y = detail::scalarOutput(f, args...);
+    return {y, detail::vjp(y, wrt, nullptr, loc)[0]};
+  };
+}
+
+/// `f`'s value, then its gradients with respect to each of `argnums`.
+template <class F> auto value_and_grad(F f, std::vector<int> argnums, Loc loc = Loc::current()) {
+  return [f, argnums, loc](const auto &...args) -> std::vector<Tensor> {
+    std::vector<Tensor> wrt = detail::pickArgs(argnums, loc, args...);
+    Tensor y = detail::scalarOutput(f, args...);
+    std::vector<Tensor> out = {y};
+    for (Tensor &g : detail::vjp(y, wrt, nullptr, loc)) out.push_back(g);
+    return out;
+  };
+}
+
+//===----------------------------------------------------------------------===//
 // jit
 //===----------------------------------------------------------------------===//
 
