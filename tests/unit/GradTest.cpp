@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <random>
 
@@ -252,6 +253,68 @@ TEST(Grad, F32AndFusion) {
   Array r32 = g(x32), r64 = g(x64);
   for (int i = 0; i < 1000; ++i) EXPECT_NEAR(r32.data<float>()[i], r64.data<double>()[i], 1e-5) << i;
   EXPECT_LE(g.stats().kernels, 2u); // one fused elementwise kernel (plus none for the seed)
+}
+
+// Random programs of differentiable ops over [3,4] tensors (broadcasting [1,4]/[3,1]
+// reductions back in, softmaxes, products with fixed matrices, reshapes and
+// transposes), each op's inputs kept in its smooth domain. grad with respect to both
+// inputs against finite differences. AJIT_GRAD_FUZZ_PROGRAMS / AJIT_GRAD_FUZZ_SEED.
+TEST(Grad, RandomPrograms) {
+  auto envInt = [](const char *name, int fallback) {
+    const char *v = std::getenv(name);
+    return v ? std::atoi(v) : fallback;
+  };
+  const int programs = envInt("AJIT_GRAD_FUZZ_PROGRAMS", 30), seed = envInt("AJIT_GRAD_FUZZ_SEED", 1);
+  for (int p = 0; p < programs; ++p) {
+    unsigned programSeed = static_cast<unsigned>(seed * 1000 + p);
+    std::mt19937 shapeRng(programSeed);
+    int length = 3 + static_cast<int>(shapeRng() % 10);
+    std::string trace; // the ops, for the failure message
+    auto program = [programSeed, length, &trace](const std::vector<Tensor> &in) {
+      std::mt19937 rng(programSeed);
+      rng(); // the length draw
+      trace.clear();
+      std::vector<Tensor> pool = in;
+      auto pick = [&]() { return pool[rng() % pool.size()]; };
+      auto full = [](const Tensor &t) { return t.shape() == Shape{3, 4} ? t : broadcastTo(t, {3, 4}); };
+      for (int k = 0; k < length; ++k) {
+        Tensor a = pick(), b = pick();
+        int op = static_cast<int>(rng() % 16);
+        trace += std::to_string(op) + " ";
+        Tensor r = [&]() -> Tensor {
+          switch (op) {
+          case 0: return ajit::sin(a);
+          case 1: return ajit::tanh(a) * ajit::cos(b);
+          case 2: return sigmoid(a) + b;
+          case 3: return ajit::exp(ajit::tanh(a));
+          case 4: return ajit::log(a * a + 1.0) - b;
+          case 5: return ajit::sqrt(a * a + 1.0) * b;
+          case 6: return rsqrt(b * b + 0.5) * a;
+          case 7: return gelu(a, true) + gelu(b, false);
+          case 8: return a / (b * b + 1.0);
+          case 9: return maximum(a, b) - minimum(a, b * 0.5);
+          case 10: return ajit::pow(a * a + 1.0, ajit::tanh(b));
+          case 11: return (rng() % 2 ? sum(a, {0}, true) : mean(a, {1}, true)) * b;
+          case 12: return max(full(a), {static_cast<int64_t>(rng() % 2)}, true) + b;
+          case 13: return softmax(full(a), static_cast<int64_t>(rng() % 2)) * logSoftmax(full(b), 1);
+          case 14: {
+            Array w = randomF64({4, 4}, static_cast<unsigned>(rng()), -1, 1);
+            return matmul(full(a), constant(w)) + b;
+          }
+          default: return transpose(reshape(full(a), {4, 3})) * b;
+          }
+        }();
+        pool.push_back(full(r));
+      }
+      return pool.back();
+    };
+    checkGrad("program" + std::to_string(p), program, {randomF64({3, 4}, programSeed), randomF64({3, 4}, programSeed + 7)},
+              {0, 1}, 1e-5);
+    if (testing::Test::HasFailure()) {
+      ADD_FAILURE() << "seed " << seed << ", program " << p << ": ops " << trace;
+      return;
+    }
+  }
 }
 
 TEST(Grad, BadUse) {
