@@ -14,7 +14,8 @@ OMP/OpenBLAS/MKL variables, the CPU affinity of the Python peers):
   - 1 thread and all cores (--quick: all cores only): W3 and W5, with OpenBLAS, oneDNN and
     the peak FMA rate timed inside ajit-bench-matmul.
 Writes bench/results/W1..W5.json and machine.json (WORKLOADS.md's schema), run_info.json
-(machine, date, peers and why any was skipped), report.md and the plots (bench/report.py);
+(machine, date, peers and why any was skipped), report.md and the plots (bench/report.py,
+checked against the JSON by bench/check_report.py);
 a full run also rewrites README.md's performance section (bench/update_readme.py).
 """
 import argparse
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 
+import check_report
 import report
 import update_readme
 from benchlib import combine, machine, record
@@ -288,6 +290,7 @@ def main():
     with open(os.path.join(args.out, "run_info.json"), "w") as f:
         json.dump(info, f, indent=1)
     report.write(args.out)
+    check_report.main(args.out)
     if args.readme == "yes" or (args.readme == "auto" and mode == "full"):
         update_readme.main(args.out)
         log("README.md's performance section rewritten from", os.path.join(args.out, "report.md"))

@@ -149,7 +149,7 @@ def optimizer_steps(X):
     return {"sgd_momentum": sgd_momentum, "adam": adam, "adamw": adamw, "lion": lion}
 
 
-def cases(S, parts, sizes, quick, threads):
+def cases(S, parts, sizes, quick):
     """Yields (workload, size, zero-argument callable) for the parts asked for."""
     import numpy as np
     from benchlib import ramp
@@ -344,7 +344,7 @@ def main():
         work, sync = (onnx_cases(args.threads, args.quick) if "matmul" in parts else []), (lambda y: y)
     else:
         S = make_system(args.system, args.threads)
-        note, work, sync = S.note, cases(S, parts, sizes, args.quick, args.threads), S.sync
+        note, work, sync = S.note, cases(S, parts, sizes, args.quick), S.sync
     for workload, size, fn in work:
         med, lo, hi, reps = time_call(fn, args.budget, sync)
         print(json.dumps(record(workload, size, args.system, med, lo, hi, reps, args.threads, note)), flush=True)
