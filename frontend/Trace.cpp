@@ -69,6 +69,9 @@ Trace::~Trace() { activeTrace = previous_; }
 
 Trace *Trace::active() { return activeTrace; }
 
+Trace::ActiveScope::ActiveScope(Trace *trace) : saved_(activeTrace) { activeTrace = trace; }
+Trace::ActiveScope::~ActiveScope() { activeTrace = saved_; }
+
 Location Trace::location(const Loc &loc) {
   if (loc.line() == 0) return builder_.getUnknownLoc();
   return FileLineColLoc::get(builder_.getStringAttr(loc.file_name()), loc.line(), loc.column());

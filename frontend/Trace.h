@@ -34,6 +34,18 @@ public:
 
   /// The trace being built on this thread, or null.
   static Trace *active();
+  /// Makes `trace` the active one for its lifetime (vmap builds the caller's trace while
+  /// its per-example trace is still alive).
+  class ActiveScope {
+  public:
+    explicit ActiveScope(Trace *trace);
+    ~ActiveScope();
+    ActiveScope(const ActiveScope &) = delete;
+    ActiveScope &operator=(const ActiveScope &) = delete;
+
+  private:
+    Trace *saved_;
+  };
 
   mlir::OpBuilder &builder() { return builder_; }
   mlir::MLIRContext *context() { return builder_.getContext(); }

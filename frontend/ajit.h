@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <source_location>
 #include <string>
 #include <tuple>
@@ -323,6 +324,86 @@ template <class F> auto value_and_grad(F f, std::vector<int> argnums, Loc loc = 
     std::vector<Tensor> out = {y};
     for (Tensor &g : detail::vjp(y, wrt, nullptr, loc)) out.push_back(g);
     return out;
+  };
+}
+
+//===----------------------------------------------------------------------===//
+// vmap
+//===----------------------------------------------------------------------===//
+
+namespace detail {
+/// The per-example trace of a vmapped function, replayed with batching rules into the
+/// caller's trace (frontend/Vmap.cpp).
+class BatchTrace {
+public:
+  /// `inputs`: the Tensor arguments; `inAxes`: each one's batch axis, or none (empty:
+  /// all 0). Starts the per-example trace.
+  BatchTrace(const std::vector<Tensor> &inputs, const std::vector<std::optional<int64_t>> &inAxes, const Loc &loc);
+  ~BatchTrace();
+  /// Per-example stand-ins for the inputs, to call the function with.
+  const std::vector<Tensor> &innerInputs() const;
+  /// The batched results, the batch at `outAxes` (empty: all 0).
+  std::vector<Tensor> finish(const std::vector<Tensor> &results, const std::vector<int64_t> &outAxes);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+template <class R> struct TensorResults;
+template <> struct TensorResults<Tensor> {
+  static std::vector<Tensor> flatten(const Tensor &t) { return {t}; }
+  static Tensor unflatten(std::vector<Tensor> v) { return v[0]; }
+};
+template <> struct TensorResults<std::vector<Tensor>> {
+  static std::vector<Tensor> flatten(const std::vector<Tensor> &t) { return t; }
+  static std::vector<Tensor> unflatten(std::vector<Tensor> v) { return v; }
+};
+template <class... Ts> struct TensorResults<std::tuple<Ts...>> {
+  static std::vector<Tensor> flatten(const std::tuple<Ts...> &t) {
+    return std::apply([](const auto &...x) { return std::vector<Tensor>{x...}; }, t);
+  }
+  static std::tuple<Ts...> unflatten(std::vector<Tensor> v) {
+    return unflattenImpl(v, std::index_sequence_for<Ts...>{});
+  }
+  template <size_t... I> static std::tuple<Ts...> unflattenImpl(std::vector<Tensor> &v, std::index_sequence<I...>) {
+    return {v[I]...};
+  }
+};
+
+/// Argument `I` of a call, with Tensors replaced by the per-example stand-ins.
+template <size_t I, class T>
+decltype(auto) substitute(const std::vector<std::optional<Tensor>> &byPosition, const T &arg) {
+  if constexpr (std::is_same_v<std::decay_t<T>, Tensor>) return Tensor(*byPosition[I]);
+  else return (arg);
+}
+template <class F, class... A, size_t... I>
+auto callSubstituted(F &f, const std::vector<std::optional<Tensor>> &byPosition, std::index_sequence<I...>,
+                     const A &...args) {
+  return f(substitute<I>(byPosition, args)...);
+}
+} // namespace detail
+
+/// Batching (JAX's `jax.vmap`): `vmap(f, in_axes, out_axes)` runs the per-example
+/// function `f` over a batch as one program. `in_axes[i]` is the batch axis of the i-th
+/// Tensor argument, or `std::nullopt` for one shared by every example (empty: all 0);
+/// `out_axes[j]` where the batch goes in the j-th result (empty: all 0). Composes with
+/// jit and grad: `jit(vmap(grad(loss), {std::nullopt, 0, 0}))` gives per-example gradients.
+template <class F>
+auto vmap(F f, std::vector<std::optional<int64_t>> inAxes = {}, std::vector<int64_t> outAxes = {},
+          Loc loc = Loc::current()) {
+  return [f, inAxes, outAxes, loc](const auto &...args) {
+    std::vector<const Tensor *> all = {detail::tensorOrNull(args)...};
+    std::vector<Tensor> tensors;
+    for (const Tensor *t : all)
+      if (t) tensors.push_back(*t);
+    detail::BatchTrace batch(tensors, inAxes, loc);
+    std::vector<std::optional<Tensor>> byPosition(all.size());
+    for (size_t i = 0, k = 0; i < all.size(); ++i)
+      if (all[i]) byPosition[i] = batch.innerInputs()[k++];
+    auto result = detail::callSubstituted(f, byPosition, std::index_sequence_for<decltype(args)...>{}, args...);
+    using R = std::decay_t<decltype(result)>;
+    return detail::TensorResults<R>::unflatten(batch.finish(detail::TensorResults<R>::flatten(result), outAxes));
   };
 }
 
