@@ -68,6 +68,7 @@
 #include "frontend/ajit.h"
 #include "kernels/reference/Reference.h"
 #include "tests/unit/OpDispatch.h"
+#include "tests/unit/TestEnv.h"
 
 #include <gtest/gtest.h>
 
@@ -103,10 +104,7 @@ namespace {
 /// Programs per run in the suite (AJIT_FUZZ_PROGRAMS overrides).
 constexpr int64_t kDefaultPrograms = 500;
 
-int64_t envInt(const char *name, int64_t fallback) {
-  const char *v = std::getenv(name);
-  return v && *v ? std::strtoll(v, nullptr, 0) : fallback;
-}
+using test::envInt;
 
 bool isF(DType dt) { return dt == DType::f32 || dt == DType::f64; }
 

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/ajit.h"
+#include "TestEnv.h"
 
 #include <gtest/gtest.h>
 
@@ -260,12 +261,8 @@ TEST(Grad, F32AndFusion) {
 // transposes), each op's inputs kept in its smooth domain. grad with respect to both
 // inputs against finite differences. AJIT_GRAD_FUZZ_PROGRAMS / AJIT_GRAD_FUZZ_SEED.
 TEST(Grad, RandomPrograms) {
-  auto envInt = [](const char *name, int fallback) {
-    const char *v = std::getenv(name);
-    return v ? std::atoi(v) : fallback;
-  };
-  const int programs = envInt("AJIT_GRAD_FUZZ_PROGRAMS", 30), seed = envInt("AJIT_GRAD_FUZZ_SEED", 1);
-  for (int p = 0; p < programs; ++p) {
+  const int64_t programs = test::envInt("AJIT_GRAD_FUZZ_PROGRAMS", 30), seed = test::envInt("AJIT_GRAD_FUZZ_SEED", 1);
+  for (int64_t p = 0; p < programs; ++p) {
     unsigned programSeed = static_cast<unsigned>(seed * 1000 + p);
     std::mt19937 shapeRng(programSeed);
     int length = 3 + static_cast<int>(shapeRng() % 10);

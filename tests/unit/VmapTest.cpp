@@ -1,5 +1,6 @@
 //===- VmapTest.cpp - vmap(f) equals f applied to each example and stacked ===//
 #include "frontend/ajit.h"
+#include "TestEnv.h"
 
 #include <gtest/gtest.h>
 
@@ -161,12 +162,8 @@ TEST(Vmap, PerExampleGradients) {
 // Random chains over [3,4] examples, batch 5: vmap equals the loop over examples.
 // AJIT_VMAP_FUZZ_PROGRAMS / AJIT_VMAP_FUZZ_SEED.
 TEST(Vmap, RandomPrograms) {
-  auto envInt = [](const char *name, int fallback) {
-    const char *v = std::getenv(name);
-    return v ? std::atoi(v) : fallback;
-  };
-  const int programs = envInt("AJIT_VMAP_FUZZ_PROGRAMS", 25), seed = envInt("AJIT_VMAP_FUZZ_SEED", 1);
-  for (int p = 0; p < programs; ++p) {
+  const int64_t programs = test::envInt("AJIT_VMAP_FUZZ_PROGRAMS", 25), seed = test::envInt("AJIT_VMAP_FUZZ_SEED", 1);
+  for (int64_t p = 0; p < programs; ++p) {
     unsigned programSeed = static_cast<unsigned>(seed * 1000 + p);
     Fn2 program = [programSeed](Tensor x, Tensor y) {
       std::mt19937 rng(programSeed);
