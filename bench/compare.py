@@ -253,7 +253,7 @@ def main():
     cfg = dict(MODES[mode])
     cfg.update({k: v for k, v in (("rounds", args.rounds), ("budget", args.budget)) if v})
     wanted = [s for s in args.systems.split(",") if s]
-    started = time.time()
+    started, load_before = time.time(), os.getloadavg()[0]
 
     versions, skipped = setup_peers([s for s in wanted if s != "ajit"], not args.no_install)
     bin_dir = os.path.join(args.build_dir, "bench")
@@ -286,7 +286,8 @@ def main():
             "rounds": cfg["rounds"], "budget_s": cfg["budget"], "threads": CORES,
             "command": "bash bench/run.sh" + (" --quick" if args.quick else ""),
             "systems": {"ajit": ajit_version(), **{s: versions[s] for s in systems if s != "ajit"}},
-            "skipped": skipped, "failures": failures, "duration_s": round(time.time() - started)}
+            "skipped": skipped, "failures": failures, "duration_s": round(time.time() - started),
+            "load_before": round(load_before, 2)}
     with open(os.path.join(args.out, "run_info.json"), "w") as f:
         json.dump(info, f, indent=1)
     report.write(args.out)

@@ -158,6 +158,10 @@ def markdown(records, info):
     if quick:
         lines += ["", "**Quick run**: one round of short batches and fewer sizes, for everyday checks; "
                       "quote the full mode (`bash bench/run.sh`)."]
+    if info.get("load_before", 0) >= 0.5:  # 1-minute load average: other work was running
+        lines += ["", f"**The machine was not idle**: load average {info['load_before']} when the run began "
+                      f"({os.cpu_count()} cores). Other work skews the multi-threaded rows most, OpenMP peers "
+                      "(PyTorch, OpenBLAS) above all."]
     lines += ["", "Systems: " + "; ".join(dict.fromkeys(info["systems"].values())) + " (torch.compile: the same torch)" * (
         "torch.compile" in info["systems"]) +
               "; in C/C++, inside ajit-bench-matmul: OpenBLAS `cblas_sgemm`, oneDNN matmul (prepacked "
@@ -185,8 +189,10 @@ def markdown(records, info):
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         lines.append("")
     lines += ["## W6, W7", "",
-              "- W6 (grad, vmap): not measured: ajit has no grad or vmap yet.",
-              "- W7 (GPU): not measured: ajit has no GPU backend yet (the PTX backend is an open issue).", "",
+              "- W6 (grad, vmap): not measured: this driver has no W6 workload yet (ajit's grad is new, "
+              "vmap is not in ajit yet).",
+              "- W7 (GPU): not measured: ajit's PTX target has not run on a GPU yet, and this driver runs on the "
+              "CPU only.", "",
               "Notes per system: " + "; ".join(sorted({f"{r['system']}: {r['note']}" for r in records
                                                        if r.get("note") and "first_call" not in r["workload"]
                                                        and r["system"] != "machine"})) + "."]

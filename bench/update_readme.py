@@ -27,6 +27,9 @@ def section(out_dir):
              "`bench/results/time_per_element.png`, `gflops.png`, `compile_vs_cached.png`."]
     if info["mode"] == "quick":
         lines += ["", "**These are quick-mode figures** (one round of short batches): indicative only."]
+    if info.get("load_before", 0) >= 0.5:
+        lines += ["", f"**The machine was not idle** (load average {info['load_before']} when the run began): "
+                      "the multi-threaded rows are skewed."]
     lines += ["", "Peers: " + "; ".join(dict.fromkeys(v for s, v in info["systems"].items() if s != "ajit")) +
               "; OpenBLAS `cblas_sgemm` and oneDNN (C++)." +
               "".join(f" Skipped {s}: {why}." for s, why in info["skipped"].items()), "",
@@ -50,7 +53,8 @@ def section(out_dir):
                   "| system | " + " | ".join(c for _, c in cols) + " |", "|---|" + "---|" * len(cols)]
         for s in jits:
             lines.append(f"| {s} | " + " | ".join(fmt(by[(w, s)]) if (w, s) in by else "-" for w, _ in cols) + " |")
-    lines += ["", "Not measured: W6 (grad, vmap: not in ajit yet) and W7 (GPU: no GPU backend yet)."]
+    lines += ["", "Not measured: W6 (grad, vmap: no W6 workload in the driver yet) and W7 (GPU: the driver "
+                  "runs on the CPU only)."]
     return "\n".join(lines)
 
 
