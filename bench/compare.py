@@ -224,6 +224,7 @@ def plan(systems, bin_dir, cfg, quick, scratch, r):
     fusion += [(s, [peer_job(s, CORES, "ops,optim", cfg, quick)]) for s in systems if s in PEERS[:4]]
     groups.append((f"W2 op matrix, W4 ({CORES} threads)", fusion))
     for t in cfg["matmul_threads"]:
+        # ajit-bench-matmul splits its budget among the (up to 4) systems it interleaves.
         mm = [("ajit", [lambda t=t: ajit_lines([exe("ajit-bench-matmul"), f"--budget={cfg['budget'] * 4}"]
                                                + (["--quick"] if quick else []), t, cfg)])]
         mm += [(s, [peer_job(s, t, "matmul", cfg, quick)]) for s in systems if s in PEERS]
