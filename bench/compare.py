@@ -285,7 +285,7 @@ def main():
             json.dump(mine, f, indent=1)
     info = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": machine(), "mode": mode,
             "rounds": cfg["rounds"], "budget_s": cfg["budget"], "threads": CORES,
-            "command": "bash bench/run.sh" + (" --quick" if args.quick else ""),
+            "command": " ".join(["bash bench/run.sh"] + sys.argv[1:]),
             "systems": {"ajit": ajit_version(), **{s: versions[s] for s in systems if s != "ajit"}},
             "skipped": skipped, "failures": failures, "duration_s": round(time.time() - started),
             "load_before": round(load_before, 2)}
