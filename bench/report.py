@@ -189,8 +189,7 @@ def markdown(records, info):
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         lines.append("")
     lines += ["## W6, W7", "",
-              "- W6 (grad, vmap): not measured: this driver has no W6 workload yet (ajit's grad is new, "
-              "vmap is not in ajit yet).",
+              "- W6 (grad, vmap): not measured: this driver has no W6 workload yet.",
               "- W7 (GPU): not measured: ajit's PTX target has not run on a GPU yet, and this driver runs on the "
               "CPU only.", "",
               "Notes per system: " + "; ".join(sorted({f"{r['system']}: {r['note']}" for r in records
