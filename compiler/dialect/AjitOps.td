@@ -312,6 +312,7 @@ def Ajit_DotOp : Ajit_Op<"dot"> {
   let results = (outs Ajit_Tensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 //===----------------------------------------------------------------------===//
