@@ -36,6 +36,14 @@ def ramp(n, scale, offset=0.0):
             - np.float32(scale)).astype(np.float32)
 
 
+def wave(shape, scale):
+    """The inputs of bench/transforms_bench.cpp (W6): sin(0.37 i) * scale over the flattened
+    index i, computed in double and rounded to float32."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    i = np.arange(int(np.prod(shape)), dtype=np.float64)
+    return (np.sin(0.37 * i) * scale).astype(np.float32).reshape(shape)
+
+
 def record(workload, size, system, median, lo, hi, reps, threads, note="", metric="seconds"):
     return {"workload": workload, "size": str(size), "system": system, "metric": metric,
             "median": median, "min": lo, "max": hi, "reps": reps, "threads": threads, "note": note}

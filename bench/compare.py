@@ -2,7 +2,8 @@
 """Every workload of WORKLOADS.md for ajit and its peers, side by side in one run.
 
     bash bench/run.sh [--quick]        (builds the bench binaries, sets up bench/.venv, runs this)
-    bench/.venv/bin/python bench/compare.py [--quick] [--systems ajit,numpy,...] [--rounds R] [--budget S]
+    bench/.venv/bin/python bench/compare.py [--quick] [--systems ajit,numpy,...] [--workloads W1,...,W6]
+                                            [--rounds R] [--budget S]
 
 Each round runs every group of measurements once, every system in turn (the order rotates
 from round to round), so that a noisy neighbour hurts all alike; a figure is the median of
@@ -12,8 +13,9 @@ OMP/OpenBLAS/MKL variables, the CPU affinity of the Python peers):
   - 1 thread: W1 (cached calls; first calls in fresh processes), W2's g and h;
   - all cores: W2's op matrix and W4's optimizers;
   - 1 thread and all cores (--quick: all cores only): W3 and W5, with OpenBLAS, oneDNN and
-    the peak FMA rate timed inside ajit-bench-matmul.
-Writes bench/results/W1..W5.json and machine.json (WORKLOADS.md's schema), run_info.json
+    the peak FMA rate timed inside ajit-bench-matmul; W6 (grad, vmap: ajit-bench-transforms).
+--workloads runs only the groups that hold the workloads named (and keeps only their records).
+Writes bench/results/W1..W6.json and machine.json (WORKLOADS.md's schema), run_info.json
 (machine, date, peers and why any was skipped), report.md and the plots (bench/report.py,
 checked against the JSON by bench/check_report.py);
 a full run also rewrites README.md's performance section (bench/update_readme.py).
@@ -29,7 +31,10 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+
 import check_report
+import peers
 import report
 import update_readme
 from benchlib import combine, machine, record
@@ -46,6 +51,7 @@ MODES = {
                  matmul_threads=sorted({1, CORES}), core_min_time=0.1, core_reps=5, job_timeout=3600),
 }
 PEERS = ["numpy", "jax", "torch", "torch.compile", "onnxruntime"]
+WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6"]
 JIT_SYSTEMS = ["ajit", "jax", "torch.compile"]  # the ones with a first call to measure
 # pip arguments to try in turn for each peer's packages (PyPI; torch's CPU-only wheels
 # first, as they are a tenth of the size of the default CUDA build).
@@ -131,30 +137,53 @@ def peer_job(system, threads, parts, cfg, quick, extra=()):
                                   cfg["job_timeout"])
 
 
-def ajit_core(binary, cfg):
-    """W1/W2 cached calls from ajit-bench-core (Google Benchmark), one record per
-    benchmark over its repetitions."""
-    names = {"BM_W1_sum_sq": "W1.sum_sq", "BM_W1_trivial": "W1.trivial", "BM_W2_g": "W2.g", "BM_W2_h": "W2.h",
-             "BM_W1_first_call_in_process": "W1.g.compile_in_process"}
+CORE_BENCHMARKS = {"BM_W1_sum_sq": "W1.sum_sq", "BM_W1_trivial": "W1.trivial", "BM_W2_g": "W2.g",
+                   "BM_W2_h": "W2.h", "BM_W1_first_call_in_process": "W1.g.compile_in_process"}
+TRANSFORM_BENCHMARKS = {"BM_W6_grad": "W6.grad", "BM_W6_vmap": "W6.vmap", "BM_W6_vmap_grad": "W6.vmap_grad"}
+# ajit-bench-transforms' benchmarks take no size argument: the sizes of peers.py's W6 cases.
+TRANSFORM_SIZES = {w: size for w, (size, _) in peers.transform_inputs().items()}
+
+
+def ajit_gbench(binary, names, cfg, threads=1, sizes=None):
+    """Records from a Google Benchmark binary (ajit-bench-core: W1/W2 cached calls;
+    ajit-bench-transforms: W6), one per benchmark over its repetitions; the size is the
+    benchmark's argument, or sizes[workload]."""
     # A plain number of seconds: Debian 12's Google Benchmark (1.7) ignores "0.05s".
     cmd = [binary, f"--benchmark_min_time={cfg['core_min_time']}", f"--benchmark_repetitions={cfg['core_reps']}",
            "--benchmark_format=json"]
-    p = subprocess.run(cmd, env=thread_env(1), capture_output=True, text=True, check=True,
+    p = subprocess.run(cmd, env=thread_env(threads), capture_output=True, text=True, check=True,
                        timeout=cfg["job_timeout"])
     runs = {}
     for b in json.loads(p.stdout)["benchmarks"]:
         if b.get("run_type", "iteration") != "iteration":
             continue
         parts = b["name"].split("/")
+        w = names[parts[0]]
         unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
-        runs.setdefault((names[parts[0]], parts[1]), []).append((b["real_time"] * unit, b["iterations"]))
+        runs.setdefault((w, parts[1] if len(parts) > 1 else sizes[w]), []).append(
+            (b["real_time"] * unit, b["iterations"]))
     out = []
     for (w, n), rs in runs.items():
         ts = sorted(t for t, _ in rs)
         note = ("a new jit object each call: trace + compile + run, compiler warm" if "compile" in w
                 else "cached call")
-        out.append(record(w, n, "ajit", ts[len(ts) // 2], ts[0], ts[-1], sum(i for _, i in rs), 1, note))
+        out.append(record(w, n, "ajit", ts[len(ts) // 2], ts[0], ts[-1], sum(i for _, i in rs), threads, note))
     return out
+
+
+def ajit_transforms(binary, threads, cfg):
+    """W6: ajit-bench-transforms' results, checked against peers.py's float64 reference as
+    the peers' are (a workload that disagrees is skipped, with why), then timed."""
+    want, bad = peers.transform_reference(), {}
+    for r in run_json_lines([binary, "--results"], thread_env(threads), cfg["job_timeout"]):
+        try:
+            peers.check(np.array(r["values"], np.float32).reshape(r["shape"]), want[r["workload"]])
+        except ValueError as e:
+            bad[r["workload"]] = str(e)
+    out = [r for r in ajit_gbench(binary, TRANSFORM_BENCHMARKS, cfg, threads, TRANSFORM_SIZES)
+           if r["workload"] not in bad]
+    return out + [{"workload": w, "size": TRANSFORM_SIZES[w], "system": "ajit", "skipped": why}
+                  for w, why in bad.items()]
 
 
 def ajit_lines(cmd, threads, cfg):
@@ -208,12 +237,12 @@ def first_call_jobs(system, bin_dir, cfg, scratch, r):
     return jobs
 
 
-def plan(systems, bin_dir, cfg, quick, scratch, r):
-    """The groups of one round: [(group name, [(system, [jobs])])]."""
+def plan(systems, bin_dir, cfg, quick, scratch, r, workloads):
+    """The groups of one round that hold any of `workloads`: [(group name, [(system, [jobs])])]."""
     exe = lambda name: os.path.join(bin_dir, name)
     groups = [("W1 first calls", [(s, first_call_jobs(s, bin_dir, cfg, scratch, r))
                                   for s in JIT_SYSTEMS if s in systems])]
-    core = [("ajit", [lambda: ajit_core(exe("ajit-bench-core"), cfg),
+    core = [("ajit", [lambda: ajit_gbench(exe("ajit-bench-core"), CORE_BENCHMARKS, cfg),
                       lambda: ajit_lines([exe("ajit-bench-fusion"), f"--budget={cfg['budget']}", "--only=machine"],
                                          1, cfg)])]
     core += [(s, [peer_job(s, 1, "core", cfg, quick)]) for s in systems if s in PEERS[:4]]
@@ -229,7 +258,13 @@ def plan(systems, bin_dir, cfg, quick, scratch, r):
                                                + (["--quick"] if quick else []), t, cfg)])]
         mm += [(s, [peer_job(s, t, "matmul", cfg, quick)]) for s in systems if s in PEERS]
         groups.append((f"W3, W5 ({t} thread{'s' if t > 1 else ''})", mm))
-    return [(name, [(s, jobs) for s, jobs in members if s in systems]) for name, members in groups]
+    for t in cfg["matmul_threads"]:  # small products: on 1 thread and all cores, as W3/W5
+        tr = [("ajit", [lambda t=t: ajit_transforms(exe("ajit-bench-transforms"), t, cfg)])]
+        tr += [(s, [peer_job(s, t, "transforms", cfg, quick)]) for s in systems if s in PEERS[:4]]
+        groups.append((f"W6 ({t} thread{'s' if t > 1 else ''})", tr))
+    # A group's name lists the workloads it holds.
+    return [(name, [(s, jobs) for s, jobs in members if s in systems]) for name, members in groups
+            if any(w in name for w in workloads)]
 
 
 def ajit_version():
@@ -242,6 +277,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="everyday mode, a few minutes")
     ap.add_argument("--systems", default=",".join(["ajit"] + PEERS), help="comma-separated subset")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated subset of "
+                    + ",".join(WORKLOADS) + " (the groups that hold them run; the records of the others are dropped)")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--budget", type=float, help="seconds per measured cell and system")
     ap.add_argument("--build-dir", default=os.environ.get("AJIT_BUILD_DIR", os.path.join(ROOT, "build")))
@@ -254,6 +291,9 @@ def main():
     cfg = dict(MODES[mode])
     cfg.update({k: v for k, v in (("rounds", args.rounds), ("budget", args.budget)) if v})
     wanted = [s for s in args.systems.split(",") if s]
+    workloads = [w for w in args.workloads.split(",") if w]
+    if set(workloads) - set(WORKLOADS):
+        ap.error(f"--workloads: not one of {','.join(WORKLOADS)}: {','.join(sorted(set(workloads) - set(WORKLOADS)))}")
     started, load_before = time.time(), os.getloadavg()[0]
 
     versions, skipped = setup_peers([s for s in wanted if s != "ajit"], not args.no_install)
@@ -262,13 +302,18 @@ def main():
     runs, failures = {}, []
     with tempfile.TemporaryDirectory() as scratch:
         for r in range(cfg["rounds"]):
-            for name, members in plan(systems, bin_dir, cfg, args.quick, scratch, r):
+            for name, members in plan(systems, bin_dir, cfg, args.quick, scratch, r, workloads):
                 k = r % len(members) if members else 0
                 for system, jobs in members[k:] + members[:k]:
                     log(f"round {r + 1}/{cfg['rounds']}, {name}: {system} ({time.time() - started:.0f} s)")
                     for job in jobs:
                         try:
                             for rec in job():
+                                if "skipped" in rec:  # one case failed, or disagreed with the reference
+                                    log(f"  {rec['workload']} {rec['size']} skipped: {rec['skipped']}")
+                                    failures.append(f"{system}, {name}, {rec['workload']} {rec['size']}: "
+                                                    f"{rec['skipped']}")
+                                    continue
                                 runs.setdefault((rec["workload"], rec["size"], rec["system"], rec["threads"]),
                                                 []).append(rec)
                         except (RuntimeError, subprocess.SubprocessError, OSError) as e:
@@ -276,9 +321,10 @@ def main():
                             log(f"  failed: {why}")
                             failures.append(f"{system}, {name}: {why}")
     records = [combine(rs) for rs in runs.values()]
+    records = [r for r in records if r["system"] == "machine" or r["workload"].split(".")[0] in workloads]
 
     os.makedirs(args.out, exist_ok=True)
-    for prefix in ("W1", "W2", "W3", "W4", "W5", "machine"):
+    for prefix in WORKLOADS + ["machine"]:
         mine = sorted((r for r in records if r["workload"].split(".")[0] == prefix),
                       key=lambda r: (r["workload"], r["threads"], report.size_key(r["size"]), r["system"]))
         with open(os.path.join(args.out, prefix + ".json"), "w") as f:

@@ -6,11 +6,14 @@ thread count of the ajit rows it stands beside:
 
     peers.py --system jax --threads 2 --parts ops,optim --sizes 1000,16777216 --budget 0.1
     peers.py --system torch.compile --first-call g --label W1.g.first_call --salt 1.37
+    peers.py --system jax --threads 2 --parts transforms --budget 0.1      (W6: grad, vmap)
 
 It prints one JSON record per line (WORKLOADS.md's schema, seconds per call). The formulas
 are those of bench/*_bench.cpp, written once against a NumPy-like namespace `X`; where a
 framework has its own function for an op (gelu, softmax, relu, a fused bias add) the
-system uses it, since that is what its users call and the fastest it offers.
+system uses it, since that is what its users call and the fastest it offers. A case that
+fails (or, for W6, disagrees with the float64 reference) prints a {"skipped": why} line
+instead of its record, and the other cases go on.
 """
 import argparse
 import json
@@ -32,9 +35,13 @@ class System:
     """What the workloads need of a framework: its ops (X), how it compiles a function
     (jit), moves a NumPy array in (put) and waits for a result (sync)."""
 
-    def __init__(self, name, version, X, jit=lambda f: f, put=lambda a: a, sync=lambda y: y, note=""):
+    def __init__(self, name, version, X, jit=lambda f: f, put=lambda a: a, sync=lambda y: y, note="",
+                 grad=None, vmap=None):
         self.name, self.version, self.X, self.jit, self.put, self.sync = name, version, X, jit, put, sync
         self.note = note or version
+        # W6's transforms: grad(f) (of the first argument), vmap(f, axes) (None: shared);
+        # None where the framework has none (NumPy).
+        self.grad, self.vmap = grad, vmap
 
 
 def numpy_system():
@@ -51,7 +58,7 @@ def numpy_system():
 
     X = SimpleNamespace(
         sin=np.sin, cos=np.cos, exp=np.exp, tanh=np.tanh, abs=np.abs, sqrt=np.sqrt, sign=np.sign, sum=np.sum,
-        max=np.max, min=np.min, argmax=np.argmax, argmin=np.argmin, dot=np.dot, norm_l2=np.linalg.norm,
+        max=np.max, min=np.min, mean=np.mean, argmax=np.argmax, argmin=np.argmin, dot=np.dot, norm_l2=np.linalg.norm,
         clip=np.clip, relu=lambda a: np.maximum(a, 0.0), sigmoid=lambda a: 1.0 / (1.0 + np.exp(-a)),
         gelu=lambda a: 0.5 * a * (1.0 + np.tanh(0.7978845608 * (a + 0.044715 * a * a * a))),
         softmax=softmax, log_softmax=log_softmax, linear=lambda x, w, b: x @ w + b)
@@ -68,17 +75,19 @@ def jax_system(cache_dir=None):
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     X = SimpleNamespace(
         sin=jnp.sin, cos=jnp.cos, exp=jnp.exp, tanh=jnp.tanh, abs=jnp.abs, sqrt=jnp.sqrt, sign=jnp.sign,
-        sum=jnp.sum, max=jnp.max, min=jnp.min, argmax=jnp.argmax, argmin=jnp.argmin, dot=jnp.dot,
+        sum=jnp.sum, max=jnp.max, min=jnp.min, mean=jnp.mean, argmax=jnp.argmax, argmin=jnp.argmin, dot=jnp.dot,
         norm_l2=jnp.linalg.norm, clip=jnp.clip, relu=jax.nn.relu, sigmoid=jax.nn.sigmoid,
         gelu=lambda a: jax.nn.gelu(a, approximate=True), softmax=jax.nn.softmax,
         log_softmax=jax.nn.log_softmax, linear=lambda x, w, b: x @ w + b)
     version = f"jax {jax.__version__}"
     return System("jax", version, X, jit=jax.jit, put=jnp.asarray, sync=jax.block_until_ready,
-                  note=f"{version}, jax.jit on {jax.devices()[0].platform}")
+                  note=f"{version}, jax.jit on {jax.devices()[0].platform}", grad=jax.grad,
+                  vmap=lambda f, axes: jax.vmap(f, in_axes=axes))
 
 
 def torch_system(threads, compiled):
     import torch
+    import torch.func
     import torch.nn.functional as F
     from types import SimpleNamespace
     torch.set_num_threads(threads)
@@ -86,13 +95,16 @@ def torch_system(threads, compiled):
     torch.set_grad_enabled(False)  # inference: no autograd bookkeeping per op
     X = SimpleNamespace(
         sin=torch.sin, cos=torch.cos, exp=torch.exp, tanh=torch.tanh, abs=torch.abs, sqrt=torch.sqrt,
-        sign=torch.sign, sum=torch.sum, max=torch.max, min=torch.min, argmax=torch.argmax, argmin=torch.argmin,
-        dot=torch.dot, norm_l2=torch.linalg.vector_norm, clip=torch.clip, relu=torch.relu, sigmoid=torch.sigmoid,
+        sign=torch.sign, sum=torch.sum, max=torch.max, min=torch.min, mean=torch.mean, argmax=torch.argmax,
+        argmin=torch.argmin, dot=torch.dot, norm_l2=torch.linalg.vector_norm, clip=torch.clip, relu=torch.relu,
+        sigmoid=torch.sigmoid,
         gelu=lambda a: F.gelu(a, approximate="tanh"), softmax=lambda a: torch.softmax(a, -1),
         log_softmax=lambda a: torch.log_softmax(a, -1), linear=lambda x, w, b: torch.addmm(b, x, w))
     version = f"torch {torch.__version__}"
+    # torch.func's transforms ignore the set_grad_enabled(False) above (it is outside them).
+    transforms = dict(grad=torch.func.grad, vmap=lambda f, axes: torch.func.vmap(f, in_dims=axes))
     if not compiled:
-        return System("torch", version, X, put=torch.from_numpy, note=f"{version}, eager")
+        return System("torch", version, X, put=torch.from_numpy, note=f"{version}, eager", **transforms)
     import torch._dynamo
     # Each workload is its own function; the sizes of one share it (static first, then
     # one dynamic-shape recompile, as a user gets by default). Allow more than the 8
@@ -101,7 +113,7 @@ def torch_system(threads, compiled):
         if hasattr(torch._dynamo.config, knob):
             setattr(torch._dynamo.config, knob, 64)
     return System("torch.compile", version, X, jit=torch.compile, put=torch.from_numpy,
-                  note=f"{version}, torch.compile (inductor, C++ backend)")
+                  note=f"{version}, torch.compile (inductor, C++ backend)", **transforms)
 
 
 #===--- The workloads, against a system's X --------------------------------------===#
@@ -150,7 +162,8 @@ def optimizer_steps(X):
 
 
 def cases(S, parts, sizes, quick):
-    """Yields (workload, size, zero-argument callable) for the parts asked for."""
+    """Yields (workload, size, zero-argument callable[, float64 result it must match]) for
+    the parts asked for."""
     import numpy as np
     from benchlib import ramp
     X, jit, put = S.X, S.jit, S.put
@@ -197,6 +210,72 @@ def cases(S, parts, sizes, quick):
             yield "W4." + name, "10x1000x512", run
     if "matmul" in parts:
         yield from matmul_cases(S, quick)
+    if "transforms" in parts:
+        yield from transform_cases(S)
+
+
+def transform_inputs():
+    """W6's inputs, as in transforms_bench.cpp: {workload: (size, [arrays])}."""
+    from benchlib import wave
+    return {"W6.grad": ("1000x100", [wave(100, 0.1), wave((1000, 100), 1.0), wave(1000, 1.0)]),
+            "W6.vmap": ("100x100", [wave((100, 100), 0.1), wave(100, 0.1), wave((100, 100), 1.0)]),
+            "W6.vmap_grad": ("100x100", [wave(100, 0.1), wave((100, 100), 1.0), wave(100, 1.0)])}
+
+
+def by_hand():
+    """W6 without transforms, in NumPy: d/dw mean((x w - y)^2) = 2/N x^T (x w - y);
+    tanh(W x_i + b) for every row x_i; d/dw (x_i . w - y_i)^2 = 2 (x_i . w - y_i) x_i for
+    every row."""
+    import numpy as np
+    return {"W6.grad": lambda w, x, y: (2.0 / len(y)) * (x.T @ (x @ w - y)),
+            "W6.vmap": lambda W, b, x: np.tanh(x @ W.T + b),
+            "W6.vmap_grad": lambda w, x, y: 2.0 * (x @ w - y)[:, None] * x}
+
+
+def transform_reference():
+    """{workload: the hand-written formulas' result in float64 on W6's inputs}: what every
+    system's result must match (check) before it is timed."""
+    import numpy as np
+    formulas = by_hand()
+    return {name: formulas[name](*(a.astype(np.float64) for a in args))
+            for name, (_, args) in transform_inputs().items()}
+
+
+def transform_cases(S):
+    """W6 (transforms_bench.cpp): jit(grad(least squares)) of a linear model, 100 parameters
+    over 1,000 points; jit(vmap(layer)) over a batch of 100; per-example gradients
+    jit(vmap(grad(squared error))) over a batch of 100. NumPy has no transforms: it runs the
+    gradients written by hand and the batched formulas (by_hand)."""
+    X = S.X
+
+    def mse(w, x, y):
+        return X.mean((x @ w - y) ** 2)
+
+    def layer(W, b, x):
+        return X.tanh(W @ x + b)
+
+    def se(w, x, y):
+        return (X.sum(x * w) - y) ** 2
+
+    if S.grad is None:
+        fns = by_hand()
+    else:
+        fns = {"W6.grad": S.grad(mse), "W6.vmap": S.vmap(layer, (None, None, 0)),
+               "W6.vmap_grad": S.vmap(S.grad(se), (None, 0, 0))}
+    want = transform_reference()
+    for name, (size, args) in transform_inputs().items():
+        f, put_args = S.jit(fns[name]), [S.put(a) for a in args]
+        yield name, size, (lambda f=f, a=put_args: f(*a)), want[name]
+
+
+def check(got, want, tol=1e-4):
+    """Raises unless got matches want within tol relative to want's largest magnitude."""
+    import numpy as np
+    got = np.asarray(got)
+    err = float(np.max(np.abs(got - want)) / np.max(np.abs(want))) if got.shape == want.shape else float("inf")
+    if not err <= tol:
+        raise ValueError(f"result differs from the float64 reference: shape {got.shape} vs {want.shape}, "
+                         f"max error {err:.2g} of the largest magnitude (tolerance {tol:g})")
 
 
 def matmul_cases(S, quick):
@@ -320,7 +399,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--system", required=True, choices=SYSTEMS)
     ap.add_argument("--threads", type=int, required=True)
-    ap.add_argument("--parts", default="core,ops,optim,matmul")
+    ap.add_argument("--parts", default="core,ops,optim,matmul,transforms")
     ap.add_argument("--sizes", default="100,1000,10000,100000,1000000,16777216")
     ap.add_argument("--budget", type=float, default=0.1)
     ap.add_argument("--quick", action="store_true")
@@ -345,9 +424,21 @@ def main():
     else:
         S = make_system(args.system, args.threads)
         note, work, sync = S.note, cases(S, parts, sizes, args.quick), S.sync
-    for workload, size, fn in work:
-        med, lo, hi, reps = time_call(fn, args.budget, sync)
-        print(json.dumps(record(workload, size, args.system, med, lo, hi, reps, args.threads, note)), flush=True)
+    for workload, size, fn, *want in work:
+        try:
+            if want:  # checked before it is timed
+                check(sync(fn()), want[0])
+            med, lo, hi, reps = time_call(fn, args.budget, sync)
+        except Exception as e:  # this case only: say why, go on with the others
+            why = f"{type(e).__name__}: " + (str(e).strip().splitlines() or [""])[0][:300]
+            print(f"{args.system} {workload} {size} skipped: {why}", file=sys.stderr, flush=True)
+            print(json.dumps({"workload": workload, "size": str(size), "system": args.system, "skipped": why}),
+                  flush=True)
+            continue
+        hand = args.system == "numpy" and workload.startswith("W6.")
+        print(json.dumps(record(workload, size, args.system, med, lo, hi, reps, args.threads,
+                                note + ("; W6: gradients by hand, batched formulas (no grad/vmap)" if hand else ""))),
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 
     bench/.venv/bin/python bench/report.py [bench/results]
 
-Everything here is computed from the records (W1..W5.json, machine.json) and
+Everything here is computed from the records (W1..W6.json, machine.json) and
 run_info.json alone, so re-running it on the same JSON gives the same report.
 """
 import json
@@ -40,6 +40,8 @@ TABLES = [
     ("W4: optimizer step over 10 parameters of 1000x512", ["W4." + o for o in OPTIMIZER_STREAMS], PY, "bandwidth"),
     ("W5: square matmul", ["W5.matmul"], PY + ["onnxruntime"] + BLAS[:2], "peak"),
     ("W5: MLP 784-512-512-10 (ReLU) inference", ["W5.mlp"], PY + ["onnxruntime"] + BLAS[:2], "peak"),
+    ("W6: jit(grad), jit(vmap), jit(vmap(grad)) (NumPy: gradients by hand, batched formulas)",
+     ["W6.grad", "W6.vmap", "W6.vmap_grad"], PY, None),
 ]
 NOT_BEST = {"onednn.matmul_only"}  # shown for reference: it skips the GELU
 
@@ -50,7 +52,7 @@ def size_key(size):
 
 def load(out_dir):
     records = []
-    for name in ("W1", "W2", "W3", "W4", "W5", "machine"):
+    for name in ("W1", "W2", "W3", "W4", "W5", "W6", "machine"):
         path = os.path.join(out_dir, name + ".json")
         if os.path.exists(path):
             records += json.load(open(path))
@@ -171,12 +173,20 @@ def markdown(records, info):
     for f in info["failures"]:
         lines.append(f"- failed: {f}")
     machine = [r for r in records if r["system"] == "machine"]
-    lines += ["", "Physical limits, measured in the same run: " + "; ".join(
-        f"{r['workload'].split('.')[1]} {r['median'] / 1e9:.1f} {'GB/s' if r['metric'] == 'bytes_per_s' else 'GFLOP/s'}"
-        f" on {r['threads']} thread(s)" for r in sorted(machine, key=lambda r: (r["workload"], r["threads"]))) + ".",
+    if machine:
+        lines += ["", "Physical limits, measured in the same run: " + "; ".join(
+            f"{r['workload'].split('.')[1]} {r['median'] / 1e9:.1f} "
+            f"{'GB/s' if r['metric'] == 'bytes_per_s' else 'GFLOP/s'} on {r['threads']} thread(s)"
+            for r in sorted(machine, key=lambda r: (r["workload"], r["threads"]))) + "."]
+    lines += [
         "", "How to read the tables: times are medians of seconds per call (W4: per step over all ten "
-        "parameters). `ajit ÷ best peer` is ajit's median over the fastest peer's in the same row (below 1: "
-        "ajit is faster); `limit` is the time the physical limit allows: flops / peak FMA rate for matmuls, "
+        "parameters; W6: per call of the jitted transform, i.e. per batch of 100 for the vmap rows; W6.grad's "
+        "calls/second is 1 / its time). W6's sizes: grad, points x parameters (x 1000x100, w 100); vmap, batch "
+        "x features (W 100x100, b 100, x 100x100); vmap_grad, batch x parameters (w 100, x 100x100, y 100); "
+        "every system's W6 result (ajit's included) was checked against the same formulas in float64 (to 1e-4 "
+        "of the largest magnitude) before it was timed. `ajit ÷ best peer` is ajit's median over the fastest "
+        "peer's in the same row (below 1: ajit is faster); `limit` is the time the physical limit allows: "
+        "flops / peak FMA rate for matmuls, "
         f"bytes streamed / bandwidth (triad, or read-only sum for reductions) for the rest, only where they "
         f"move {MIN_LIMIT_BYTES >> 20} MiB or more; `ajit ÷ limit` is 1 at the limit (below 1, ajit's loop "
         "outran the plain STREAM-style loop that measured the bandwidth). Every "
@@ -188,8 +198,7 @@ def markdown(records, info):
         lines += [f"## {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         lines.append("")
-    lines += ["## W6, W7", "",
-              "- W6 (grad, vmap): not measured: this driver has no W6 workload yet.",
+    lines += ["## W7", "",
               "- W7 (GPU): not measured: ajit's PTX target has not run on a GPU yet, and this driver runs on the "
               "CPU only.", "",
               "Notes per system: " + "; ".join(sorted({f"{r['system']}: {r['note']}" for r in records
@@ -207,20 +216,21 @@ def plots(records, out_dir):
     systems = lambda rs: sorted({r["system"] for r in rs}, key=lambda s: (s != "ajit", s))
 
     # Time per element against N: W2's h on one thread, and two op-matrix ops if swept.
-    panels = [("W2.h", 1)] + [(w, os.cpu_count()) for w in ("W2.add", "W2.exp")
-                              if len({r["size"] for r in records if r["workload"] == w}) > 1]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
-    for ax, (w, t) in zip(axes[0], panels):
-        rs = [r for r in records if r["workload"] == w and r["threads"] == t]
-        for s in systems(rs):
-            pts = sorted((int(r["size"]), r["median"] / int(r["size"]) * 1e9) for r in rs if r["system"] == s)
-            ax.loglog([p[0] for p in pts], [p[1] for p in pts], "o-" if s == "ajit" else ".--", label=s)
-        ax.set(title=f"{w}: time per element, {t} thread(s)", xlabel="N", ylabel="ns / element")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out_dir, "time_per_element.png"), dpi=90)
-    plt.close(fig)
+    swept = lambda w: len({r["size"] for r in records if r["workload"] == w}) > 1
+    panels = [("W2.h", 1)] * swept("W2.h") + [(w, os.cpu_count()) for w in ("W2.add", "W2.exp") if swept(w)]
+    if panels:
+        fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
+        for ax, (w, t) in zip(axes[0], panels):
+            rs = [r for r in records if r["workload"] == w and r["threads"] == t]
+            for s in systems(rs):
+                pts = sorted((int(r["size"]), r["median"] / int(r["size"]) * 1e9) for r in rs if r["system"] == s)
+                ax.loglog([p[0] for p in pts], [p[1] for p in pts], "o-" if s == "ajit" else ".--", label=s)
+            ax.set(title=f"{w}: time per element, {t} thread(s)", xlabel="N", ylabel="ns / element")
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out_dir, "time_per_element.png"), dpi=90)
+        plt.close(fig)
 
     # GFLOP/s against n for the square matmul, one panel per thread count, with the peak.
     threads = sorted({r["threads"] for r in records if r["workload"] == "W5.matmul"})

@@ -2,10 +2,10 @@
 # ajit beside its peers on every workload of WORKLOADS.md, in one run:
 #   bash bench/run.sh            full mode (about half an hour on 2 cores; rewrites README's performance section)
 #   bash bench/run.sh --quick    everyday mode (under 5 minutes once the peers are installed)
-# Any other arguments go to bench/compare.py (--systems ajit,numpy,jax  --rounds N  --budget S  --no-install).
-# Builds the three bench binaries, makes bench/.venv (NumPy, matplotlib, and the peers JAX, PyTorch,
+# Any other arguments go to bench/compare.py (--systems ajit,numpy,jax  --workloads W6  --rounds N  --budget S
+# --no-install). Builds the four bench binaries, makes bench/.venv (NumPy, matplotlib, and the peers JAX, PyTorch,
 # onnxruntime from PyPI: a peer that does not install is skipped, with the reason in the report), and
-# writes bench/results/{W1..W5,machine,run_info}.json, report.md and the PNG plots.
+# writes bench/results/{W1..W6,machine,run_info}.json, report.md and the PNG plots.
 # AJIT_BENCH_NO_BUILD=1 uses the binaries already in $AJIT_BUILD_DIR/bench (default build/).
 # The build and the tests never need any of this: PyPI is for the benchmark only.
 set -euo pipefail
@@ -20,9 +20,9 @@ if [ "${AJIT_BENCH_NO_BUILD:-0}" != 1 ]; then
     apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
   cmake -G Ninja -S . -B "$AJIT_BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  ninja -C "$AJIT_BUILD_DIR" ajit-bench-core ajit-bench-fusion ajit-bench-matmul
+  ninja -C "$AJIT_BUILD_DIR" ajit-bench-core ajit-bench-fusion ajit-bench-matmul ajit-bench-transforms
 fi
-for b in core fusion matmul; do
+for b in core fusion matmul transforms; do
   [ -x "$AJIT_BUILD_DIR/bench/ajit-bench-$b" ] || { echo "missing $AJIT_BUILD_DIR/bench/ajit-bench-$b" >&2; exit 1; }
 done
 venv=bench/.venv

@@ -23,7 +23,7 @@ def section(out_dir):
     records, info = report.load(out_dir)
     lines = [f"Run of {info['date']} on {info['machine']}: `{info['command']}` ({info['mode']} mode, "
              f"{info['rounds']} round(s), {info['duration_s']} s). Full tables: `bench/results/report.md`; "
-             "JSON: `bench/results/W1.json` ... `W5.json`, `machine.json`; plots: "
+             "JSON: `bench/results/W1.json` ... `W6.json`, `machine.json`; plots: "
              "`bench/results/time_per_element.png`, `gflops.png`, `compile_vs_cached.png`."]
     if info["mode"] == "quick":
         lines += ["", "**These are quick-mode figures** (one round of short batches): indicative only."]
@@ -53,8 +53,7 @@ def section(out_dir):
                   "| system | " + " | ".join(c for _, c in cols) + " |", "|---|" + "---|" * len(cols)]
         for s in jits:
             lines.append(f"| {s} | " + " | ".join(fmt(by[(w, s)]) if (w, s) in by else "-" for w, _ in cols) + " |")
-    lines += ["", "Not measured: W6 (grad, vmap: no W6 workload in the driver yet) and W7 (GPU: the driver "
-                  "runs on the CPU only)."]
+    lines += ["", "Not measured: W7 (GPU: the driver runs on the CPU only)."]
     return "\n".join(lines)
 
 
