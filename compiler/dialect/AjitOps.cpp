@@ -433,6 +433,22 @@ struct DotWithOneColumn : public OpRewritePattern<DotOp> {
     if (c.getShape().back() != 1) return failure();
     int64_t rank = a.getRank();
     Location loc = op.getLoc();
+    // transpose(A) x v (grad's A^T r): sum over A's rows, each scaled by v, which reads A
+    // in its own order (a reduction over the outer axis) instead of through the transpose.
+    auto transposed = op.getLhs().getDefiningOp<TransposeOp>();
+    if (rank == 2 && transposed) {
+      Value source = transposed.getX(); // [K, M]
+      auto sourceType = cast<RankedTensorType>(source.getType());
+      auto column = ReshapeOp::create(rewriter, loc, RankedTensorType::get({b.getDimSize(0)}, b.getElementType()),
+                                      op.getRhs());
+      auto spread = BroadcastInDimOp::create(rewriter, loc, sourceType, column, rewriter.getDenseI64ArrayAttr({0}));
+      auto product = MulOp::create(rewriter, loc, sourceType, source, spread);
+      auto sums = ReduceOp::create(rewriter, loc, RankedTensorType::get({a.getDimSize(0)}, a.getElementType()),
+                                   ReduceKindAttr::get(getContext(), ReduceKind::sum), product,
+                                   rewriter.getDenseI64ArrayAttr({0}), rewriter.getBoolAttr(false));
+      rewriter.replaceOpWithNewOp<ReshapeOp>(op, c, sums);
+      return success();
+    }
     auto column = ReshapeOp::create(rewriter, loc, RankedTensorType::get(b.getShape().drop_back(), b.getElementType()),
                                     op.getRhs());
     auto dims = llvm::to_vector(llvm::seq<int64_t>(0, rank - 2)); // batch dimensions, then k

@@ -30,6 +30,24 @@ func.func @batched_matvec(%a: tensor<3x4x5xi32>, %b: tensor<3x5x1xi32>) -> tenso
 
 // -----
 
+// transpose(A) x v (grad's A^T r) reads A in its own order: a sum over its rows.
+// CHECK-LABEL: func.func @transposed_matvec
+// CHECK-SAME:  (%[[A:.+]]: tensor<1000x100xf32>, %[[V:.+]]: tensor<1000x1xf32>)
+// CHECK-NOT:   ajit.transpose
+// CHECK:       %[[COL:.+]] = ajit.reshape %[[V]] : tensor<1000x1xf32> -> tensor<1000xf32>
+// CHECK:       %[[S:.+]] = ajit.broadcast_in_dim %[[COL]], dims = [0] : tensor<1000xf32> -> tensor<1000x100xf32>
+// CHECK:       %[[P:.+]] = ajit.mul %[[A]], %[[S]] : tensor<1000x100xf32>
+// CHECK:       %[[R:.+]] = ajit.reduce sum %[[P]], axes = [0], keepdims = false : tensor<1000x100xf32> -> tensor<100xf32>
+// CHECK:       ajit.reshape %[[R]] : tensor<100xf32> -> tensor<100x1xf32>
+// CHECK-NOT:   ajit.dot
+func.func @transposed_matvec(%a: tensor<1000x100xf32>, %v: tensor<1000x1xf32>) -> tensor<100x1xf32> {
+  %t = ajit.transpose %a, perm = [1, 0] : tensor<1000x100xf32> -> tensor<100x1000xf32>
+  %c = ajit.dot %t, %v : tensor<100x1000xf32>, tensor<1000x1xf32> -> tensor<100x1xf32>
+  return %c : tensor<100x1xf32>
+}
+
+// -----
+
 // Two columns or more stay products.
 // CHECK-LABEL: func.func @two_columns
 // CHECK:       ajit.dot
