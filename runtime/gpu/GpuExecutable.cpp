@@ -21,21 +21,25 @@ GpuExecutable::GpuExecutable(GpuProgram program) : program_(std::move(program)) 
 
 GpuExecutable::~GpuExecutable() {
   if (!loaded_) return;
-  // Never throw from here: a failed free at exit only leaks device memory.
-  std::string why;
-  if (!available(why)) return;
-  const Driver &d = driver();
-  context();
-  for (CUdeviceptr p : loaded_->buffers)
-    if (p) d.cuMemFree(p);
-  for (CUmodule m : loaded_->modules) d.cuModuleUnload(m);
+  // Never throw from here: a failed free (at exit, the driver may be gone) only leaks
+  // device memory.
+  try {
+    std::string why;
+    if (!available(why)) return;
+    const Driver &d = driver();
+    context();
+    for (CUdeviceptr p : loaded_->buffers)
+      if (p) d.cuMemFree(p);
+    for (CUmodule m : loaded_->modules) d.cuModuleUnload(m);
+  } catch (const Error &) {
+  }
 }
 
 void GpuExecutable::load() {
   const Driver &d = driver();
   context();
   auto l = std::make_unique<Loaded>();
-  // Partial loads are released by the destructor of a GpuExecutable that owns them.
+  // What a failed load got so far is released on the way out.
   struct Release {
     Loaded *l;
     const Driver &d;
