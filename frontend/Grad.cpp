@@ -23,8 +23,6 @@ namespace ajit {
 namespace detail {
 namespace {
 
-bool isFloatType(DType d) { return d == DType::f16 || d == DType::bf16 || d == DType::f32 || d == DType::f64; }
-
 Tensor zerosLike(const Tensor &t) { return fullLike(t, 0.0); }
 Tensor mask(const Tensor &cond, const Tensor &like) { return astype(cond, like.dtype()); }
 
@@ -110,7 +108,7 @@ std::vector<std::optional<Tensor>> vjpRule(Trace &trace, mlir::Operation *op, co
     r[2] = *ct[0] * toHi;
   } else if (mlir::isa<ConvertOp>(op)) {
     Tensor x = in(0);
-    if (isFloatType(x.dtype()) && isFloatType(ct[0]->dtype())) r[0] = astype(*ct[0], x.dtype());
+    if (isFloat(x.dtype()) && isFloat(ct[0]->dtype())) r[0] = astype(*ct[0], x.dtype());
   } else if (auto b = mlir::dyn_cast<BroadcastInDimOp>(op)) {
     // Sum over the new axes and over the size-1 axes that were stretched.
     Tensor x = in(0);
@@ -174,24 +172,36 @@ std::vector<std::optional<Tensor>> vjpRule(Trace &trace, mlir::Operation *op, co
   }
   // Only float operands take cotangents.
   for (unsigned i = 0; i < r.size(); ++i)
-    if (r[i] && !isFloatType(trace.wrap(op->getOperand(i)).dtype())) r[i].reset();
+    if (r[i] && !isFloat(trace.wrap(op->getOperand(i)).dtype())) r[i].reset();
   return r;
 }
 
 } // namespace
 
-std::vector<Tensor> vjp(const Tensor &output, const std::vector<Tensor> &wrt, const Tensor *seed, const Loc &loc) {
+std::vector<Tensor> pickTensors(const std::vector<const Tensor *> &args, const std::vector<int> &argnums,
+                                const Loc &loc) {
+  std::vector<Tensor> picked;
+  for (int i : argnums) {
+    if (i < 0 || i >= static_cast<int>(args.size()) || !args[i])
+      throw Error("ajit: grad: argnum " + std::to_string(i) + " is not a Tensor argument of the function (it has " +
+                  std::to_string(args.size()) + " arguments)" + where(loc));
+    picked.push_back(*args[i]);
+  }
+  return picked;
+}
+
+std::vector<Tensor> vjp(const Tensor &output, const std::vector<Tensor> &wrt, const Loc &loc) {
   Trace *trace = output.trace();
   if (!trace) throw Error("ajit: grad: the function's output is not a traced tensor" + where(loc));
-  if (!isFloatType(output.dtype()))
+  if (!isFloat(output.dtype()))
     throw Error("ajit: grad: the function must return a float tensor, got " + output.str() + where(loc));
-  if (!seed && output.rank() != 0)
+  if (output.rank() != 0)
     throw Error("ajit: grad: the function must return a scalar (a 0-d tensor), got " + output.str() +
                 "; reduce it first, e.g. with ajit::sum" + where(loc));
   mlir::Value y = trace->unwrap(output, "grad", loc);
   llvm::SmallVector<mlir::Value> inputs;
   for (size_t i = 0; i < wrt.size(); ++i) {
-    if (!isFloatType(wrt[i].dtype()))
+    if (!isFloat(wrt[i].dtype()))
       throw Error("ajit: grad: argument " + std::to_string(i) + " is " + wrt[i].str() +
                   ": only float arguments have gradients" + where(loc));
     inputs.push_back(trace->unwrap(wrt[i], "grad", loc));
@@ -224,7 +234,7 @@ std::vector<Tensor> vjp(const Tensor &output, const std::vector<Tensor> &wrt, co
     if (it == cotangent.end()) cotangent.try_emplace(v, c);
     else it->second = it->second + c;
   };
-  accumulate(y, seed ? *seed : fullLike(output, 1.0));
+  accumulate(y, fullLike(output, 1.0));
   for (mlir::Operation *op : llvm::reverse(tape)) {
     std::vector<std::optional<Tensor>> ct;
     bool any = false;

@@ -83,13 +83,13 @@ const TargetInfo &targetFor(const Target &target) {
   static std::mutex mutex;
   static std::map<std::string, std::unique_ptr<TargetInfo>> targets;
   std::lock_guard lock(mutex);
-  auto &slot = targets[arch];
-  if (!slot) slot = createPtxTarget(arch);
-  if (!slot) {
-    targets.erase(arch);
-    throw Error("ajit: unknown CUDA architecture '" + arch + "' (expected sm_80, sm_90, ...)");
+  auto it = targets.find(arch);
+  if (it == targets.end()) {
+    auto created = createPtxTarget(arch);
+    if (!created) throw Error("ajit: unknown CUDA architecture '" + arch + "' (expected sm_80, sm_90, ...)");
+    it = targets.emplace(arch, std::move(created)).first;
   }
-  return *slot;
+  return *it->second;
 }
 
 std::string hex8(const std::string &key) {
@@ -247,8 +247,6 @@ double msBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_cl
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-/// Graph-dialect module with one public function `name` -> a loaded executable. The one
-/// path from IR to callable code, for traced functions and parsed programs alike.
 /// Makes `exe` callable from a compiled (or cached) object of `target`.
 void loadCode(JitCore::Executable &exe, const TargetInfo &target, const std::vector<char> &bytes,
               const std::string &entrySymbol) {
@@ -263,6 +261,8 @@ void loadCode(JitCore::Executable &exe, const TargetInfo &target, const std::vec
   exe.gpu = std::make_unique<gpu::GpuExecutable>(std::move(program));
 }
 
+/// Graph-dialect module with one public function `name` -> a loaded executable. The one
+/// path from IR to callable code, for traced functions and parsed programs alike.
 std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, mlir::ModuleOp module,
                                                      const std::string &name, const TargetInfo &target,
                                                      const StageFn &onStage, CompileTimes &times) {

@@ -44,8 +44,8 @@ std::vector<int64_t> shifted(llvm::ArrayRef<int64_t> axes) {
 
 /// [0, perm + 1]: a permutation of per-example axes, with the batch axis left in front.
 std::vector<int64_t> batchFirstPerm(llvm::ArrayRef<int64_t> perm) {
-  std::vector<int64_t> r = {0};
-  for (int64_t p : perm) r.push_back(p + 1);
+  std::vector<int64_t> r = shifted(perm);
+  r.insert(r.begin(), 0);
   return r;
 }
 
@@ -119,23 +119,23 @@ std::vector<Tensor> BatchTrace::finish(const std::vector<Tensor> &results, const
   std::optional<Trace::ActiveScope> building(std::in_place, &outer);
   mlir::OpBuilder &b = outer.builder();
   const int64_t batch = s.batch;
-  struct Value {
+  struct Batched {
     Tensor t;
-    bool batched;
+    bool batched; ///< with the batch as its leading axis
   };
-  llvm::DenseMap<mlir::Value, Value> map;
+  llvm::DenseMap<mlir::Value, Batched> map;
   std::vector<mlir::Value> innerResults;
   for (const Tensor &r : results) innerResults.push_back(s.inner->unwrap(r, "vmap", s.loc));
   mlir::Block *body = &s.inner->module().getBody()->front().getRegion(0).front(); // the function's
   for (size_t i = 0; i < s.innerInputs.size(); ++i)
-    map.try_emplace(body->getArgument(i), Value{s.outerInputs[i], s.batchedInput[i]});
+    map.try_emplace(body->getArgument(i), Batched{s.outerInputs[i], s.batchedInput[i]});
 
-  auto get = [&](mlir::Value v) -> Value & {
+  auto get = [&](mlir::Value v) -> Batched & {
     auto it = map.find(v);
     if (it == map.end()) throw Error("ajit: vmap: the function reads a tensor from outside it" + where(s.loc));
     return it->second;
   };
-  auto full = [&](const Value &v) { // the value with the batch axis, broadcast if it has none
+  auto full = [&](const Batched &v) { // the value with the batch axis, broadcast if it has none
     if (v.batched) return v.t;
     std::vector<int64_t> dims;
     for (int64_t d = 0; d < v.t.rank(); ++d) dims.push_back(d + 1);
@@ -146,7 +146,7 @@ std::vector<Tensor> BatchTrace::finish(const std::vector<Tensor> &results, const
     if (mlir::isa<mlir::func::ReturnOp>(op)) continue;
     bool anyBatched = false;
     for (mlir::Value v : op.getOperands()) anyBatched |= get(v).batched;
-    auto define = [&](unsigned i, const Tensor &t, bool batched) { map.try_emplace(op.getResult(i), Value{t, batched}); };
+    auto define = [&](unsigned i, const Tensor &t, bool batched) { map.try_emplace(op.getResult(i), Batched{t, batched}); };
     if (!anyBatched || isElementwise(&op)) {
       // The same op on the outer values; batched elementwise ops take every operand with
       // the batch axis and a result type that has it too.
@@ -200,7 +200,7 @@ std::vector<Tensor> BatchTrace::finish(const std::vector<Tensor> &results, const
       define(0, outer.wrap(stats.getMax()), true);
       define(1, outer.wrap(stats.getSum()), true);
     } else if (mlir::isa<DotOp>(op)) {
-      Value lhs = get(op.getOperand(0)), rhs = get(op.getOperand(1));
+      Batched lhs = get(op.getOperand(0)), rhs = get(op.getOperand(1));
       auto resultType = mlir::cast<mlir::RankedTensorType>(op.getResult(0).getType());
       Shape out = withBatch(batch, Shape(resultType.getShape()));
       if (resultType.getRank() == 2 && lhs.batched && !rhs.batched) {
@@ -232,7 +232,7 @@ std::vector<Tensor> BatchTrace::finish(const std::vector<Tensor> &results, const
                 std::to_string(innerResults.size()) + " results" + where(s.loc));
   std::vector<Tensor> out;
   for (size_t i = 0; i < innerResults.size(); ++i) {
-    Value &v = get(innerResults[i]);
+    Batched &v = get(innerResults[i]);
     Tensor t = full(v);
     int64_t axis = outAxes.empty() ? 0 : outAxes[i];
     if (axis < 0) axis += t.rank();

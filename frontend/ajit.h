@@ -259,30 +259,53 @@ Tensor operator>=(TensorAt x, double y);
 //===----------------------------------------------------------------------===//
 
 namespace detail {
-/// Cotangents of `wrt` for the traced scalar `output` (or for `*seed`, shaped as
-/// `output`, when given): appends the backward pass to the trace (frontend/Grad.cpp).
-std::vector<Tensor> vjp(const Tensor &output, const std::vector<Tensor> &wrt, const Tensor *seed, const Loc &loc);
+/// A traced function's results as a list of Tensors and back (Tensor, vector or tuple
+/// of Tensors); jit unflattens Arrays, vmap Tensors.
+template <class R> struct Results;
+template <> struct Results<Tensor> {
+  static std::vector<Tensor> flatten(const Tensor &t) { return {t}; }
+  template <class E> static E unflatten(std::vector<E> &&v) { return std::move(v[0]); }
+};
+template <> struct Results<std::vector<Tensor>> {
+  static std::vector<Tensor> flatten(const std::vector<Tensor> &t) { return t; }
+  template <class E> static std::vector<E> unflatten(std::vector<E> &&v) { return std::move(v); }
+};
+template <class... Ts> struct Results<std::tuple<Ts...>> {
+  static_assert((std::is_same_v<Ts, Tensor> && ...), "a traced function returns Tensors");
+  static std::vector<Tensor> flatten(const std::tuple<Ts...> &t) {
+    return std::apply([](const auto &...x) { return std::vector<Tensor>{x...}; }, t);
+  }
+  template <class E> static auto unflatten(std::vector<E> &&v) {
+    return unflattenImpl(std::move(v), std::index_sequence_for<Ts...>{});
+  }
+  template <class E, size_t... I> static auto unflattenImpl(std::vector<E> &&v, std::index_sequence<I...>) {
+    return std::tuple<std::conditional_t<true, E, Ts>...>{std::move(v[I])...};
+  }
+};
 
 template <class T> const Tensor *tensorOrNull(const T &a) {
   if constexpr (std::is_same_v<std::decay_t<T>, Tensor>) return &a;
   else return nullptr;
 }
-/// The Tensor arguments at `argnums` (positions among all arguments).
-template <class... A> std::vector<Tensor> pickArgs(const std::vector<int> &argnums, const Loc &loc, const A &...args) {
-  std::vector<const Tensor *> all = {tensorOrNull(args)...};
-  std::vector<Tensor> picked;
-  for (int i : argnums) {
-    if (i < 0 || i >= static_cast<int>(all.size()) || !all[i])
-      throw Error("ajit: grad: argnum " + std::to_string(i) + " is not a Tensor argument of the function (it has " +
-                  std::to_string(all.size()) + " arguments)" + (loc.line() ? " (at " + std::string(loc.file_name()) + ":" + std::to_string(loc.line()) + ")" : ""));
-    picked.push_back(*all[i]);
-  }
-  return picked;
-}
-template <class F, class... A> Tensor scalarOutput(F &f, const A &...args) {
-  using R = std::decay_t<std::invoke_result_t<F &, const A &...>>;
-  static_assert(std::is_same_v<R, Tensor>, "ajit::grad: the function must return one Tensor (a scalar)");
-  return f(args...);
+
+/// The Tensors among `args` (null for other arguments) at positions `argnums`; throws
+/// ajit::Error naming a position that is not a Tensor argument (frontend/Grad.cpp).
+std::vector<Tensor> pickTensors(const std::vector<const Tensor *> &args, const std::vector<int> &argnums,
+                                const Loc &loc);
+/// Cotangents of `wrt` for the traced scalar `output`: appends the backward pass to the
+/// trace (frontend/Grad.cpp).
+std::vector<Tensor> vjp(const Tensor &output, const std::vector<Tensor> &wrt, const Loc &loc);
+
+/// `f(args...)`, then its gradients with respect to the arguments at `argnums`.
+template <class F, class... A>
+std::vector<Tensor> valueAndGrads(const F &f, const std::vector<int> &argnums, const Loc &loc, const A &...args) {
+  static_assert(std::is_same_v<std::decay_t<std::invoke_result_t<const F &, const A &...>>, Tensor>,
+                "ajit::grad: the function must return one Tensor (a scalar)");
+  std::vector<Tensor> wrt = pickTensors({tensorOrNull(args)...}, argnums, loc);
+  Tensor y = f(args...);
+  std::vector<Tensor> out = vjp(y, wrt, loc);
+  out.insert(out.begin(), y);
+  return out;
 }
 } // namespace detail
 
@@ -292,38 +315,31 @@ template <class F, class... A> Tensor scalarOutput(F &f, const A &...args) {
 /// fuses forward and backward together; grad of grad works too.
 template <class F> auto grad(F f, int argnum = 0, Loc loc = Loc::current()) {
   return [f, argnum, loc](const auto &...args) -> Tensor {
-    std::vector<Tensor> wrt = detail::pickArgs({argnum}, loc, args...);
-    Tensor y = detail::scalarOutput(f, args...);
-    return detail::vjp(y, wrt, nullptr, loc)[0];
+    return detail::valueAndGrads(f, {argnum}, loc, args...)[1];
   };
 }
 
 /// Gradients with respect to several arguments, in the order of `argnums`.
 template <class F> auto grad(F f, std::vector<int> argnums, Loc loc = Loc::current()) {
   return [f, argnums, loc](const auto &...args) -> std::vector<Tensor> {
-    std::vector<Tensor> wrt = detail::pickArgs(argnums, loc, args...);
-    Tensor y = detail::scalarOutput(f, args...);
-    return detail::vjp(y, wrt, nullptr, loc);
+    std::vector<Tensor> out = detail::valueAndGrads(f, argnums, loc, args...);
+    out.erase(out.begin());
+    return out;
   };
 }
 
 /// `f`'s value and its gradient with respect to argument `argnum`.
 template <class F> auto value_and_grad(F f, int argnum = 0, Loc loc = Loc::current()) {
   return [f, argnum, loc](const auto &...args) -> std::tuple<Tensor, Tensor> {
-    std::vector<Tensor> wrt = detail::pickArgs({argnum}, loc, args...);
-    Tensor y = detail::scalarOutput(f, args...);
-    return {y, detail::vjp(y, wrt, nullptr, loc)[0]};
+    std::vector<Tensor> out = detail::valueAndGrads(f, {argnum}, loc, args...);
+    return {out[0], out[1]};
   };
 }
 
 /// `f`'s value, then its gradients with respect to each of `argnums`.
 template <class F> auto value_and_grad(F f, std::vector<int> argnums, Loc loc = Loc::current()) {
   return [f, argnums, loc](const auto &...args) -> std::vector<Tensor> {
-    std::vector<Tensor> wrt = detail::pickArgs(argnums, loc, args...);
-    Tensor y = detail::scalarOutput(f, args...);
-    std::vector<Tensor> out = {y};
-    for (Tensor &g : detail::vjp(y, wrt, nullptr, loc)) out.push_back(g);
-    return out;
+    return detail::valueAndGrads(f, argnums, loc, args...);
   };
 }
 
@@ -348,27 +364,6 @@ public:
 private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-};
-
-template <class R> struct TensorResults;
-template <> struct TensorResults<Tensor> {
-  static std::vector<Tensor> flatten(const Tensor &t) { return {t}; }
-  static Tensor unflatten(std::vector<Tensor> v) { return v[0]; }
-};
-template <> struct TensorResults<std::vector<Tensor>> {
-  static std::vector<Tensor> flatten(const std::vector<Tensor> &t) { return t; }
-  static std::vector<Tensor> unflatten(std::vector<Tensor> v) { return v; }
-};
-template <class... Ts> struct TensorResults<std::tuple<Ts...>> {
-  static std::vector<Tensor> flatten(const std::tuple<Ts...> &t) {
-    return std::apply([](const auto &...x) { return std::vector<Tensor>{x...}; }, t);
-  }
-  static std::tuple<Ts...> unflatten(std::vector<Tensor> v) {
-    return unflattenImpl(v, std::index_sequence_for<Ts...>{});
-  }
-  template <size_t... I> static std::tuple<Ts...> unflattenImpl(std::vector<Tensor> &v, std::index_sequence<I...>) {
-    return {v[I]...};
-  }
 };
 
 /// Argument `I` of a call, with Tensors replaced by the per-example stand-ins.
@@ -403,7 +398,7 @@ auto vmap(F f, std::vector<std::optional<int64_t>> inAxes = {}, std::vector<int6
       if (all[i]) byPosition[i] = batch.innerInputs()[k++];
     auto result = detail::callSubstituted(f, byPosition, std::index_sequence_for<decltype(args)...>{}, args...);
     using R = std::decay_t<decltype(result)>;
-    return detail::TensorResults<R>::unflatten(batch.finish(detail::TensorResults<R>::flatten(result), outAxes));
+    return detail::Results<R>::unflatten(batch.finish(detail::Results<R>::flatten(result), outAxes));
   };
 }
 
@@ -517,31 +512,6 @@ template <class T> decltype(auto) traceArg(Trace &trace, const T &arg) {
 }
 template <class T>
 using TraceArgType = std::conditional_t<isArray<T>, Tensor, const T &>;
-
-template <class R> struct Results;
-template <> struct Results<Tensor> {
-  using Out = Array;
-  static std::vector<Tensor> flatten(const Tensor &t) { return {t}; }
-  static Out unflatten(std::vector<Array> &&v) { return std::move(v[0]); }
-};
-template <> struct Results<std::vector<Tensor>> {
-  using Out = std::vector<Array>;
-  static std::vector<Tensor> flatten(const std::vector<Tensor> &t) { return t; }
-  static Out unflatten(std::vector<Array> &&v) { return std::move(v); }
-};
-template <class... Ts> struct Results<std::tuple<Ts...>> {
-  static_assert((std::is_same_v<Ts, Tensor> && ...), "a traced function returns Tensors");
-  using Out = std::tuple<std::conditional_t<true, Array, Ts>...>;
-  static std::vector<Tensor> flatten(const std::tuple<Ts...> &t) {
-    return std::apply([](const auto &...x) { return std::vector<Tensor>{x...}; }, t);
-  }
-  static Out unflatten(std::vector<Array> &&v) {
-    return unflattenImpl(std::move(v), std::index_sequence_for<Ts...>{});
-  }
-  template <size_t... I> static Out unflattenImpl(std::vector<Array> &&v, std::index_sequence<I...>) {
-    return Out{std::move(v[I])...};
-  }
-};
 
 double nowUs();
 

@@ -477,7 +477,7 @@ SmallVector<utils::IteratorType> reductionIterators(int64_t rank, ArrayRef<int64
 //===----------------------------------------------------------------------===//
 
 struct LowerElementwise : public ConversionPattern {
-  LowerElementwise(MLIRContext *ctx, bool /*laneReductions: none here*/ = true)
+  LowerElementwise(MLIRContext *ctx)
       : ConversionPattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
 
   LogicalResult matchAndRewrite(Operation *op, ArrayRef<Value> operands,
@@ -924,7 +924,8 @@ struct LowerToLinalgPass : public ajit::impl::AjitLowerToLinalgBase<LowerToLinal
     // Fusion regions stay; their ops are lowered in place and fused by ajit-lower-fusions.
     target.addLegalOp<FusionOp, YieldOp>();
     RewritePatternSet patterns(ctx);
-    patterns.add<LowerElementwise, LowerConstant, LowerBroadcastInDim, LowerTranspose,
+    patterns.add<LowerElementwise>(ctx);
+    patterns.add<LowerConstant, LowerBroadcastInDim, LowerTranspose,
                  LowerReshape, LowerReduce, LowerArgReduce<ArgMaxOp, true>,
                  LowerArgReduce<ArgMinOp, false>, LowerSoftmaxStats, LowerDot>(ctx, bool(laneReductions));
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))

@@ -433,30 +433,30 @@ struct DotWithOneColumn : public OpRewritePattern<DotOp> {
     if (c.getShape().back() != 1) return failure();
     int64_t rank = a.getRank();
     Location loc = op.getLoc();
-    // transpose(A) x v (grad's A^T r): sum over A's rows, each scaled by v, which reads A
-    // in its own order (a reduction over the outer axis) instead of through the transpose.
-    auto transposed = op.getLhs().getDefiningOp<TransposeOp>();
-    if (rank == 2 && transposed) {
-      Value source = transposed.getX(); // [K, M]
-      auto sourceType = cast<RankedTensorType>(source.getType());
-      auto column = ReshapeOp::create(rewriter, loc, RankedTensorType::get({b.getDimSize(0)}, b.getElementType()),
-                                      op.getRhs());
-      auto spread = BroadcastInDimOp::create(rewriter, loc, sourceType, column, rewriter.getDenseI64ArrayAttr({0}));
-      auto product = MulOp::create(rewriter, loc, sourceType, source, spread);
-      auto sums = ReduceOp::create(rewriter, loc, RankedTensorType::get({a.getDimSize(0)}, a.getElementType()),
-                                   ReduceKindAttr::get(getContext(), ReduceKind::sum), product,
-                                   rewriter.getDenseI64ArrayAttr({0}), rewriter.getBoolAttr(false));
-      rewriter.replaceOpWithNewOp<ReshapeOp>(op, c, sums);
-      return success();
+    // The matrix is summed along its k axis. transpose(A) x v (grad's A^T r) sums A over
+    // its rows instead, reading A in its own order rather than through the transpose.
+    Value matrix = op.getLhs();
+    int64_t kAxis = rank - 1;
+    if (auto transposed = op.getLhs().getDefiningOp<TransposeOp>(); transposed && rank == 2) {
+      matrix = transposed.getX();
+      kAxis = 0;
     }
+    auto matrixType = cast<RankedTensorType>(matrix.getType());
     auto column = ReshapeOp::create(rewriter, loc, RankedTensorType::get(b.getShape().drop_back(), b.getElementType()),
                                     op.getRhs());
     auto dims = llvm::to_vector(llvm::seq<int64_t>(0, rank - 2)); // batch dimensions, then k
-    dims.push_back(rank - 1);
-    auto spread = BroadcastInDimOp::create(rewriter, loc, a, column, rewriter.getDenseI64ArrayAttr(dims));
-    auto product = MulOp::create(rewriter, loc, a, op.getLhs(), spread);
-    rewriter.replaceOpWithNewOp<ReduceOp>(op, c, ReduceKindAttr::get(getContext(), ReduceKind::sum), product,
-                                          rewriter.getDenseI64ArrayAttr({rank - 1}), rewriter.getBoolAttr(true));
+    dims.push_back(kAxis);
+    auto spread = BroadcastInDimOp::create(rewriter, loc, matrixType, column, rewriter.getDenseI64ArrayAttr(dims));
+    auto product = MulOp::create(rewriter, loc, matrixType, matrix, spread);
+    bool keepdims = kAxis == rank - 1; // then the sums have the result's shape already
+    SmallVector<int64_t> sumsShape;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != kAxis || keepdims) sumsShape.push_back(d == kAxis ? 1 : matrixType.getDimSize(d));
+    auto sums = ReduceOp::create(rewriter, loc, RankedTensorType::get(sumsShape, c.getElementType()),
+                                 ReduceKindAttr::get(getContext(), ReduceKind::sum), product,
+                                 rewriter.getDenseI64ArrayAttr({kAxis}), rewriter.getBoolAttr(keepdims));
+    if (keepdims) rewriter.replaceOp(op, sums);
+    else rewriter.replaceOpWithNewOp<ReshapeOp>(op, c, sums);
     return success();
   }
 };

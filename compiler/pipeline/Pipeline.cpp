@@ -102,23 +102,19 @@ ArrayRef<Phase> cpuPhases(bool parallel, bool microKernels) {
 //   bodies outlined into gpu.funcs of one gpu.module.
 // - nvvm: the gpu.module to the NVVM/LLVM dialects, kernels taking bare pointers.
 // - ptx: LLVM's NVPTX backend prints the module as PTX (gpu.binary, format isa).
-static std::string ptxPipeline(const std::string &chip, const std::string &phase) {
-  if (phase == "linalg")
-    return "ajit-lower-to-linalg{lane-reductions=0},canonicalize,ajit-lower-fusions,canonicalize,cse";
-  if (phase == "bufferized")
-    return "ajit-copy-repeated-results,one-shot-bufferize{bufferize-function-boundaries=1 "
-           "function-boundary-type-conversion=identity-layout-map},canonicalize,"
-           "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},canonicalize";
-  if (phase == "gpu")
-    return "ajit-map-to-gpu,canonicalize,ajit-approximate-math,gpu-launch-sink-index-computations,gpu-kernel-outlining,canonicalize,cse";
-  if (phase == "nvvm")
-    return "nvvm-attach-target{chip=" + chip + " features=+ptx80 O=3},"
-           "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-           "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1 index-bitwidth=64},"
-           "canonicalize,cse,reconcile-unrealized-casts)";
-  if (phase == "ptx") return "gpu-module-to-binary{format=isa}";
-  return "";
-}
+static const std::pair<const char *, const char *> kPtxLowering[] = {
+    {"linalg", "ajit-lower-to-linalg{lane-reductions=0},canonicalize,ajit-lower-fusions,canonicalize,cse"},
+    {"bufferized", "ajit-copy-repeated-results,one-shot-bufferize{bufferize-function-boundaries=1 "
+                   "function-boundary-type-conversion=identity-layout-map},canonicalize,"
+                   "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},canonicalize"},
+    {"gpu", "ajit-map-to-gpu,canonicalize,ajit-approximate-math,gpu-launch-sink-index-computations,"
+            "gpu-kernel-outlining,canonicalize,cse"},
+    {"nvvm", "nvvm-attach-target{chip=@CHIP@ features=+ptx80 O=3},"
+             "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+             "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1 index-bitwidth=64},"
+             "canonicalize,cse,reconcile-unrealized-casts)"},
+    {"ptx", "gpu-module-to-binary{format=isa}"},
+};
 
 ArrayRef<Phase> ptxPhases(const std::string &chip) {
   // One phase list per architecture for the life of the process: compile sessions key
@@ -129,10 +125,14 @@ ArrayRef<Phase> ptxPhases(const std::string &chip) {
   auto [it, fresh] = lists.try_emplace(chip);
   auto &[texts, phases] = it->second;
   if (fresh) {
-    static const char *names[] = {"linalg", "bufferized", "gpu", "nvvm", "ptx"};
-    for (const char *name : names) texts.push_back(ptxPipeline(chip, name));
+    for (auto [name, pipeline] : kPtxLowering) {
+      std::string text = pipeline;
+      if (auto at = text.find("@CHIP@"); at != std::string::npos) text.replace(at, 6, chip);
+      texts.push_back(std::move(text));
+    }
     phases = {kCpuPhases[0], kCpuPhases[1]};
-    for (size_t i = 0; i < texts.size(); ++i) phases.push_back({names[i], Stage::Lowering, texts[i].c_str()});
+    for (size_t i = 0; i < texts.size(); ++i)
+      phases.push_back({kPtxLowering[i].first, Stage::Lowering, texts[i].c_str()});
   }
   return phases;
 }

@@ -15,6 +15,7 @@
 // PTX target reads the host function as a thunk sequence (runtime/GpuProgram.h).
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/transforms/LoopBounds.h"
 #include "compiler/transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -51,13 +52,6 @@ LogicalResult parallelDimsFirst(RewriterBase &rewriter, linalg::GenericOp op) {
   if (identity) return success();
   rewriter.setInsertionPoint(op);
   return linalg::interchangeGenericOp(rewriter, op, order);
-}
-
-/// Constant trip count of one dimension of a loop, or -1.
-int64_t tripCount(Value lb, Value ub, Value step) {
-  auto l = getConstantIntValue(lb), u = getConstantIntValue(ub), s = getConstantIntValue(step);
-  if (!l || !u || !s || *s <= 0) return -1;
-  return *u > *l ? (*u - *l + *s - 1) / *s : 0;
 }
 
 /// Replaces each scf.parallel inside `root` by a nest of scf.for: inside a thread the
@@ -178,10 +172,10 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     int64_t total = 1;
     if (parallel) {
       for (auto [lb, ub, step] : llvm::zip(parallel.getLowerBound(), parallel.getUpperBound(), parallel.getStep())) {
-        int64_t n = tripCount(lb, ub, step);
-        if (n < 0) return op->emitError("ajit-map-to-gpu: a parallel loop with non-constant bounds");
-        counts.push_back(n);
-        total *= n;
+        std::optional<int64_t> n = ajit::constantTripCount(lb, ub, step);
+        if (!n) return op->emitError("ajit-map-to-gpu: a parallel loop with non-constant bounds");
+        counts.push_back(*n);
+        total *= *n;
       }
       if (total == 0) { // an empty array: nothing to launch
         op->erase();

@@ -10,6 +10,7 @@
 // entirely: below the threshold, waking the workers costs more than the loop.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/transforms/LoopBounds.h"
 #include "compiler/transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -28,11 +29,7 @@ using namespace mlir;
 namespace {
 
 /// Constant trip count of a loop dimension, or 0 when it is not constant.
-int64_t tripCount(Value lb, Value ub, Value step) {
-  auto l = getConstantIntValue(lb), u = getConstantIntValue(ub), s = getConstantIntValue(step);
-  if (!l || !u || !s || *s <= 0) return 0;
-  return *u > *l ? (*u - *l + *s - 1) / *s : 0;
-}
+int64_t tripCount(Value lb, Value ub, Value step) { return ajit::constantTripCount(lb, ub, step).value_or(0); }
 
 /// Cost of one op in units of a simple arithmetic op. Transcendentals become polynomial
 /// approximations of about twenty vector instructions (ajit-approximate-math); division

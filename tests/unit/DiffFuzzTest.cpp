@@ -68,7 +68,7 @@
 #include "frontend/ajit.h"
 #include "kernels/reference/Reference.h"
 #include "tests/unit/OpDispatch.h"
-#include "tests/unit/TestEnv.h"
+#include "tests/unit/TestSupport.h"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/ajit.h"
-#include "TestEnv.h"
+#include "TestSupport.h"
 
 #include <gtest/gtest.h>
 
@@ -316,14 +316,7 @@ TEST(Grad, RandomPrograms) {
 
 TEST(Grad, BadUse) {
   Array x = randomF64({3}, 39);
-  auto expectError = [](const std::function<void()> &fn, const std::string &what) {
-    try {
-      fn();
-      ADD_FAILURE() << "expected an error containing: " << what;
-    } catch (const Error &e) {
-      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
-    }
-  };
+  using test::expectError;
   expectError([&] { jit(grad([](Tensor t) { return t * 2.0; }))(x); }, "must return a scalar");
   expectError([&] { jit(grad([](Tensor t, int64_t) { return sum(t); }, 1))(x, int64_t{2}); },
               "argnum 1 is not a Tensor argument");

@@ -1,5 +1,6 @@
 //===- JitTest.cpp - cache, threads, compile log, dumps and bad input -----===//
 #include "frontend/ajit.h"
+#include "TestSupport.h"
 #include "runtime/Threads.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 using namespace ajit;
+using test::errorOf;
 
 namespace {
 
@@ -64,15 +66,6 @@ private:
   const char *name_;
   std::optional<std::string> old_;
 };
-
-std::string errorOf(const std::function<void()> &fn) {
-  try {
-    fn();
-  } catch (const Error &e) {
-    return e.what();
-  }
-  return "<no ajit::Error thrown>";
-}
 
 } // namespace
 

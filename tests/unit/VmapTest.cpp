@@ -1,6 +1,6 @@
 //===- VmapTest.cpp - vmap(f) equals f applied to each example and stacked ===//
 #include "frontend/ajit.h"
-#include "TestEnv.h"
+#include "TestSupport.h"
 
 #include <gtest/gtest.h>
 
@@ -204,14 +204,7 @@ TEST(Vmap, RandomPrograms) {
 }
 
 TEST(Vmap, BadUse) {
-  auto expectError = [](const std::function<void()> &fn, const std::string &what) {
-    try {
-      fn();
-      ADD_FAILURE() << "expected an error containing: " << what;
-    } catch (const Error &e) {
-      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
-    }
-  };
+  using test::expectError;
   Array a = randomF32({4, 3}, 11), b = randomF32({5, 3}, 12);
   auto add = [](Tensor x, Tensor y) { return x + y; };
   expectError([&] { jit(vmap(add))(a, b); }, "has 5 along its batch axis, an earlier argument 4");
