@@ -136,25 +136,27 @@ void optimizers(double budget) {
   }
   for (Array &x : v) x = jit([](const Tensor &t) { return abs(t); }, {.name = "absv"})(x);
 
+  // Parameters and optimizer states are donated: each step writes them in place (the
+  // caller's arrays are their buffers' only owners), as an optimizer in production does.
   auto sgd = jit([](const Tensor &p, const Tensor &g, const Tensor &buf) {
     Tensor b = kMom * buf + g;
     return std::make_tuple(p - kLr * b, b);
-  }, {.name = "sgd_momentum"});
+  }, {.name = "sgd_momentum", .donateArgnums = {0, 2}});
   auto adam = jit([](const Tensor &p, const Tensor &g, const Tensor &m, const Tensor &v) {
     Tensor m1 = kB1 * m + (1 - kB1) * g, v1 = kB2 * v + (1 - kB2) * g * g;
     Tensor mh = m1 / (1 - kB1), vh = v1 / (1 - kB2); // bias corrections of step 1
     return std::make_tuple(p - kLr * mh / (sqrt(vh) + kEps), m1, v1);
-  }, {.name = "adam"});
+  }, {.name = "adam", .donateArgnums = {0, 2, 3}});
   auto adamw = jit([](const Tensor &p, const Tensor &g, const Tensor &m, const Tensor &v) {
     Tensor m1 = kB1 * m + (1 - kB1) * g, v1 = kB2 * v + (1 - kB2) * g * g;
     Tensor mh = m1 / (1 - kB1), vh = v1 / (1 - kB2);
     return std::make_tuple(p - kLr * (mh / (sqrt(vh) + kEps) + kWd * p), m1, v1);
-  }, {.name = "adamw"});
+  }, {.name = "adamw", .donateArgnums = {0, 2, 3}});
   auto lion = jit([](const Tensor &p, const Tensor &g, const Tensor &m) {
     Tensor c = kB1 * m + (1 - kB1) * g;
     Tensor sign = where(c > 0.0, fullLike(c, 1.0), where(c < 0.0, fullLike(c, -1.0), fullLike(c, 0.0)));
     return std::make_tuple(p - kLr * (sign + kWd * p), kB2 * m + (1 - kB2) * g);
-  }, {.name = "lion"});
+  }, {.name = "lion", .donateArgnums = {0, 2}});
 
   const int64_t size = params * rows * cols;
   timeIt("W4.sgd_momentum", size, budget, [&] {

@@ -36,8 +36,11 @@ class System:
     (jit), moves a NumPy array in (put) and waits for a result (sync)."""
 
     def __init__(self, name, version, X, jit=lambda f: f, put=lambda a: a, sync=lambda y: y, note="",
-                 grad=None, vmap=None):
+                 grad=None, vmap=None, jit_donating=None):
         self.name, self.version, self.X, self.jit, self.put, self.sync = name, version, X, jit, put, sync
+        # W4: jit_donating(f, argnums) compiles f to update those arguments in place, where
+        # the framework can (JAX's donate_argnums, as ajit's donateArgnums); else plain jit.
+        self.jit_donating = jit_donating or (lambda f, argnums: jit(f))
         self.note = note or version
         # W6's transforms: grad(f) (of the first argument), vmap(f, axes) (None: shared);
         # None where the framework has none (NumPy).
@@ -82,7 +85,8 @@ def jax_system(cache_dir=None):
     version = f"jax {jax.__version__}"
     return System("jax", version, X, jit=jax.jit, put=jnp.asarray, sync=jax.block_until_ready,
                   note=f"{version}, jax.jit on {jax.devices()[0].platform}", grad=jax.grad,
-                  vmap=lambda f, axes: jax.vmap(f, in_axes=axes))
+                  vmap=lambda f, axes: jax.vmap(f, in_axes=axes),
+                  jit_donating=lambda f, argnums: jax.jit(f, donate_argnums=argnums))
 
 
 def torch_system(threads, compiled):
@@ -192,7 +196,10 @@ def cases(S, parts, sizes, quick):
                 yield "W2." + name, n, (lambda f=f, a=args[:arity]: f(*a))
     if "optim" in parts:
         shape = (1000, 512)
-        steps = {name: jit(f) for name, f in optimizer_steps(X).items()}
+        # Parameters and optimizer states are donated (updated in place) where the system
+        # can, as in fusion_bench.cpp; each step's outputs replace its inputs.
+        state_args = {"sgd_momentum": (0, 2), "adam": (0, 2, 3), "adamw": (0, 2, 3), "lion": (0, 2)}
+        steps = {name: S.jit_donating(f, state_args[name]) for name, f in optimizer_steps(X).items()}
         for name, step in steps.items():
             p = [put(ramp(512000, 1, i).reshape(shape)) for i in range(10)]
             g = [put(ramp(512000, 0.1, i + 0.3).reshape(shape)) for i in range(10)]

@@ -29,7 +29,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <future>
@@ -108,6 +110,9 @@ struct JitCore::Executable {
   std::string graph;
   std::string signature;
   KernelStats kernels;
+  /// Per output: the donated input whose buffer it is given (filled with that input), or
+  /// -1 for a fresh buffer.
+  std::vector<int32_t> reusesInput;
   CompileTimes times;
   std::string diskEntry; ///< the AJIT_CACHE_DIR file it was loaded from; empty if compiled
 };
@@ -226,8 +231,11 @@ namespace {
 std::string kernelSummary(const JitCore::Executable &exe) {
   auto kib = [](uint64_t b) { return fmt::format("{:.1f} KiB", static_cast<double>(b) / 1024); };
   const KernelStats &k = exe.kernels;
-  return fmt::format("{} kernel{}, {} read, {} written{}", k.kernels, k.kernels == 1 ? "" : "s",
-                     kib(k.bytesRead), kib(k.bytesWritten),
+  std::string reuses;
+  for (size_t j = 0; j < exe.reusesInput.size(); ++j)
+    if (exe.reusesInput[j] >= 0) reuses += fmt::format(", output {} in input {}'s buffer", j, exe.reusesInput[j]);
+  return fmt::format("{} kernel{}, {} read, {} written{}{}", k.kernels, k.kernels == 1 ? "" : "s",
+                     kib(k.bytesRead), kib(k.bytesWritten), reuses,
                      exe.gpu ? ", PTX for " + exe.gpu->program().arch : std::string());
 }
 
@@ -245,6 +253,22 @@ struct DiagnosticCollector {
 
 double msBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+/// Records which input's buffer each output takes; throws if that cannot be (an
+/// output/input pair of different types: a cache entry for another program).
+void setOutputReuses(JitCore::Executable &exe, const std::vector<int32_t> &reuses) {
+  if (reuses.empty()) {
+    exe.reusesInput.assign(exe.outputs.size(), -1);
+    return;
+  }
+  bool ok = reuses.size() == exe.outputs.size();
+  for (size_t j = 0; ok && j < reuses.size(); ++j)
+    ok = reuses[j] < 0 || (static_cast<size_t>(reuses[j]) < exe.inputs.size() &&
+                           exe.inputs[reuses[j]] == exe.outputs[j] &&
+                           std::count(reuses.begin(), reuses.end(), reuses[j]) == 1);
+  if (!ok) throw Error("ajit: the outputs' donated buffers do not match the signature");
+  exe.reusesInput = reuses;
 }
 
 /// Makes `exe` callable from a compiled (or cached) object of `target`.
@@ -301,6 +325,7 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
     disk_cache::Lookup found = disk_cache::load(diskPath, diskKey, entry, why);
     if (found == disk_cache::Lookup::hit) {
       try {
+        setOutputReuses(*exe, entry.outputReusesInput);
         loadCode(*exe, target, entry.object, entry.entrySymbol);
         exe->kernels = entry.kernels;
         exe->diskEntry = diskPath;
@@ -324,6 +349,7 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
     throw Error("ajit: compiling " + name + "(" + exe->signature + ") failed: " + error +
                 (diagnostics.text.empty() ? "" : "\n" + diagnostics.text));
   auto t1 = std::chrono::steady_clock::now();
+  setOutputReuses(*exe, result.outputReusesInput);
   loadCode(*exe, target, result.object.bytes, result.object.entrySymbol);
   exe->kernels = result.kernels;
   times.graph = result.graphMs;
@@ -332,7 +358,8 @@ std::shared_ptr<JitCore::Executable> buildExecutable(CompileSession &session, ml
   times.load = msBetween(t1, std::chrono::steady_clock::now());
   if (!diskPath.empty()) {
     // The code is loaded: the entry can take the object's bytes.
-    disk_cache::Entry entry{result.object.entrySymbol, result.kernels, std::move(result.object.bytes)};
+    disk_cache::Entry entry{result.object.entrySymbol, result.kernels, exe->reusesInput,
+                            std::move(result.object.bytes)};
     if (!disk_cache::store(diskPath, diskKey, entry, error))
       fmt::print(stderr, "ajit: warning: not stored in the cache: {}\n", error);
   }
@@ -394,6 +421,24 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
   return exe;
 }
 
+/// The buffer for an output that reuses donated input `donor`, holding its values: its
+/// own storage when nothing else can see it change (no other Array or view shares it and
+/// it overlaps no other input of the call), else a copy, which leaves `in` as it was.
+Array JitCore::takeDonated(const Array *const *inputs, size_t count, size_t donor) {
+  const Array &in = *inputs[donor];
+  bool alone = in.storage_ && in.storage_.use_count() == 1;
+  auto begin = static_cast<const char *>(in.data_), end = begin + in.nbytes();
+  for (size_t k = 0; alone && k < count; ++k) {
+    if (k == donor) continue;
+    auto b = static_cast<const char *>(inputs[k]->data_), e = b + inputs[k]->nbytes();
+    alone = e <= begin || end <= b;
+  }
+  if (alone) return in;
+  Array copy = Array::empty(in.shape_, in.dtype_);
+  if (in.nbytes()) std::memcpy(copy.data_, in.data_, in.nbytes());
+  return copy;
+}
+
 std::vector<Array> JitCore::run(const Executable &exe, const Array *const *inputs, size_t count) {
   constexpr size_t kInline = 16;
   size_t total = count + exe.outputs.size();
@@ -407,9 +452,11 @@ std::vector<Array> JitCore::run(const Executable &exe, const Array *const *input
   for (size_t i = 0; i < count; ++i) args[i] = const_cast<void *>(inputs[i]->rawData());
   std::vector<Array> outputs;
   outputs.reserve(exe.outputs.size());
-  for (size_t i = 0; i < exe.outputs.size(); ++i) {
-    outputs.push_back(Array::empty(exe.outputs[i].second, exe.outputs[i].first));
-    args[count + i] = outputs.back().rawData();
+  for (size_t j = 0; j < exe.outputs.size(); ++j) {
+    int32_t donor = j < exe.reusesInput.size() ? exe.reusesInput[j] : -1;
+    if (donor >= 0 && static_cast<size_t>(donor) < count) outputs.push_back(takeDonated(inputs, count, donor));
+    else outputs.push_back(Array::empty(exe.outputs[j].second, exe.outputs[j].first));
+    args[count + j] = outputs.back().rawData();
   }
   if (exe.gpu) exe.gpu->run(args);
   else exe.entry(args);
@@ -472,6 +519,18 @@ std::string JitCore::lowerToText(const std::string &name, const TraceFn &traceFn
   llvm::raw_string_ostream os(text);
   module->print(os);
   return text;
+}
+
+void JitCore::markDonated(Trace &trace, const std::vector<bool> &isArray) const {
+  for (int position : state_->options.donateArgnums) {
+    if (position < 0 || static_cast<size_t>(position) >= isArray.size())
+      throw Error(fmt::format("ajit: {}: donateArgnums names argument {}, but the call has {} argument{}",
+                              name(), position, isArray.size(), isArray.size() == 1 ? "" : "s"));
+    if (!isArray[position])
+      throw Error(fmt::format("ajit: {}: donateArgnums names argument {}, a static value: only Arrays "
+                              "can be donated", name(), position));
+    trace.donateParameter(static_cast<unsigned>(std::count(isArray.begin(), isArray.begin() + position, true)));
+  }
 }
 
 Tensor traceParameter(Trace &trace, const Array &like) { return trace.parameter(like.dtype(), like.shape()); }

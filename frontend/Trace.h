@@ -52,6 +52,8 @@ public:
   mlir::Location location(const Loc &loc);
 
   Tensor parameter(DType dtype, const Shape &shape);
+  /// Marks parameter `index` `{ajit.donate}`: its buffer may be reused for a result.
+  void donateParameter(unsigned index) { donated_.push_back(index); }
   void setResults(const std::vector<Tensor> &results);
   Tensor wrap(mlir::Value value);
   /// The tensor's value; fails if it belongs to another trace.
@@ -68,6 +70,7 @@ private:
   mlir::Block *body_ = nullptr;
   std::string name_;
   size_t numResults_ = 0;
+  std::vector<unsigned> donated_;
   Trace *previous_;
 };
 

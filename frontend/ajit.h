@@ -57,6 +57,10 @@ std::string describe(DType dtype, const Shape &shape);
 // Array: host data, owned (64-byte aligned) or a zero-copy view of user memory
 //===----------------------------------------------------------------------===//
 
+namespace detail {
+class JitCore;
+}
+
 class Array {
 public:
   Array() = default; ///< a null array; passing it to a jitted function is an error
@@ -104,6 +108,7 @@ public:
   std::string str() const; ///< `f32[3]{1, 2, 3}` (long arrays elided)
 
 private:
+  friend class detail::JitCore; // hands a donated argument's storage to an output
   void checkType(DType expected) const;
   void checkCount(size_t count) const;
 
@@ -426,6 +431,14 @@ struct JitOptions {
   /// Compiled signatures kept per function; past it, the least recently called one is
   /// evicted and its code unloaded (once no call is still running it). 0 counts as 1.
   size_t maxCacheEntries = 256;
+  /// Arguments (positions among all arguments, as JAX's `donate_argnums`) whose buffers
+  /// the call may take for outputs of the same dtype and shape, so that an update such as
+  /// an optimizer step writes in place instead of into fresh memory. Each output takes
+  /// at most one, in order, where the compiler proves it safe (AJIT_LOG_COMPILES says
+  /// which). The buffer is taken only when the argument is the sole owner of it (no other
+  /// Array copy, not a view, overlapping no other argument); otherwise the output gets a
+  /// copy. Either way, treat a donated argument as consumed: use the output. CPU only.
+  std::vector<int> donateArgnums;
 };
 
 /// Milliseconds spent in each stage of a compile.
@@ -466,6 +479,10 @@ public:
   /// many threads ask at once).
   std::shared_ptr<const Executable> get(const std::string &key, const TraceFn &trace);
   static std::vector<Array> run(const Executable &exe, const Array *const *inputs, size_t count);
+  /// Marks the traced function's parameters of the donated positions (JitOptions::
+  /// donateArgnums; `isArray` says which positions are Arrays); throws for a position
+  /// that is out of range or not an Array.
+  void markDonated(Trace &trace, const std::vector<bool> &isArray) const;
   void recordCall(double us, bool hit);
   Stats stats() const;
   const std::string &name() const;
@@ -478,6 +495,7 @@ public:
 private:
   std::shared_ptr<const Executable> compile(const std::string &key, const TraceFn &trace,
                                             const std::string &reason);
+  static Array takeDonated(const Array *const *inputs, size_t count, size_t donor);
   struct State;
   std::unique_ptr<State> state_;
 };
@@ -607,6 +625,7 @@ private:
   template <class... Args> void traceInto(detail::Trace &trace, const Args &...args) {
     // A braced list evaluates left to right, so parameters are numbered in order.
     std::tuple<detail::TraceArgType<Args>...> traced{detail::traceArg(trace, args)...};
+    core_->markDonated(trace, {detail::isArray<Args>...});
     auto result = std::apply(fn_, traced);
     detail::traceResults(trace, detail::Results<Result<Args...>>::flatten(result));
   }

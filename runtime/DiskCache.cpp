@@ -1,8 +1,9 @@
 //===- DiskCache.cpp - persistent cache of compiled objects ----------------===//
 //
 // File layout (little-endian): "AJITOBJ\0", u32 format, then length-prefixed (u64)
-// version, key, entry symbol; u32 kernels; u64 bytes read, u64 written; length-prefixed object; u64 FNV-1a of every
-// byte before it. The key is stored whole (not only hashed into the file name), so two
+// version, key, entry symbol; u32 kernels; u64 bytes read, u64 written; u32 outputs,
+// then per output the i32 input whose buffer it reuses (-1: none); length-prefixed
+// object; u64 FNV-1a of every byte before it. The key is stored whole (not only hashed into the file name), so two
 // keys that share a file name can never be confused.
 //
 //===----------------------------------------------------------------------===//
@@ -25,7 +26,7 @@ namespace ajit::disk_cache {
 namespace {
 
 constexpr char kMagic[8] = {'A', 'J', 'I', 'T', 'O', 'B', 'J', '\0'};
-constexpr uint32_t kFormat = 2; // 2: kernel bytes read/written after the kernel count
+constexpr uint32_t kFormat = 3; // 2: kernel bytes read/written after the kernel count; 3: output reuses
 constexpr uint64_t kMaxEntryBytes = uint64_t(1) << 31;
 
 uint64_t fnv1a(const char *data, size_t size, uint64_t h = 0xcbf29ce484222325ull) {
@@ -93,6 +94,8 @@ std::vector<char> encode(const std::string &key, const Entry &entry, const std::
   putU32(out, entry.kernels.kernels);
   putU64(out, entry.kernels.bytesRead);
   putU64(out, entry.kernels.bytesWritten);
+  putU32(out, static_cast<uint32_t>(entry.outputReusesInput.size()));
+  for (int32_t input : entry.outputReusesInput) putU32(out, static_cast<uint32_t>(input));
   putBytes(out, entry.object.data(), entry.object.size());
   putU64(out, fnv1a(out.data(), out.size()));
   return out;
@@ -131,6 +134,9 @@ Lookup decode(const std::vector<char> &bytes, const std::string &key, const std:
   e.kernels.kernels = static_cast<uint32_t>(r.uint(4));
   e.kernels.bytesRead = r.uint(8);
   e.kernels.bytesWritten = r.uint(8);
+  uint64_t outputs = r.uint(4);
+  for (uint64_t i = 0; r.ok && i < outputs; ++i)
+    e.outputReusesInput.push_back(static_cast<int32_t>(static_cast<uint32_t>(r.uint(4))));
   std::string_view object = r.view();
   if (!r.ok || r.pos != bodySize || e.entrySymbol.empty() || object.empty()) {
     why = "malformed entry (fields do not add up)";

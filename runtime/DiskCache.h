@@ -25,6 +25,8 @@ const std::string &compilerVersion();
 struct Entry {
   std::string entrySymbol; ///< the symbol to call in `object`
   KernelStats kernels;     ///< for the stats
+  /// Per output, the input whose buffer it reuses, or -1 (CompileResult's field).
+  std::vector<int32_t> outputReusesInput;
   std::vector<char> object;
 };
 

@@ -6,6 +6,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -105,6 +106,21 @@ static KernelStats kernelStats(ModuleOp module) {
   return stats;
 }
 
+/// Which donated input each out-param reuses (ajit-reuse-donated-inputs marks them),
+/// then drops the ajit attributes of the lowered function's arguments: they mean
+/// nothing to LLVM.
+static void takeOutputReuses(ModuleOp module, const std::string &fn, unsigned numInputs,
+                             std::vector<int32_t> &reuses) {
+  auto lowered = module.lookupSymbol<FunctionOpInterface>(fn);
+  if (!lowered) return;
+  for (unsigned i = 0; i < lowered.getNumArguments(); ++i) {
+    if (auto input = lowered.getArgAttrOfType<IntegerAttr>(i, "ajit.reuses_input"))
+      if (i >= numInputs && i - numInputs < reuses.size()) reuses[i - numInputs] = static_cast<int32_t>(input.getInt());
+    lowered.removeArgAttr(i, StringAttr::get(module.getContext(), "ajit.reuses_input"));
+    lowered.removeArgAttr(i, StringAttr::get(module.getContext(), "ajit.donate"));
+  }
+}
+
 LogicalResult compileToObject(CompileSession &session, ModuleOp module, const std::string &fn,
                               const TargetInfo &target, const CompileOptions &options,
                               CompileResult &result, std::string &error) {
@@ -118,6 +134,10 @@ LogicalResult compileToObject(CompileSession &session, ModuleOp module, const st
   }
   if (options.stopAfter == "graph") return success();
 
+  auto graphFn = module.lookupSymbol<FunctionOpInterface>(fn);
+  unsigned numInputs = graphFn ? graphFn.getNumArguments() : 0;
+  unsigned numOutputs = graphFn ? graphFn.getNumResults() : 0;
+  result.outputReusesInput.assign(numOutputs, -1);
   markArgumentsReadOnly(module);
   for (const Phase &phase : target.phases()) {
     auto t0 = std::chrono::steady_clock::now();
@@ -129,6 +149,7 @@ LogicalResult compileToObject(CompileSession &session, ModuleOp module, const st
     if (options.stopAfter == phase.name) return success();
   }
 
+  takeOutputReuses(module, fn, numInputs, result.outputReusesInput);
   DumpFn dumpLLVM;
   if (options.onStage)
     dumpLLVM = [&](const std::string &stage, const std::string &text) {

@@ -26,6 +26,9 @@ struct CompileResult {
   ObjectCode object;
   double graphMs = 0, loweringMs = 0;
   KernelStats kernels;
+  /// Per output: the input whose buffer it must be given, filled with that input's
+  /// values (a donated argument, see ajit-reuse-donated-inputs), or -1 for a fresh one.
+  std::vector<int32_t> outputReusesInput;
 };
 
 /// An MLIRContext and the pass managers built for it, reused across the compiles of one

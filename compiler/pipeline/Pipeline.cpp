@@ -37,9 +37,10 @@ namespace ajit {
 //   expensive ops.
 // - linalg: lower to linalg on tensors, then carry out each fusion: the linalg ops of a
 //   region become one loop nest (and only those: nothing fuses across regions).
-// - bufferized: one-shot bufferization over whole functions; results become out-params
-//   (hoisting the static allocation of each result into the caller), then temporaries
-//   get deallocations.
+// - bufferized: one-shot bufferization over whole functions; a result may take a donated
+//   argument's buffer (ajit-reuse-donated-inputs); results become out-params (hoisting
+//   the static allocation of each result into the caller), then temporaries get
+//   deallocations.
 // - loops: f32 matmuls become a parallel loop over output tiles calling the micro-kernel
 //   of kernels/matmul, each tile followed by its output fusion's epilogue; the other
 //   linalg ops become scf loops; the innermost loop is left for LLVM's loop vectorizer,
@@ -56,7 +57,7 @@ static const Phase kCpuPhases[] = {
      "ajit-lower-to-linalg,canonicalize,ajit-lower-fusions,canonicalize,cse"},
     {"bufferized", Stage::Lowering,
      "ajit-copy-repeated-results,one-shot-bufferize{bufferize-function-boundaries=1 "
-     "function-boundary-type-conversion=identity-layout-map},canonicalize,"
+     "function-boundary-type-conversion=identity-layout-map},canonicalize,ajit-reuse-donated-inputs,"
      "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},"
      "buffer-deallocation-pipeline,canonicalize"},
     {"loops", Stage::Lowering,

@@ -59,6 +59,28 @@ def AjitCopyRepeatedResults : Pass<"ajit-copy-repeated-results", "mlir::ModuleOp
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }
 
+def AjitReuseDonatedInputs : Pass<"ajit-reuse-donated-inputs", "mlir::ModuleOp"> {
+  let summary = "Let a result take the buffer of a donated argument when that is safe";
+  let description = [{
+    Runs on public functions after bufferization, before results become out-params.
+    An argument marked `{ajit.donate}` (jit's `donateArgnums`) may give its buffer to a
+    result of the same type, XLA's input/output aliasing. Results are paired in order
+    with the first donated argument of their type for which the reuse is safe:
+    - the result is a `memref.alloc` of the function, so it becomes an out-param;
+    - every op that reads the argument runs before the first op that writes the result,
+      or is the one op writing it, an all-parallel `linalg.generic` that reads the
+      argument with the same permutation map as it writes the result (so each element
+      is read before it is overwritten, and by the same iteration).
+    A pair is rewritten so that the argument is no longer used: its reads read the
+    result's buffer, which the caller fills with the argument (the runtime passes the
+    donated buffer itself, or a copy when it may not be overwritten). The result gets
+    `{ajit.reuses_input = i}`, which becomes an attribute of its out-param. Keeping one
+    pointer for both lets every argument stay `noalias`, so loops still vectorize
+    without run-time overlap checks.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 def AjitMathToFuncs : Pass<"ajit-math-to-funcs", "mlir::ModuleOp"> {
   let summary = "convert-math-to-funcs with fresh state on every run";
   let description = [{

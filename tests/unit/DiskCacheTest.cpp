@@ -103,6 +103,7 @@ dc::Entry sampleEntry() {
   dc::Entry e;
   e.entrySymbol = "f_entry";
   e.kernels.kernels = 3;
+  e.outputReusesInput = {-1, 0, 2};
   for (int i = 0; i < 3000; ++i) e.object.push_back(static_cast<char>(i * 7));
   return e;
 }
@@ -116,6 +117,7 @@ TEST(DiskCacheFormat, RoundTrip) {
   ASSERT_EQ(dc::decode(bytes, "key", "v1", got, why), dc::Lookup::hit) << why;
   EXPECT_EQ(got.entrySymbol, e.entrySymbol);
   EXPECT_EQ(got.kernels.kernels, e.kernels.kernels);
+  EXPECT_EQ(got.outputReusesInput, e.outputReusesInput);
   EXPECT_EQ(got.object, e.object);
 }
 

@@ -18,6 +18,7 @@
 
 using namespace ajit;
 using test::errorOf;
+using test::ScopedEnv;
 
 namespace {
 
@@ -49,23 +50,6 @@ int64_t rssBytes() {
   statm >> pages >> resident;
   return resident * sysconf(_SC_PAGESIZE);
 }
-
-/// Sets an environment variable for one test and restores it after.
-class ScopedEnv {
-public:
-  ScopedEnv(const char *name, const char *value) : name_(name) {
-    if (const char *old = std::getenv(name)) old_ = old;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (old_) setenv(name_, old_->c_str(), 1);
-    else unsetenv(name_);
-  }
-
-private:
-  const char *name_;
-  std::optional<std::string> old_;
-};
 
 } // namespace
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace ajit::test {
@@ -34,6 +35,23 @@ inline void expectError(const std::function<void()> &fn, const std::string &what
   std::string message = errorOf(fn);
   EXPECT_NE(message.find(what), std::string::npos) << "expected an error containing: " << what << "\ngot: " << message;
 }
+
+/// Sets an environment variable for one test and restores it after.
+class ScopedEnv {
+public:
+  ScopedEnv(const char *name, const char *value) : name_(name) {
+    if (const char *old = std::getenv(name)) old_ = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (old_) setenv(name_, old_->c_str(), 1);
+    else unsetenv(name_);
+  }
+
+private:
+  const char *name_;
+  std::optional<std::string> old_;
+};
 
 } // namespace ajit::test
 

@@ -71,7 +71,12 @@ std::string shapeOf(mlir::RankedTensorType t) {
   return s;
 }
 
-std::string header(const std::string &source, const std::string &symbol, mlir::func::FuncOp fn) {
+/// The C declaration of the compiled function. `reuses[j] >= 0`: out`j` is written over
+/// in`reuses[j]` (a `{ajit.donate}` argument): the caller passes a buffer holding that
+/// input's values, in`reuses[j]` itself to update it in place.
+std::string header(const std::string &source, const std::string &symbol,
+                   const std::vector<mlir::RankedTensorType> &args, const std::vector<mlir::RankedTensorType> &results,
+                   const std::vector<int32_t> &reuses) {
   std::string guard = "AJIT_" + symbol + "_H";
   for (char &c : guard) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   std::ostringstream os;
@@ -81,29 +86,31 @@ std::string header(const std::string &source, const std::string &symbol, mlir::f
      << "#include <stdbool.h>\n#include <stdint.h>\n\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   os << "/* " << symbol << "(";
-  auto args = fn.getArgumentTypes();
-  auto results = fn.getResultTypes();
-  for (size_t i = 0; i < args.size(); ++i) os << (i ? ", " : "") << shapeOf(mlir::cast<mlir::RankedTensorType>(args[i]));
+  for (size_t i = 0; i < args.size(); ++i) os << (i ? ", " : "") << shapeOf(args[i]);
   os << ") -> (";
-  for (size_t i = 0; i < results.size(); ++i)
-    os << (i ? ", " : "") << shapeOf(mlir::cast<mlir::RankedTensorType>(results[i]));
+  for (size_t i = 0; i < results.size(); ++i) os << (i ? ", " : "") << shapeOf(results[i]);
   os << ")\n * Arrays are dense and in C order; each pointer is aligned to its element size.\n"
-     << " * The caller allocates the outputs, which must not overlap the inputs. Thread-safe:\n"
-     << " * the function keeps no state between calls. */\n";
+     << " * The caller allocates the outputs, which must not overlap the inputs";
+  bool donated = std::any_of(reuses.begin(), reuses.end(), [](int32_t r) { return r >= 0; });
+  if (donated) {
+    os << ", except:";
+    for (size_t j = 0; j < reuses.size(); ++j)
+      if (reuses[j] >= 0)
+        os << "\n *   out" << j << " must hold in" << reuses[j] << "'s values on entry (pass in" << reuses[j]
+           << " itself to update it in place); in" << reuses[j] << " is then not read";
+  }
+  os << ".\n * Thread-safe: the function keeps no state between calls. */\n";
   os << "void " << symbol << "(";
   size_t n = 0;
   for (size_t i = 0; i < args.size(); ++i, ++n)
-    os << (n ? ", " : "") << "const " << cType(mlir::cast<mlir::RankedTensorType>(args[i]).getElementType())
-       << " *in" << i;
+    os << (n ? ", " : "") << "const " << cType(args[i].getElementType()) << " *in" << i;
   for (size_t i = 0; i < results.size(); ++i, ++n)
-    os << (n ? ", " : "") << cType(mlir::cast<mlir::RankedTensorType>(results[i]).getElementType()) << " *out" << i;
+    os << (n ? ", " : "") << cType(results[i].getElementType()) << " *out" << i;
   os << ");\n\n/* Element counts of each argument. */\nenum {\n";
   for (size_t i = 0; i < args.size(); ++i)
-    os << "  " << symbol << "_in" << i << "_elements = " << mlir::cast<mlir::RankedTensorType>(args[i]).getNumElements()
-       << ",\n";
+    os << "  " << symbol << "_in" << i << "_elements = " << args[i].getNumElements() << ",\n";
   for (size_t i = 0; i < results.size(); ++i)
-    os << "  " << symbol << "_out" << i << "_elements = "
-       << mlir::cast<mlir::RankedTensorType>(results[i]).getNumElements() << ",\n";
+    os << "  " << symbol << "_out" << i << "_elements = " << results[i].getNumElements() << ",\n";
   os << "};\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return os.str();
 }
@@ -185,7 +192,9 @@ int main(int argc, char **argv) {
       throw Error("ajit: '" + symbol + "' is not usable as a C function name" +
                   (name.empty() ? "; pass --name SYMBOL" : ""));
     auto fn = mlir::cast<mlir::func::FuncOp>(parsed.module->getBody()->front());
-    std::string headerText = header(program, symbol, fn);
+    std::vector<mlir::RankedTensorType> argTypes, resultTypes;
+    for (mlir::Type t : fn.getArgumentTypes()) argTypes.push_back(mlir::cast<mlir::RankedTensorType>(t));
+    for (mlir::Type t : fn.getResultTypes()) resultTypes.push_back(mlir::cast<mlir::RankedTensorType>(t));
     std::string internal = detail::sanitize(parsed.name);
     fn.setSymName(internal);
 
@@ -217,14 +226,15 @@ int main(int argc, char **argv) {
     }
     // Both files or neither: the object is renamed into place only once the header is
     // written too, and removed again if the header cannot take its place.
-    PendingFile object, header;
+    std::string headerText = header(program, symbol, argTypes, resultTypes, result.outputReusesInput);
+    PendingFile object, headerFile;
     std::string reason;
     if (!object.write(output, result.object.bytes.data(), result.object.bytes.size(), reason))
       throw Error("ajit: " + output + ": cannot write: " + reason);
-    if (!header.write(headerPath, headerText.data(), headerText.size(), reason))
+    if (!headerFile.write(headerPath, headerText.data(), headerText.size(), reason))
       throw Error("ajit: " + headerPath + ": cannot write: " + reason);
     if (!object.commit(reason)) throw Error("ajit: " + output + ": cannot write: " + reason);
-    if (!header.commit(reason)) {
+    if (!headerFile.commit(reason)) {
       std::remove(output.c_str());
       throw Error("ajit: " + headerPath + ": cannot write: " + reason);
     }
