@@ -34,7 +34,8 @@ namespace ajit {
 //   graph and the compile log counts real ops.
 // - fused: XLA-style fusion decided on the graph: ops grouped into ajit.fusion regions
 //   (loop, input and multi-output fusions), by a cost model that never recomputes
-//   expensive ops.
+//   expensive ops; then loop fusions over one shape that read a common input merge
+//   (sibling fusion).
 // - linalg: lower to linalg on tensors, then carry out each fusion: the linalg ops of a
 //   region become one loop nest (and only those: nothing fuses across regions).
 // - bufferized: one-shot bufferization over whole functions; a result may take a donated
@@ -52,7 +53,7 @@ namespace ajit {
 //   calling convention (static shapes make the memref descriptors redundant).
 static const Phase kCpuPhases[] = {
     {"graph-opt", Stage::GraphPasses, "ajit-flatten-empty-signature,canonicalize,cse"},
-    {"fused", Stage::GraphPasses, "ajit-fuse-producer-consumer"},
+    {"fused", Stage::GraphPasses, "ajit-fuse-producer-consumer,ajit-fuse-siblings"},
     {"linalg", Stage::Lowering,
      "ajit-lower-to-linalg,canonicalize,ajit-lower-fusions,canonicalize,cse"},
     {"bufferized", Stage::Lowering,

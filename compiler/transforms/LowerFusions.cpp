@@ -17,6 +17,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace ajit {
@@ -172,6 +173,65 @@ void markEpilogue(FusionOp fusion) {
   });
 }
 
+/// Sibling fusion at the loop level (ajit-fuse-siblings merged the regions): the
+/// all-parallel generics of a loop fusion that only the region's yield reads, over the
+/// same loop ranges, become one generic computing each body in turn.
+void mergeSiblingGenerics(FusionOp fusion) {
+  if (fusion.getKind() != FusionKind::loop) return;
+  Block &body = fusion.getBody().front();
+  Operation *yield = body.getTerminator();
+  SmallVector<linalg::GenericOp> siblings;
+  for (auto op : body.getOps<linalg::GenericOp>()) {
+    bool onlyYielded = llvm::all_of(op->getUsers(), [&](Operation *u) { return u == yield; });
+    if (onlyYielded && op.getNumReductionLoops() == 0 && !hasExplicitLoops(op) &&
+        (siblings.empty() || op.getStaticLoopRanges() == siblings.front().getStaticLoopRanges()))
+      siblings.push_back(op);
+  }
+  if (siblings.size() < 2) return;
+  // At the last sibling's place: everything any of them reads is defined by then.
+  OpBuilder b(siblings.back());
+  SmallVector<Value> inputs, inits;
+  SmallVector<AffineMap> inputMaps, initMaps;
+  SmallVector<Type> resultTypes;
+  for (linalg::GenericOp op : siblings) {
+    for (OpOperand *in : op.getDpsInputOperands()) {
+      inputs.push_back(in->get());
+      inputMaps.push_back(op.getMatchingIndexingMap(in));
+    }
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      inits.push_back(init.get());
+      initMaps.push_back(op.getMatchingIndexingMap(&init));
+    }
+    llvm::append_range(resultTypes, op->getResultTypes());
+  }
+  SmallVector<AffineMap> maps(inputMaps);
+  llvm::append_range(maps, initMaps);
+  auto merged = linalg::GenericOp::create(b, fusion.getLoc(), resultTypes, inputs, inits, maps,
+                                          siblings.front().getIteratorTypesArray());
+  Block *mergedBody = b.createBlock(&merged.getRegion());
+  for (Value v : inputs) mergedBody->addArgument(getElementTypeOrSelf(v.getType()), fusion.getLoc());
+  for (Value v : inits) mergedBody->addArgument(getElementTypeOrSelf(v.getType()), fusion.getLoc());
+  SmallVector<Value> yielded;
+  size_t nextInput = 0, nextInit = inputs.size();
+  for (linalg::GenericOp op : siblings) {
+    Block &opBody = op.getRegion().front();
+    IRMapping map;
+    for (OpOperand *in : op.getDpsInputOperands())
+      map.map(opBody.getArgument(in->getOperandNumber()), mergedBody->getArgument(nextInput++));
+    for (OpOperand &init : op.getDpsInitsMutable())
+      map.map(opBody.getArgument(init.getOperandNumber()), mergedBody->getArgument(nextInit++));
+    for (Operation &inner : opBody.without_terminator()) b.clone(inner, map);
+    for (Value v : opBody.getTerminator()->getOperands()) yielded.push_back(map.lookupOrDefault(v));
+  }
+  linalg::YieldOp::create(b, fusion.getLoc(), yielded);
+  size_t next = 0;
+  for (linalg::GenericOp op : siblings) {
+    op->replaceAllUsesWith(merged->getResults().slice(next, op->getNumResults()));
+    next += op->getNumResults();
+    op->erase();
+  }
+}
+
 void dissolve(FusionOp fusion) {
   Block &body = fusion.getBody().front();
   auto yield = cast<YieldOp>(body.getTerminator());
@@ -202,6 +262,7 @@ struct LowerFusionsPass : public ajit::impl::AjitLowerFusionsBase<LowerFusionsPa
     SmallVector<FusionOp> fusions;
     getOperation().walk([&](FusionOp op) { fusions.push_back(op); });
     for (FusionOp op : fusions) {
+      mergeSiblingGenerics(op);
       markEpilogue(op);
       dissolve(op);
     }

@@ -114,6 +114,21 @@ def AjitFuseProducerConsumer : Pass<"ajit-fuse-producer-consumer", "mlir::Module
                         "emit a remark for every refused, duplicated or multi-output producer">];
 }
 
+def AjitFuseSiblings : Pass<"ajit-fuse-siblings", "mlir::ModuleOp"> {
+  let summary = "Merge loop fusions over the same shape that read a common input (sibling fusion)";
+  let description = [{
+    XLA's sibling multi-output fusion, after producer-consumer fusion: two `loop`
+    fusions whose results all have one shape and that read a common value of that shape
+    become one fusion yielding the results of both, so the value is read once. Lion's
+    new parameter and new momentum both read m and g but share no op: two loops before,
+    one after. The merged fusion takes the later one's place, so every user of the
+    earlier one's results must follow the later one; that also rules out merging
+    fusions that depend on each other.
+    With `report`, each merge is a remark.
+  }];
+  let options = [Option<"report", "report", "bool", "false", "emit a remark for every merge">];
+}
+
 def AjitLowerFusions : Pass<"ajit-lower-fusions", "mlir::ModuleOp"> {
   let summary = "Fuse the linalg ops of each ajit.fusion region into one loop nest, then dissolve the regions";
   let description = [{
