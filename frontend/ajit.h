@@ -437,7 +437,8 @@ struct JitOptions {
   /// at most one, in order, where the compiler proves it safe (AJIT_LOG_COMPILES says
   /// which). The buffer is taken only when the argument is the sole owner of it (no other
   /// Array copy, not a view, overlapping no other argument); otherwise the output gets a
-  /// copy. Either way, treat a donated argument as consumed: use the output. CPU only.
+  /// copy. Either way, treat a donated argument as consumed: use the output (and do not
+  /// pass the same donated Array to calls running at once on other threads). CPU only.
   std::vector<int> donateArgnums;
 };
 

@@ -135,6 +135,7 @@ Lookup decode(const std::vector<char> &bytes, const std::string &key, const std:
   e.kernels.bytesRead = r.uint(8);
   e.kernels.bytesWritten = r.uint(8);
   uint64_t outputs = r.uint(4);
+  if (outputs > (r.end - r.pos) / 4) r.ok = false; // a count the bytes left cannot hold
   for (uint64_t i = 0; r.ok && i < outputs; ++i)
     e.outputReusesInput.push_back(static_cast<int32_t>(static_cast<uint32_t>(r.uint(4))));
   std::string_view object = r.view();

@@ -112,7 +112,9 @@ static KernelStats kernelStats(ModuleOp module) {
 static void takeOutputReuses(ModuleOp module, const std::string &fn, unsigned numInputs,
                              std::vector<int32_t> &reuses) {
   auto lowered = module.lookupSymbol<FunctionOpInterface>(fn);
-  if (!lowered) return;
+  // Every result became an out-param after the inputs (all are memrefs, passed as bare
+  // pointers one for one); anything else leaves every output a fresh buffer.
+  if (!lowered || lowered.getNumArguments() != numInputs + reuses.size()) return;
   for (unsigned i = 0; i < lowered.getNumArguments(); ++i) {
     if (auto input = lowered.getArgAttrOfType<IntegerAttr>(i, "ajit.reuses_input"))
       if (i >= numInputs && i - numInputs < reuses.size()) reuses[i - numInputs] = static_cast<int32_t>(input.getInt());

@@ -37,7 +37,8 @@ namespace ajit {
 //   expensive ops; then loop fusions over one shape that read a common input merge
 //   (sibling fusion).
 // - linalg: lower to linalg on tensors, then carry out each fusion: the linalg ops of a
-//   region become one loop nest (and only those: nothing fuses across regions).
+//   region become one loop nest (and only those: nothing fuses across regions); a long
+//   reduction to a few values becomes parallel chunks plus a combine.
 // - bufferized: one-shot bufferization over whole functions; a result may take a donated
 //   argument's buffer (ajit-reuse-donated-inputs); results become out-params (hoisting
 //   the static allocation of each result into the caller), then temporaries get
@@ -55,7 +56,7 @@ static const Phase kCpuPhases[] = {
     {"graph-opt", Stage::GraphPasses, "ajit-flatten-empty-signature,canonicalize,cse"},
     {"fused", Stage::GraphPasses, "ajit-fuse-producer-consumer,ajit-fuse-siblings"},
     {"linalg", Stage::Lowering,
-     "ajit-lower-to-linalg,canonicalize,ajit-lower-fusions,canonicalize,cse"},
+     "ajit-lower-to-linalg,canonicalize,ajit-lower-fusions,canonicalize,cse,ajit-split-reductions,canonicalize"},
     {"bufferized", Stage::Lowering,
      "ajit-copy-repeated-results,one-shot-bufferize{bufferize-function-boundaries=1 "
      "function-boundary-type-conversion=identity-layout-map},canonicalize,ajit-reuse-donated-inputs,"
@@ -105,7 +106,8 @@ ArrayRef<Phase> cpuPhases(bool parallel, bool microKernels) {
 // - nvvm: the gpu.module to the NVVM/LLVM dialects, kernels taking bare pointers.
 // - ptx: LLVM's NVPTX backend prints the module as PTX (gpu.binary, format isa).
 static const std::pair<const char *, const char *> kPtxLowering[] = {
-    {"linalg", "ajit-lower-to-linalg{lane-reductions=0},canonicalize,ajit-lower-fusions,canonicalize,cse"},
+    {"linalg", "ajit-lower-to-linalg{lane-reductions=0},canonicalize,ajit-lower-fusions,canonicalize,cse,"
+               "ajit-split-reductions,canonicalize"},
     {"bufferized", "ajit-copy-repeated-results,one-shot-bufferize{bufferize-function-boundaries=1 "
                    "function-boundary-type-conversion=identity-layout-map},canonicalize,"
                    "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},canonicalize"},

@@ -70,7 +70,9 @@ def AjitReuseDonatedInputs : Pass<"ajit-reuse-donated-inputs", "mlir::ModuleOp">
     - every op that reads the argument runs before the first op that writes the result,
       or is the one op writing it, an all-parallel `linalg.generic` that reads the
       argument with the same permutation map as it writes the result (so each element
-      is read before it is overwritten, and by the same iteration).
+      is read before it is overwritten, and by the same iteration). A matmul epilogue
+      counts as writing the result from its product's first write on, since
+      ajit-tile-matmuls writes the product into the result's buffer tile by tile.
     A pair is rewritten so that the argument is no longer used: its reads read the
     result's buffer, which the caller fills with the argument (the runtime passes the
     donated buffer itself, or a copy when it may not be overwritten). The result gets
@@ -127,6 +129,23 @@ def AjitFuseSiblings : Pass<"ajit-fuse-siblings", "mlir::ModuleOp"> {
     With `report`, each merge is a remark.
   }];
   let options = [Option<"report", "report", "bool", "false", "emit a remark for every merge">];
+}
+
+def AjitSplitReductions : Pass<"ajit-split-reductions", "mlir::ModuleOp"> {
+  let summary = "Split a long reduction to a few values into parallel chunks and a combine";
+  let description = [{
+    After ajit-lower-fusions, on linalg generics on tensors: a kernel that reduces one
+    axis of N >= 65536 elements to fewer than 8 values (a dot, a norm, a 1-D
+    log_softmax's sum of exp) would otherwise run on one core. Its axis
+    becomes (chunk, element) with K in [8, 64] chunks dividing N: the chunk loop is
+    parallel, each chunk reduces into its own partial initialised with the combiner's
+    neutral element, and a second small generic folds the partials into the original
+    accumulator. Requires every output to be reduced by one associative combiner (add,
+    mul, max, min, and, or, xor), work in the body besides the combiners (a bare sum
+    already streams at memory speed on one core), and no linalg.index in the body.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
 }
 
 def AjitLowerFusions : Pass<"ajit-lower-fusions", "mlir::ModuleOp"> {

@@ -95,6 +95,18 @@ bool canReuse(BlockArgument arg, memref::AllocOp result, ArrayRef<std::pair<Oper
     if (llvm::any_of(ops[i].second, [&](const Access &a) { return a.root == r && a.write; })) writers.push_back(i);
   if (writers.empty()) return false;
   size_t first = writers.front();
+  // A matmul epilogue (ajit-tile-matmuls) is applied tile by tile to the product written
+  // straight into the result's buffer: the result is written from the first op writing
+  // the product (its fill or the matmul itself), so the matmul may not read the argument.
+  for (size_t w : writers) {
+    if (!ops[w].first->hasAttr(ajit::kMatmulEpilogueAttr)) continue;
+    for (const Access &in : ops[w].second) {
+      if (in.write || in.root == r) continue;
+      for (size_t i = 0; i < w; ++i)
+        if (llvm::any_of(ops[i].second, [&](const Access &a) { return a.root == in.root && a.write; }))
+          first = std::min(first, i);
+    }
+  }
   for (size_t i = 0; i < ops.size(); ++i) {
     auto &[op, accesses] = ops[i];
     bool readsArg = false;
@@ -133,7 +145,8 @@ void reuseDonatedInputs(func::FuncOp fn) {
 
   for (OpOperand &resultOperand : ret->getOpOperands()) {
     auto alloc = resultOperand.get().getDefiningOp<memref::AllocOp>();
-    if (!alloc || alloc->getBlock() != &body) continue;
+    // Static: only those become out-params, and such an alloc can move to the top.
+    if (!alloc || alloc->getBlock() != &body || !alloc.getType().hasStaticShape()) continue;
     // The same buffer returned twice cannot be two out-params (CopyRepeatedResults).
     if (llvm::count_if(ret->getOperands(), [&](Value v) { return v == alloc.getResult(); }) != 1) continue;
     SmallVector<std::pair<Operation *, SmallVector<Access>>> ops;

@@ -502,3 +502,36 @@ TEST(Parallel, RowReductionsSoftmaxAndMatmulMatchTheReference) {
       for (int64_t j = 0; j < N; ++j) wc[i * N + j] += double(a[i * K + k]) * b[k * N + j];
   expectClose(c, wc, 1e-5);
 }
+
+TEST(Parallel, LongReductionsSplitIntoChunksMatchTheReference) {
+  // 2 x 300000: each row's reduction is split into chunks across the threads
+  // (ajit-split-reductions), then the chunks' partials are folded.
+  const int64_t rows = 2, cols = 300000;
+  std::vector<float> x = ramp(rows * cols, 3), y = ramp(rows * cols, 2);
+  auto f = jit([](const Tensor &x, const Tensor &y) {
+    return std::make_tuple(sum(x * y, {1}), max(abs(x), {1}), sum(x * x, {1}));
+  }, {.name = "long_rows"});
+  auto [dot, linf, sq] = f(Array::from(x, {rows, cols}), Array::from(y, {rows, cols}));
+  std::vector<double> wdot(rows, 0.0), wlinf(rows, 0.0), wsq(rows, 0.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      double a = x[r * cols + c], b = y[r * cols + c];
+      wdot[r] += a * b, wsq[r] += a * a, wlinf[r] = std::max(wlinf[r], std::fabs(a));
+    }
+  expectClose(dot, wdot, 1e-5);
+  expectClose(linf, wlinf, 0);
+  expectClose(sq, wsq, 1e-5);
+  // A chunked loop and a fold per reduction (reductions are input fusions, which sibling
+  // fusion does not merge yet).
+  EXPECT_EQ(f.stats().kernels, 6u);
+
+  // The same over a whole 1-D array of 1M elements: a dot product.
+  const int64_t n = 1 << 20;
+  std::vector<float> u = ramp(n, 1), v = ramp(n, 0.5f);
+  auto g = jit([](const Tensor &u, const Tensor &v) { return sum(u * v); }, {.name = "long_dot"});
+  Array d = g(Array::from(u, {n}), Array::from(v, {n}));
+  double want = 0;
+  for (int64_t i = 0; i < n; ++i) want += double(u[i]) * v[i];
+  expectClose(d, {want}, 1e-5);
+  EXPECT_EQ(g.stats().kernels, 2u) << "the chunks, then the fold";
+}

@@ -131,3 +131,29 @@ func.func @one_buffer_one_result(%a: memref<64xf32>, %b: memref<64xf32> {ajit.do
   }
   return %s, %d : memref<64xf32>, memref<64xf32>
 }
+
+// -----
+
+// no_reuse: h' = h x W + b with the bias add as the matmul's epilogue. ajit-tile-matmuls
+// writes each tile of the product into the result's buffer before the epilogue runs, while
+// other tiles still read rows of h: the result is written from the matmul on.
+// CHECK-LABEL: func.func @no_reuse_matmul_epilogue
+// CHECK-NOT:     ajit.reuses_input
+// CHECK:         linalg.matmul ins(%arg0, %arg1
+func.func @no_reuse_matmul_epilogue(%h: memref<16x16xf32> {ajit.donate}, %w: memref<16x16xf32>, %b: memref<16xf32>)
+    -> memref<16x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %t = memref.alloc() : memref<16x16xf32>
+  linalg.fill ins(%zero : f32) outs(%t : memref<16x16xf32>)
+  linalg.matmul ins(%h, %w : memref<16x16xf32>, memref<16x16xf32>) outs(%t : memref<16x16xf32>)
+  %y = memref.alloc() : memref<16x16xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%t, %b : memref<16x16xf32>, memref<16xf32>) outs(%y : memref<16x16xf32>) attrs = {ajit.matmul_epilogue} {
+  ^bb0(%ti: f32, %bi: f32, %o: f32):
+    %0 = arith.addf %ti, %bi : f32
+    linalg.yield %0 : f32
+  }
+  memref.dealloc %t : memref<16x16xf32>
+  return %y : memref<16x16xf32>
+}

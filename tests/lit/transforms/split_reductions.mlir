@@ -1,0 +1,85 @@
+// RUN: ajit-opt %s --split-input-file --ajit-split-reductions | FileCheck %s
+
+// A dot product of 131072 elements: 64 chunks of 2048, the chunk loop parallel, each
+// chunk summing into its own partial (0 to start), then one fold into the accumulator.
+// CHECK-LABEL: func.func @dot
+// CHECK-DAG:   %[[A:.+]] = tensor.expand_shape %arg0 {{\[\[}}0, 1]] output_shape [64, 2048]
+// CHECK-DAG:   %[[B:.+]] = tensor.expand_shape %arg1 {{\[\[}}0, 1]] output_shape [64, 2048]
+// CHECK-DAG:   %[[P:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<64xf32>)
+// CHECK:       %[[PARTS:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[A]], %[[B]] : {{.*}}) outs(%[[P]] : tensor<64xf32>)
+// CHECK:         arith.mulf
+// CHECK:         arith.addf
+// CHECK:       linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[PARTS]] : tensor<64xf32>) outs(%arg2 : tensor<f32>)
+// CHECK:         arith.addf
+func.func @dot(%a: tensor<131072xf32>, %b: tensor<131072xf32>, %acc: tensor<f32>) -> tensor<f32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>],
+                       iterator_types = ["reduction"]}
+      ins(%a, %b : tensor<131072xf32>, tensor<131072xf32>) outs(%acc : tensor<f32>) {
+  ^bb0(%x: f32, %y: f32, %s: f32):
+    %p = arith.mulf %x, %y : f32
+    %t = arith.addf %p, %s fastmath<reassoc> : f32
+    linalg.yield %t : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// A max norm (abs, then max): the partials start at the max's neutral element, -inf.
+// CHECK-LABEL: func.func @norm_linf
+// CHECK:       arith.constant 0xFF800000 : f32
+// CHECK:       iterator_types = ["parallel", "reduction"]
+// CHECK:       arith.maximumf
+func.func @norm_linf(%a: tensor<100000xf32>, %acc: tensor<f32>) -> tensor<f32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%a : tensor<100000xf32>) outs(%acc : tensor<f32>) {
+  ^bb0(%x: f32, %s: f32):
+    %m = math.absf %x : f32
+    %t = arith.maximumf %m, %s : f32
+    linalg.yield %t : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// no_split: a bare sum streams at memory speed on one core; too few elements; an output
+// also written per element; a loop index read in the body.
+// CHECK-LABEL: func.func @no_split
+// CHECK-NOT:   tensor.expand_shape
+// CHECK-NOT:   "parallel", "reduction"
+func.func @no_split(%a: tensor<131072xf32>, %small: tensor<4096xf32>, %acc: tensor<f32>, %out: tensor<131072xf32>)
+    -> (tensor<f32>, tensor<f32>, tensor<f32>, tensor<131072xf32>, tensor<f32>) {
+  %bare = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%a : tensor<131072xf32>) outs(%acc : tensor<f32>) {
+  ^bb0(%x: f32, %s: f32):
+    %t = arith.addf %x, %s fastmath<reassoc> : f32
+    linalg.yield %t : f32
+  } -> tensor<f32>
+  %short = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%small : tensor<4096xf32>) outs(%acc : tensor<f32>) {
+  ^bb0(%x: f32, %s: f32):
+    %e = math.exp %x : f32
+    %t = arith.addf %e, %s fastmath<reassoc> : f32
+    linalg.yield %t : f32
+  } -> tensor<f32>
+  %both:2 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>],
+                            iterator_types = ["reduction"]}
+      ins(%a : tensor<131072xf32>) outs(%acc, %out : tensor<f32>, tensor<131072xf32>) {
+  ^bb0(%x: f32, %s: f32, %o: f32):
+    %e = math.exp %x : f32
+    %t = arith.addf %e, %s fastmath<reassoc> : f32
+    linalg.yield %t, %e : f32, f32
+  } -> (tensor<f32>, tensor<131072xf32>)
+  %indexed = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%a : tensor<131072xf32>) outs(%acc : tensor<f32>) {
+  ^bb0(%x: f32, %s: f32):
+    %i = linalg.index 0 : index
+    %n = arith.index_cast %i : index to i32
+    %f = arith.sitofp %n : i32 to f32
+    %p = arith.mulf %x, %f : f32
+    %t = arith.addf %p, %s fastmath<reassoc> : f32
+    linalg.yield %t : f32
+  } -> tensor<f32>
+  return %bare, %short, %both#0, %both#1, %indexed : tensor<f32>, tensor<f32>, tensor<f32>, tensor<131072xf32>, tensor<f32>
+}
