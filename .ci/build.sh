@@ -35,12 +35,12 @@ sanitizers() {
   echo "== ASan + UBSan build in $sbuild"
   cmake -G Ninja -S . -B "$sbuild" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAJIT_SANITIZE=address >/dev/null
   ninja -C "$sbuild" -j "${AJIT_JOBS:-2}" ajit-jit-test ajit-ops-test ajit-npy-test ajit-bufferpool-test ajit-diskcache-test \
-    ajit-grad-test ajit-vmap-test ajit-gpu-test \
+    ajit-grad-test ajit-vmap-test ajit-gpu-test ajit-donate-test \
     ajit-diff-fuzz-test
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   for t in ajit-jit-test ajit-ops-test ajit-npy-test ajit-bufferpool-test ajit-diskcache-test ajit-grad-test \
-    ajit-vmap-test ajit-gpu-test; do
+    ajit-vmap-test ajit-gpu-test ajit-donate-test; do
     echo "== $t (ASan + UBSan)"
     "$sbuild/tests/$t" --gtest_brief=1
   done
