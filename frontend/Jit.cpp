@@ -255,13 +255,10 @@ double msBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_cl
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-/// Records which input's buffer each output takes; throws if that cannot be (an
-/// output/input pair of different types: a cache entry for another program).
+/// Records which input's buffer each output takes (one entry per output, as compiles and
+/// cache entries give them); throws if that cannot be (an output/input pair of different
+/// types: a cache entry for another program).
 void setOutputReuses(JitCore::Executable &exe, const std::vector<int32_t> &reuses) {
-  if (reuses.empty()) {
-    exe.reusesInput.assign(exe.outputs.size(), -1);
-    return;
-  }
   bool ok = reuses.size() == exe.outputs.size();
   for (size_t j = 0; ok && j < reuses.size(); ++j)
     ok = reuses[j] < 0 || (static_cast<size_t>(reuses[j]) < exe.inputs.size() &&
@@ -453,8 +450,8 @@ std::vector<Array> JitCore::run(const Executable &exe, const Array *const *input
   std::vector<Array> outputs;
   outputs.reserve(exe.outputs.size());
   for (size_t j = 0; j < exe.outputs.size(); ++j) {
-    int32_t donor = j < exe.reusesInput.size() ? exe.reusesInput[j] : -1;
-    if (donor >= 0 && static_cast<size_t>(donor) < count) outputs.push_back(takeDonated(inputs, count, donor));
+    int32_t donor = exe.reusesInput[j]; // checked against the signature when loaded
+    if (donor >= 0) outputs.push_back(takeDonated(inputs, count, donor));
     else outputs.push_back(Array::empty(exe.outputs[j].second, exe.outputs[j].first));
     args[count + j] = outputs.back().rawData();
   }

@@ -92,8 +92,7 @@ void Trace::setResults(const std::vector<Tensor> &results) {
   func::ReturnOp::create(builder_, builder_.getUnknownLoc(), values);
   auto fn = cast<func::FuncOp>(body_->getParentOp());
   fn.setFunctionType(builder_.getFunctionType(body_->getArgumentTypes(), types));
-  for (unsigned index : donated_)
-    if (index < fn.getNumArguments()) fn.setArgAttr(index, "ajit.donate", builder_.getUnitAttr());
+  for (unsigned index : donated_) fn.setArgAttr(index, "ajit.donate", builder_.getUnitAttr());
   numResults_ = results.size();
 }
 

@@ -173,4 +173,13 @@ bool laneReductionApplies(RankedTensorType x, int64_t axis) {
   return axis == x.getRank() - 1 && width > 0 && x.getShape()[axis] >= width;
 }
 
+bool hasLaneLoops(mlir::Operation *op) {
+  bool found = false;
+  op->walk([&](mlir::scf::ForOp) {
+    found = true;
+    return mlir::WalkResult::interrupt();
+  });
+  return found;
+}
+
 } // namespace ajit

@@ -63,6 +63,10 @@ llvm::SmallVector<mlir::Value> buildLaneReduction(mlir::OpBuilder &b, mlir::Loca
                                                   mlir::Value x, const LaneReduction &reduction,
                                                   mlir::Type indexType);
 
+/// Whether `op` holds the explicit vector loops buildLaneReduction writes: a kernel of
+/// its own that chunks its row itself, neither fused with others nor split again.
+bool hasLaneLoops(mlir::Operation *op);
+
 /// A constant of scalar type `elem` (a float or an integer), splat to `width` lanes.
 mlir::Value laneConstant(mlir::OpBuilder &b, mlir::Location loc, mlir::Type elem,
                          mlir::TypedAttr value, int64_t width);

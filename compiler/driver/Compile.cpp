@@ -116,8 +116,8 @@ static void takeOutputReuses(ModuleOp module, const std::string &fn, unsigned nu
   // pointers one for one); anything else leaves every output a fresh buffer.
   if (!lowered || lowered.getNumArguments() != numInputs + reuses.size()) return;
   for (unsigned i = 0; i < lowered.getNumArguments(); ++i) {
-    if (auto input = lowered.getArgAttrOfType<IntegerAttr>(i, "ajit.reuses_input"))
-      if (i >= numInputs && i - numInputs < reuses.size()) reuses[i - numInputs] = static_cast<int32_t>(input.getInt());
+    if (auto input = lowered.getArgAttrOfType<IntegerAttr>(i, "ajit.reuses_input"); input && i >= numInputs)
+      reuses[i - numInputs] = static_cast<int32_t>(input.getInt());
     lowered.removeArgAttr(i, StringAttr::get(module.getContext(), "ajit.reuses_input"));
     lowered.removeArgAttr(i, StringAttr::get(module.getContext(), "ajit.donate"));
   }

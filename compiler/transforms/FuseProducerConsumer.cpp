@@ -26,7 +26,6 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -224,13 +223,7 @@ void materialize(Group &g) {
   FusionKind kind = g.matmul                       ? FusionKind::output
                     : fusion::isReduction(g.root) ? FusionKind::input
                                                   : FusionKind::loop;
-  auto fusionOp = FusionOp::create(b, g.root->getLoc(), ValueRange(outputs).getTypes(), kind);
-  b.createBlock(&fusionOp.getBody());
-  IRMapping map;
-  for (Operation *op : order) b.clone(*op, map);
-  SmallVector<Value> yielded;
-  for (Value v : outputs) yielded.push_back(map.lookup(v));
-  YieldOp::create(b, g.root->getLoc(), yielded);
+  auto fusionOp = fusion::cloneIntoFusion(b, g.root->getLoc(), kind, order, outputs);
 
   for (auto [old, repl] : llvm::zip(outputs, fusionOp.getResults()))
     old.replaceUsesWithIf(repl, [&](OpOperand &use) {

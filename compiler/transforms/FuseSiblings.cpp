@@ -5,12 +5,11 @@
 // once and writes both groups' results (ajit-lower-fusions merges the two loop nests).
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/dialect/AjitOps.h"
+#include "compiler/transforms/FusionRules.h"
 #include "compiler/transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -60,18 +59,14 @@ bool canMerge(FusionOp a, FusionOp b) {
 
 /// One fusion at `b`'s place computing both bodies, yielding `a`'s results then `b`'s.
 FusionOp merge(FusionOp a, FusionOp b) {
-  OpBuilder builder(b);
-  SmallVector<Type> types(a->getResultTypes());
-  llvm::append_range(types, b->getResultTypes());
-  auto merged = FusionOp::create(builder, b.getLoc(), types, FusionKind::loop);
-  builder.createBlock(&merged.getBody());
-  IRMapping map;
-  SmallVector<Value> yielded;
+  SmallVector<Operation *> ops;
+  SmallVector<Value> outputs;
   for (FusionOp f : {a, b}) {
-    for (Operation &op : f.getBody().front().without_terminator()) builder.clone(op, map);
-    for (Value v : cast<YieldOp>(f.getBody().front().getTerminator()).getValues()) yielded.push_back(map.lookup(v));
+    for (Operation &op : f.getBody().front().without_terminator()) ops.push_back(&op);
+    llvm::append_range(outputs, cast<YieldOp>(f.getBody().front().getTerminator()).getValues());
   }
-  YieldOp::create(builder, b.getLoc(), yielded);
+  OpBuilder builder(b);
+  FusionOp merged = fusion::cloneIntoFusion(builder, b.getLoc(), FusionKind::loop, ops, outputs);
   a->replaceAllUsesWith(merged->getResults().take_front(a->getNumResults()));
   b->replaceAllUsesWith(merged->getResults().drop_front(a->getNumResults()));
   a->erase();
@@ -85,20 +80,23 @@ struct FuseSiblingsPass : public ajit::impl::AjitFuseSiblingsBase<FuseSiblingsPa
   void runOnOperation() override {
     getOperation().walk([&](func::FuncOp fn) {
       if (fn.isExternal()) return;
-      // Each fusion, in block order, absorbs the earliest earlier sibling it can.
-      for (bool changed = true; changed;) {
-        changed = false;
-        SmallVector<FusionOp> fusions(fn.getBody().front().getOps<FusionOp>());
-        for (size_t j = 0; j < fusions.size() && !changed; ++j)
-          for (size_t i = 0; i < j && !changed; ++i)
-            if (canMerge(fusions[i], fusions[j])) {
-              FusionOp merged = merge(fusions[i], fusions[j]);
-              if (report)
-                merged->emitRemark() << "sibling fusion: merged with an earlier loop fusion over the same shape "
+      // Each fusion, in block order, absorbs the earlier siblings it can, earliest first.
+      // The merged fusion takes its place: the fusions after it are tried later, the
+      // ones before it again (it reads more inputs now).
+      SmallVector<FusionOp> fusions(fn.getBody().front().getOps<FusionOp>());
+      for (size_t j = 0; j < fusions.size(); ++j)
+        for (size_t i = 0; i < j;) {
+          if (!canMerge(fusions[i], fusions[j])) {
+            ++i;
+            continue;
+          }
+          fusions[j] = merge(fusions[i], fusions[j]);
+          fusions.erase(fusions.begin() + i);
+          --j, i = 0;
+          if (report)
+            fusions[j]->emitRemark() << "sibling fusion: merged with an earlier loop fusion over the same shape "
                                         "that reads a common input";
-              changed = true;
-            }
-      }
+        }
     });
   }
 };

@@ -1,6 +1,8 @@
 //===- FusionRules.cpp - the fusion cost model ------------------------------===//
 #include "compiler/transforms/FusionRules.h"
 
+#include "mlir/IR/IRMapping.h"
+
 namespace ajit::fusion {
 
 using namespace mlir;
@@ -53,5 +55,18 @@ int64_t loopElements(Operation *root) {
 }
 
 std::string opName(Operation *op) { return op->getName().getStringRef().str(); }
+
+FusionOp cloneIntoFusion(OpBuilder &b, Location loc, FusionKind kind, ArrayRef<Operation *> ops,
+                         ValueRange outputs) {
+  auto fusion = FusionOp::create(b, loc, outputs.getTypes(), kind);
+  OpBuilder::InsertionGuard guard(b);
+  b.createBlock(&fusion.getBody());
+  IRMapping map;
+  for (Operation *op : ops) b.clone(*op, map);
+  SmallVector<Value> yielded;
+  for (Value v : outputs) yielded.push_back(map.lookup(v));
+  YieldOp::create(b, loc, yielded);
+  return fusion;
+}
 
 } // namespace ajit::fusion

@@ -2,13 +2,15 @@
 //
 // The cost model shared by the graph-level fusion passes, XLA-style: which ops can drive a
 // fused loop (roots), which can be computed inside a consumer's loop (producers), and which
-// are cheap enough to recompute rather than store.
+// are cheap enough to recompute rather than store; and how a group becomes a region.
 //
 //===----------------------------------------------------------------------===//
 #ifndef AJIT_COMPILER_TRANSFORMS_FUSIONRULES_H
 #define AJIT_COMPILER_TRANSFORMS_FUSIONRULES_H
 
 #include "compiler/dialect/AjitOps.h"
+
+#include "mlir/IR/Builders.h"
 
 #include <optional>
 #include <string>
@@ -42,6 +44,11 @@ int64_t numElements(mlir::Operation *op);
 /// Elements a fused loop rooted at `root` iterates over: the result's size for an
 /// elementwise root, the operand's for a reduction.
 int64_t loopElements(mlir::Operation *root);
+
+/// A new `ajit.fusion` of `kind` at `b`'s insertion point holding copies of `ops` (in
+/// order) and yielding the copies of `outputs`; the originals stay where they are.
+FusionOp cloneIntoFusion(mlir::OpBuilder &b, mlir::Location loc, FusionKind kind,
+                         llvm::ArrayRef<mlir::Operation *> ops, mlir::ValueRange outputs);
 
 /// A short name for remarks: "ajit.exp".
 std::string opName(mlir::Operation *op);

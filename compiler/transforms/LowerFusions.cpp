@@ -8,6 +8,7 @@
 // linalg op per fusion in the function.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/conversion/LaneReduction.h"
 #include "compiler/dialect/AjitOps.h"
 #include "compiler/transforms/Passes.h"
 
@@ -38,14 +39,6 @@ bool allResultsUsedOnlyBy(Operation *producer, Operation *consumer) {
   return llvm::all_of(producer->getResults(), [&](Value r) { return usedOnlyBy(r, consumer); });
 }
 
-/// Lane reductions (LaneReduction.h) are explicit vector loops inside a generic: a kernel
-/// of their own, neither fused into a consumer nor taking in a producer.
-bool hasExplicitLoops(Operation *op) {
-  bool found = false;
-  op->walk([&](scf::ForOp) { found = true; return WalkResult::interrupt(); });
-  return found;
-}
-
 /// Fuse only when producer and consumer sit in the same fusion region, and only a
 /// producer whose results no other op needs: upstream fusion would otherwise compute them
 /// twice, inside the consumer and in the producer's own loop kept for the other users.
@@ -56,8 +49,8 @@ bool sameFusion(OpOperand *operand) {
   if (!producer) return false;
   auto fusion = producer->getParentOfType<FusionOp>();
   if (!fusion || fusion != operand->getOwner()->getParentOfType<FusionOp>()) return false;
-  return allResultsUsedOnlyBy(producer, operand->getOwner()) && !hasExplicitLoops(producer) &&
-         !hasExplicitLoops(operand->getOwner());
+  return allResultsUsedOnlyBy(producer, operand->getOwner()) && !hasLaneLoops(producer) &&
+         !hasLaneLoops(operand->getOwner());
 }
 
 /// Multi-output fusion at the loop level: `e = exp(x); s = sum(e)` with `e` yielded too
@@ -183,7 +176,7 @@ void mergeSiblingGenerics(FusionOp fusion) {
   SmallVector<linalg::GenericOp> siblings;
   for (auto op : body.getOps<linalg::GenericOp>()) {
     bool onlyYielded = llvm::all_of(op->getUsers(), [&](Operation *u) { return u == yield; });
-    if (onlyYielded && op.getNumReductionLoops() == 0 && !hasExplicitLoops(op) &&
+    if (onlyYielded && op.getNumReductionLoops() == 0 && !hasLaneLoops(op) &&
         (siblings.empty() || op.getStaticLoopRanges() == siblings.front().getStaticLoopRanges()))
       siblings.push_back(op);
   }

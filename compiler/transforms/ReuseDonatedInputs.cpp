@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -26,16 +27,6 @@ namespace {
 constexpr const char *kDonate = "ajit.donate";
 constexpr const char *kReusesInput = "ajit.reuses_input";
 
-/// The buffer a memref value is a view of.
-Value rootOf(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def)) v = view.getViewSource();
-    else if (auto cast = dyn_cast<memref::CastOp>(def)) v = cast.getSource();
-    else break;
-  }
-  return v;
-}
-
 /// One access of a top-level op to a buffer. `operand` is set when the access is a
 /// linalg operand of the op itself (its indexing map says which elements), null when
 /// it is anything else (a nested op, a call, a copy): unknown elements.
@@ -50,9 +41,10 @@ struct Access {
 SmallVector<Access> accessesOf(Operation *op) {
   SmallVector<Access> out;
   auto add = [&](Value v, bool write, OpOperand *operand = nullptr) {
-    if (isa<BaseMemRefType>(v.getType())) out.push_back({rootOf(v), write, operand});
+    if (auto memref = dyn_cast<TypedValue<BaseMemRefType>>(v))
+      out.push_back({memref::skipViewLikeOps(memref), write, operand});
   };
-  if (isa<ViewLikeOpInterface, memref::CastOp, memref::AllocOp, memref::AllocaOp, memref::DeallocOp>(op))
+  if (isa<ViewLikeOpInterface, memref::AllocOp, memref::AllocaOp, memref::DeallocOp>(op))
     return out;
   if (isa<func::ReturnOp>(op)) {
     for (Value v : op->getOperands()) add(v, /*write=*/false);
@@ -143,14 +135,20 @@ void reuseDonatedInputs(func::FuncOp fn) {
   auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
   if (!ret) return;
 
+  // Each top-level op's accesses, in block order; taken again after a pairing rewrites
+  // uses and moves an alloc.
+  SmallVector<std::pair<Operation *, SmallVector<Access>>> ops;
+  auto takeAccesses = [&] {
+    ops.clear();
+    for (Operation &op : body) ops.push_back({&op, accessesOf(&op)});
+  };
+  takeAccesses();
   for (OpOperand &resultOperand : ret->getOpOperands()) {
     auto alloc = resultOperand.get().getDefiningOp<memref::AllocOp>();
     // Static: only those become out-params, and such an alloc can move to the top.
     if (!alloc || alloc->getBlock() != &body || !alloc.getType().hasStaticShape()) continue;
     // The same buffer returned twice cannot be two out-params (CopyRepeatedResults).
     if (llvm::count_if(ret->getOperands(), [&](Value v) { return v == alloc.getResult(); }) != 1) continue;
-    SmallVector<std::pair<Operation *, SmallVector<Access>>> ops;
-    for (Operation &op : body) ops.push_back({&op, accessesOf(&op)});
     for (auto it = donated.begin(); it != donated.end(); ++it) {
       BlockArgument arg = *it;
       if (arg.getType() != alloc.getType() || !canReuse(arg, alloc, ops)) continue;
@@ -164,6 +162,7 @@ void reuseDonatedInputs(func::FuncOp fn) {
       fn.setResultAttr(resultOperand.getOperandNumber(), kReusesInput,
                        IntegerAttr::get(IntegerType::get(fn.getContext(), 64), arg.getArgNumber()));
       donated.erase(it);
+      takeAccesses();
       break;
     }
   }

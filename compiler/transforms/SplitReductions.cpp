@@ -16,11 +16,11 @@
 // vectorized reduction; float adds carry `reassoc` already.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/conversion/LaneReduction.h"
 #include "compiler/transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -45,16 +45,13 @@ int64_t chunksFor(int64_t n) {
 }
 
 /// The op that folds each element into reduced output `init` (its block argument's only
-/// use, an associative op with a neutral element), or null.
+/// use, an op with a neutral element: arith's associative add, mul, max, min, and, or,
+/// xor), or null.
 Operation *combinerOf(linalg::GenericOp op, OpOperand &init) {
   BlockArgument acc = op.getMatchingBlockArgument(&init);
   Value yielded = op.getRegion().front().getTerminator()->getOperand(init.getOperandNumber() - op.getNumDpsInputs());
   Operation *combiner = yielded.getDefiningOp();
-  if (!combiner || !acc.hasOneUse() || *acc.getUsers().begin() != combiner || combiner->getNumOperands() != 2 ||
-      !isa<arith::AddFOp, arith::MulFOp, arith::MaximumFOp, arith::MinimumFOp, arith::MaxNumFOp, arith::MinNumFOp,
-           arith::AddIOp, arith::MulIOp, arith::MaxSIOp, arith::MinSIOp, arith::MaxUIOp, arith::MinUIOp,
-           arith::AndIOp, arith::OrIOp, arith::XOrIOp>(combiner) ||
-      !arith::getNeutralElement(combiner))
+  if (!combiner || !acc.hasOneUse() || *acc.getUsers().begin() != combiner || !arith::getNeutralElement(combiner))
     return nullptr;
   return combiner;
 }
@@ -106,11 +103,10 @@ Value expand(OpBuilder &b, Location loc, Value v, unsigned at, int64_t k, int64_
 
 LogicalResult split(linalg::GenericOp op) {
   if (op.getNumReductionLoops() != 1 || !op.hasPureTensorSemantics() || op->hasAttr(ajit::kMatmulAttr)) return failure();
-  // Explicit vector loops (LaneReduction.h) chunk themselves; a body that reads its
-  // loop indices would see the chunk's.
-  bool unsplittable = false;
-  op->walk([&](Operation *inner) { unsplittable |= isa<scf::ForOp, linalg::IndexOp>(inner); });
-  if (unsplittable) return failure();
+  // Lane reductions chunk themselves; a body that reads its loop indices would see the
+  // chunk's.
+  if (ajit::hasLaneLoops(op) || op->walk([](linalg::IndexOp) { return WalkResult::interrupt(); }).wasInterrupted())
+    return failure();
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic)) return failure();
   unsigned r = 0;
