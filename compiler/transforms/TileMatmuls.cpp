@@ -132,7 +132,7 @@ std::optional<Site> match(linalg::GenericOp matmul) {
 /// joining them costs a few microseconds, as much as 64^3 takes on one core.
 constexpr int64_t kMinParallelFlops = int64_t(4) << 20;
 
-/// Tile sizes: about 144 rows (12 micro-kernel row groups, A's rows of a k block in L2)
+/// Tile sizes: about 144 rows (24 micro-kernel row groups, A's rows of a k block in L2)
 /// by 512 columns (B's panels of a k block in L2). For a parallel product they are halved
 /// while there are fewer than two tiles per worker, so that every worker has some.
 std::pair<int64_t, int64_t> tileSizes(const Site &s, int64_t workers) {

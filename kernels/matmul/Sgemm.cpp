@@ -1,21 +1,25 @@
 //===- Sgemm.cpp - f32 matmul micro-kernels: AVX-512, AVX2+FMA, portable ---===//
 //
-// One loop structure (BLIS's two inner loops plus a k blocking) around a register-blocked
-// micro-kernel per variant:
+// One loop structure around a register-blocked micro-kernel per variant:
 //
-//   for each k block of KC            (the B panel slice, KC x panel, stays in L1)
-//     for each group of NR columns    (jr)
-//       for each group of MR rows     (ir)
-//         micro-kernel: MR x NR accumulators in registers; per k, NR/lanes vector loads
-//         of B and MR broadcasts of A feed MR x NR/lanes FMAs.
+//   for each block of NC columns        (B's k block for them, KC x NC, stays in L2)
+//     for each k block of KC
+//       for each group of MR rows (ir)  (the A sliver, MR x KC, stays in L1)
+//         for each group of NR columns  (the B sliver streams from L2)
+//           micro-kernel: MR x NR accumulators in registers; per k, NR/lanes vector loads
+//           of B and MR broadcasts of A feed MR x NR/lanes FMAs.
 //
-// AVX-512: 12 x 32 (24 zmm accumulators, 2 B vectors, broadcasts folded into the FMAs).
-// AVX2: 6 x 16 (12 ymm accumulators). Portable: 4 x 16 in plain C for the compiler to
-// vectorize. Rows past the last full MR go through the same kernel instantiated for fewer
-// rows; columns past the last full NR are masked (packed panels are zero-padded, so only
-// the stores and unpacked loads need masks).
+// AVX-512: 6 x 64 (24 zmm accumulators; 4 B vectors and 6 broadcasts per 24 FMAs, where
+// 12 x 32 needs 2 and 12). AVX2: 6 x 16 (12 ymm accumulators). Portable: 4 x 16 in plain C
+// for the compiler to vectorize. Rows past the last full MR go through the same kernel
+// instantiated for fewer rows; columns past the last full NR are masked (packed panels
+// are zero-padded, so only the stores and unpacked loads need masks).
 //
-//===----------------------------------------------------------------------===//
+// Measured on this machine (one thread, tiles of 144 x 512 as TileMatmuls emits them,
+// B packed, each ratio the median of 60 interleaved pairs against the previous 12 x 32
+// kernel with B's sliver in L1 and KC 256): 6 x 64 with the A sliver in L1 and KC 512
+// takes 0.87 to 0.91 of the time at 1000x768x512, 1024^3 and 2048x3072x768.
+//
 #include "kernels/matmul/Sgemm.h"
 
 #include <algorithm>
@@ -28,12 +32,16 @@ namespace {
 
 constexpr int64_t kPanel = AJIT_UK_SGEMM_PANEL;
 
-// The k block: the B panel slice (KC x 32 floats = 32 KiB at 256) and an A sliver of
-// 12 x KC floats fit the 48 KiB L1 together.
-constexpr int64_t kKc = 256;
+// The k block: an A sliver of 6 x KC floats (12 KiB) stays in L1 while the B slivers
+// stream past it; fewer k blocks also mean fewer passes of C through the registers.
+constexpr int64_t kKc = 512;
 
 // Rows of A packed at a time (a multiple of every variant's MR): 48 KiB on the stack.
-constexpr int64_t kMc = 48;
+constexpr int64_t kMc = 24;
+
+// Columns per block: B's KC x NC block (1 MiB) stays in the 2 MiB L2 while every A sliver
+// of the rows passes over it. A multiple of every variant's NR and of the panel width.
+constexpr int64_t kNc = 512;
 
 /// Packs a[mc, kc] (row stride lda) as slivers of MR rows, each kc steps of MR
 /// consecutive floats, so the micro-kernel broadcasts from one pointer with constant
@@ -77,29 +85,34 @@ void sgemmWith(const float *a, int64_t lda, const float *b, int64_t ldb, float *
       for (int64_t i = 0; i < m; ++i) std::memset(c + i * ldc, 0, n * sizeof(float));
     return;
   }
-  // A is packed when many column groups reuse each sliver; up to 256 columns the kernel
-  // reads A's rows in place. Measured on one thread, B packed: 64^3 59.6 -> 90.5 GFLOP/s,
-  // 128^3 101 -> 124, 256^3 116 -> 127 in place; from 512 columns both within 2%.
+  // A is packed when more than eight column groups reuse each sliver; for fewer the kernel
+  // reads A's rows in place. Measured with the 12 x 32 kernel on one thread, B packed:
+  // 64^3 59.6 -> 90.5 GFLOP/s, 128^3 101 -> 124, 256^3 116 -> 127 in place; from 512
+  // columns both within 2%. TileMatmuls' tiles (at most 512 columns) read A in place.
   bool packA = n > 8 * Kernel::NR;
   alignas(64) float apack[kMc * kKc];
-  for (int64_t pc = 0; pc < k; pc += kKc) {
-    int64_t kc = std::min(kKc, k - pc);
-    bool add = accumulate || pc > 0;
-    for (int64_t ic = 0; ic < m; ic += kMc) {
-      int64_t mc = std::min(kMc, m - ic);
-      if (packA) packSlivers<Kernel::MR>(a + ic * lda + pc, lda, mc, kc, apack);
-      for (int64_t jr = 0; jr < n; jr += Kernel::NR) {
-        int64_t cols = std::min<int64_t>(Kernel::NR, n - jr);
-        const float *bp = packed ? b + (jr / kPanel) * k * kPanel + pc * kPanel + jr % kPanel
-                                 : b + pc * ldb + jr;
-        int64_t bstride = packed ? kPanel : ldb;
+  int64_t bstride = packed ? kPanel : ldb;
+  int64_t bgap = packed ? k * kPanel : kPanel; // from column j to column j + kPanel in b
+  for (int64_t jc = 0; jc < n; jc += kNc) {
+    int64_t nc = std::min(kNc, n - jc);
+    for (int64_t pc = 0; pc < k; pc += kKc) {
+      int64_t kc = std::min(kKc, k - pc);
+      bool add = accumulate || pc > 0;
+      for (int64_t ic = 0; ic < m; ic += kMc) {
+        int64_t mc = std::min(kMc, m - ic);
+        if (packA) packSlivers<Kernel::MR>(a + ic * lda + pc, lda, mc, kc, apack);
         for (int64_t ir = 0; ir < mc; ir += Kernel::MR) {
           int64_t rows = std::min<int64_t>(Kernel::MR, mc - ir);
-          float *cp = c + (ic + ir) * ldc + jr;
-          if (packA)
-            forRows<Kernel, true>(rows, apack + ir * kc, int64_t(0), bp, bstride, packed, cp, ldc, kc, cols, add);
-          else
-            forRows<Kernel, false>(rows, a + (ic + ir) * lda + pc, lda, bp, bstride, packed, cp, ldc, kc, cols, add);
+          for (int64_t jr = jc; jr < jc + nc; jr += Kernel::NR) {
+            int64_t cols = std::min<int64_t>(Kernel::NR, jc + nc - jr);
+            const float *bp = packed ? b + (jr / kPanel) * k * kPanel + pc * kPanel + jr % kPanel
+                                     : b + pc * ldb + jr;
+            float *cp = c + (ic + ir) * ldc + jr;
+            if (packA)
+              forRows<Kernel, true>(rows, apack + ir * kc, int64_t(0), bp, bstride, bgap, packed, cp, ldc, kc, cols, add);
+            else
+              forRows<Kernel, false>(rows, a + (ic + ir) * lda + pc, lda, bp, bstride, bgap, packed, cp, ldc, kc, cols, add);
+          }
         }
       }
     }
@@ -111,45 +124,63 @@ void sgemmWith(const float *a, int64_t lda, const float *b, int64_t ldb, float *
 //===----------------------------------------------------------------------===//
 
 #define AJIT_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
+#define AJIT_AVX512_LAMBDA __attribute__((target("avx512f,avx512vl,avx2,fma"), always_inline))
 
 struct Avx512 {
-  static constexpr int MR = 12, NR = 32;
+  static constexpr int MR = 6, NR = 64;
 
+  /// Columns 32..63 of the group are `bgap` floats past columns 0..31: the next packed
+  /// panel, or the same row in place. A narrower last group runs with fewer vectors (V),
+  /// so that no FMA works on padding and no load touches a panel past the last.
   template <int R, bool PackedA>
   AJIT_AVX512 static void run(const float *a, int64_t lda, const float *b, int64_t bstride,
-                              bool packed, float *c, int64_t ldc, int64_t kc, int64_t cols,
-                              bool add) {
-    __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
-    __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
-    __m512 acc[R][2];
-    for (int r = 0; r < R; ++r) {
-      acc[r][0] = add ? _mm512_maskz_loadu_ps(m0, c + r * ldc) : _mm512_setzero_ps();
-      acc[r][1] = add ? _mm512_maskz_loadu_ps(m1, c + r * ldc + 16) : _mm512_setzero_ps();
+                              int64_t bgap, bool packed, float *c, int64_t ldc, int64_t kc,
+                              int64_t cols, bool add) {
+    if (cols > 32) return columns<R, 4, PackedA>(a, lda, b, bstride, bgap, packed, c, ldc, kc, cols, add);
+    if (cols > 16) return columns<R, 2, PackedA>(a, lda, b, bstride, bgap, packed, c, ldc, kc, cols, add);
+    columns<R, 1, PackedA>(a, lda, b, bstride, bgap, packed, c, ldc, kc, cols, add);
+  }
+
+  /// Vector v of a k step: columns 16v..16v+15 of the group.
+  template <int V>
+  AJIT_AVX512 static const float *vectorAt(const float *b, int64_t bgap, int v) {
+    return b + (v >= 2 ? bgap : 0) + 16 * (v % 2);
+  }
+
+  template <int R, int V, bool PackedA>
+  AJIT_AVX512 static void columns(const float *a, int64_t lda, const float *b, int64_t bstride,
+                                  int64_t bgap, bool packed, float *c, int64_t ldc, int64_t kc,
+                                  int64_t cols, bool add) {
+    __mmask16 mask[V];
+    for (int v = 0; v < V; ++v) {
+      int64_t valid = std::clamp<int64_t>(cols - 16 * v, 0, 16);
+      mask[v] = valid == 16 ? 0xffff : (__mmask16)((1u << valid) - 1);
     }
-    if (packed && cols == NR) {
-#pragma GCC unroll 2
+    __m512 acc[R][V];
+    for (int r = 0; r < R; ++r)
+      for (int v = 0; v < V; ++v)
+        acc[r][v] = add ? _mm512_maskz_loadu_ps(mask[v], c + r * ldc + 16 * v) : _mm512_setzero_ps();
+    auto step = [&](const __m512 (&bv)[V], int64_t p) AJIT_AVX512_LAMBDA {
+      for (int r = 0; r < R; ++r) {
+        __m512 av = _mm512_set1_ps(*aAt<MR, PackedA>(a, lda, r, p));
+        for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+      }
+    };
+    if (packed && cols == 16 * V) { // packed panels are zero-padded: full loads
       for (int64_t p = 0; p < kc; ++p, b += bstride) {
-        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-        for (int r = 0; r < R; ++r) {
-          __m512 av = _mm512_set1_ps(*aAt<MR, PackedA>(a, lda, r, p));
-          acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-          acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
-        }
+        __m512 bv[V];
+        for (int v = 0; v < V; ++v) bv[v] = _mm512_loadu_ps(vectorAt<V>(b, bgap, v));
+        step(bv, p);
       }
     } else {
       for (int64_t p = 0; p < kc; ++p, b += bstride) {
-        __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
-        for (int r = 0; r < R; ++r) {
-          __m512 av = _mm512_set1_ps(*aAt<MR, PackedA>(a, lda, r, p));
-          acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-          acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
-        }
+        __m512 bv[V];
+        for (int v = 0; v < V; ++v) bv[v] = _mm512_maskz_loadu_ps(mask[v], vectorAt<V>(b, bgap, v));
+        step(bv, p);
       }
     }
-    for (int r = 0; r < R; ++r) {
-      _mm512_mask_storeu_ps(c + r * ldc, m0, acc[r][0]);
-      _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[r][1]);
-    }
+    for (int r = 0; r < R; ++r)
+      for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(c + r * ldc + 16 * v, mask[v], acc[r][v]);
   }
 };
 
@@ -169,7 +200,7 @@ struct Avx2 {
 
   template <int R, bool PackedA>
   AJIT_AVX2 static void run(const float *a, int64_t lda, const float *b, int64_t bstride,
-                            bool packed, float *c, int64_t ldc, int64_t kc, int64_t cols,
+                            int64_t /*bgap: NR < panel*/, bool packed, float *c, int64_t ldc, int64_t kc, int64_t cols,
                             bool add) {
     __m256i m0 = laneMask(cols), m1 = laneMask(cols - 8);
     __m256 acc[R][2];
@@ -202,7 +233,8 @@ struct Portable {
   static constexpr int MR = 4, NR = 16;
 
   template <int R, bool PackedA>
-  static void run(const float *a, int64_t lda, const float *b, int64_t bstride, bool packed,
+  static void run(const float *a, int64_t lda, const float *b, int64_t bstride,
+                  int64_t /*bgap: NR < panel*/, bool packed,
                   float *c, int64_t ldc, int64_t kc, int64_t cols, bool add) {
     float acc[R][NR] = {};
     int64_t width = packed ? NR : cols; // packed panels are zero-padded: read all

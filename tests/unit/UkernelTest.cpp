@@ -26,15 +26,18 @@ std::vector<double> reference(const std::vector<float> &a, int64_t lda, const st
 
 class SgemmVariant : public ::testing::TestWithParam<const char *> {};
 
-// Every shape class: below one micro-tile, exact tiles, row and column tails, several k
-// blocks (k > 256) and a k tail, strides wider than the rows.
+// Every shape class: below one micro-tile, exact tiles, row and column tails (for the
+// AVX-512 kernel's 64-column groups: tails of one, two and four vectors), several k blocks
+// (k > 512) and a k tail, several column blocks (n > 512) with A packed, strides wider
+// than the rows.
 TEST_P(SgemmVariant, MatchesReferenceForPackedAndUnpackedB) {
   auto fn = ajit::kernels::sgemmVariant(GetParam());
   if (!fn) GTEST_SKIP() << GetParam() << " does not run on this host";
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> dist(-1, 1);
   for (Case s : {Case{1, 1, 1}, Case{5, 7, 3}, Case{12, 32, 64}, Case{13, 33, 257},
-                 Case{48, 64, 512}, Case{50, 100, 300}, Case{100, 17, 600}}) {
+                 Case{48, 64, 512}, Case{50, 100, 300}, Case{100, 17, 600},
+                 Case{7, 45, 520}, Case{6, 64, 513}, Case{30, 600, 70}, Case{13, 1100, 9}}) {
     int64_t lda = s.k + 3, ldb = s.n + 5, ldc = s.n + 2;
     std::vector<float> a(s.m * lda), b(s.k * ldb);
     for (float &x : a) x = dist(rng);
