@@ -16,7 +16,14 @@ BufferPool &BufferPool::global() {
   return *pool;
 }
 
-BufferPool::BufferPool(size_t capacityBytes) : capacity_(capacityBytes) {}
+BufferPool &BufferPool::scratch() {
+  static BufferPool *pool =
+      new BufferPool(static_cast<size_t>(env::integer("AJIT_BUFFER_POOL_MB", 1024)) << 20, /*hugePages=*/false);
+  return *pool;
+}
+
+BufferPool::BufferPool(size_t capacityBytes, bool hugePages)
+    : capacity_(capacityBytes), hugePages_(hugePages) {}
 
 BufferPool::~BufferPool() { trim(); }
 
@@ -40,9 +47,10 @@ void *BufferPool::allocate(size_t bytes) {
     }
     ++stats_.fresh;
   }
-  void *p = std::aligned_alloc(size >= kHuge ? kHuge : 64, size);
+  bool huge = hugePages_ && size >= kHuge;
+  void *p = std::aligned_alloc(huge ? kHuge : size >= kMinPooled ? 4096 : 64, size);
   if (!p) throw Error("ajit: out of memory allocating " + std::to_string(bytes) + " bytes");
-  if (size >= kHuge) madvise(p, size, MADV_HUGEPAGE); // advice only: failure is harmless
+  if (huge) madvise(p, size, MADV_HUGEPAGE); // advice only: failure is harmless
   return p;
 }
 
@@ -83,7 +91,7 @@ extern "C" {
 // the malloc of generated code's own temporaries.
 void *ajit_rt_buffer_acquire(int64_t bytes) {
   try {
-    return ajit::BufferPool::global().allocate(static_cast<size_t>(bytes));
+    return ajit::BufferPool::scratch().allocate(static_cast<size_t>(bytes));
   } catch (const std::exception &e) {
     std::fprintf(stderr, "ajit: a kernel's scratch buffer of %lld bytes: %s\n", (long long)bytes, e.what());
     std::abort();
@@ -91,7 +99,7 @@ void *ajit_rt_buffer_acquire(int64_t bytes) {
 }
 
 void ajit_rt_buffer_release(void *p, int64_t bytes) {
-  ajit::BufferPool::global().release(p, static_cast<size_t>(bytes));
+  ajit::BufferPool::scratch().release(p, static_cast<size_t>(bytes));
 }
 
 } // extern "C"

@@ -40,3 +40,21 @@ TEST(BufferPool, AlignsAndBoundsWhatItKeeps) {
   pool.release(small, 100);
   EXPECT_EQ(pool.stats().cachedBytes, size_t{72} << 10);
 }
+
+TEST(BufferPool, ScratchPoolKeepsOrdinaryPageAlignedBuffers) {
+  BufferPool pool(size_t{64} << 20, /*hugePages=*/false);
+  for (size_t bytes : {size_t{5000}, size_t{3} << 20}) {
+    void *p = pool.allocate(bytes);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 4096, 0u) << bytes;
+    std::memset(p, 0, bytes);
+    pool.release(p, bytes);
+    EXPECT_EQ(pool.allocate(bytes), p) << bytes; // kept and reused like the output pool's
+    pool.release(p, bytes);
+  }
+  // The generated code's entry points use the process-wide scratch pool, not the outputs'.
+  uint64_t outputsFresh = BufferPool::global().stats().fresh;
+  void *s = ajit_rt_buffer_acquire(int64_t{1} << 20);
+  ajit_rt_buffer_release(s, int64_t{1} << 20);
+  EXPECT_EQ(BufferPool::global().stats().fresh, outputsFresh);
+  EXPECT_GE(BufferPool::scratch().stats().fresh + BufferPool::scratch().stats().reused, 1u);
+}
