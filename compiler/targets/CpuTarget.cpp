@@ -9,6 +9,8 @@
 
 #include "compiler/targets/TargetInfo.h"
 
+#include "compiler/targets/LoopHints.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/IRBuilder.h"
@@ -153,6 +155,7 @@ public:
     if (dump) dump("llvm-ir.ll", moduleText(*m));
 
     auto t1 = std::chrono::steady_clock::now();
+    hintInterleaveForLongFloatLoops(*m);
     {
       llvm::LoopAnalysisManager lam;
       llvm::FunctionAnalysisManager fam;
