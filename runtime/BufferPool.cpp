@@ -10,15 +10,18 @@
 
 namespace ajit {
 
+namespace {
+size_t capacityFromEnv() { return static_cast<size_t>(env::integer("AJIT_BUFFER_POOL_MB", 1024)) << 20; }
+} // namespace
+
+// Both leaked on purpose: arrays may be released during static destruction.
 BufferPool &BufferPool::global() {
-  // Leaked on purpose: arrays may be released during static destruction.
-  static BufferPool *pool = new BufferPool(static_cast<size_t>(env::integer("AJIT_BUFFER_POOL_MB", 1024)) << 20);
+  static BufferPool *pool = new BufferPool(capacityFromEnv());
   return *pool;
 }
 
 BufferPool &BufferPool::scratch() {
-  static BufferPool *pool =
-      new BufferPool(static_cast<size_t>(env::integer("AJIT_BUFFER_POOL_MB", 1024)) << 20, /*hugePages=*/false);
+  static BufferPool *pool = new BufferPool(capacityFromEnv(), /*hugePages=*/false);
   return *pool;
 }
 

@@ -16,10 +16,9 @@
 #include "compiler/targets/LoopHints.h"
 
 #include "llvm/Analysis/LoopInfo.h"
-#include "llvm/IR/Constants.h"
 #include "llvm/IR/Dominators.h"
-#include "llvm/IR/Metadata.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/LoopUtils.h"
 
 #include <optional>
 
@@ -52,7 +51,6 @@ std::optional<unsigned> floatOps(const llvm::Loop &loop) {
 
 unsigned hintInterleaveForLongFloatLoops(llvm::Module &module) {
   unsigned marked = 0;
-  llvm::LLVMContext &ctx = module.getContext();
   for (llvm::Function &fn : module) {
     if (fn.isDeclaration()) continue;
     llvm::DominatorTree dominators(fn);
@@ -61,12 +59,7 @@ unsigned hintInterleaveForLongFloatLoops(llvm::Module &module) {
       if (!loop->isInnermost() || loop->getLoopID()) continue;
       std::optional<unsigned> ops = floatOps(*loop);
       if (!ops || *ops < kMinFloatOps) continue;
-      llvm::Metadata *hint[] = {
-          llvm::MDString::get(ctx, "llvm.loop.interleave.count"),
-          llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(llvm::Type::getInt32Ty(ctx), kInterleave))};
-      llvm::MDNode *id = llvm::MDNode::getDistinct(ctx, {nullptr, llvm::MDNode::get(ctx, hint)});
-      id->replaceOperandWith(0, id); // a loop ID names itself first
-      loop->setLoopID(id);
+      llvm::addStringMetadataToLoop(loop, "llvm.loop.interleave.count", kInterleave);
       ++marked;
     }
   }

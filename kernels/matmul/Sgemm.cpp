@@ -45,7 +45,7 @@ constexpr int64_t kNc = 512;
 
 /// Packs a[mc, kc] (row stride lda) as slivers of MR rows, each kc steps of MR
 /// consecutive floats, so the micro-kernel broadcasts from one pointer with constant
-/// offsets (twelve row pointers do not fit the general registers beside the loop's own).
+/// offsets and each k step's broadcasts share one cache line.
 /// A last sliver of fewer rows keeps the stride MR.
 template <int MR>
 void packSlivers(const float *a, int64_t lda, int64_t mc, int64_t kc, float *out) {
@@ -120,7 +120,7 @@ void sgemmWith(const float *a, int64_t lda, const float *b, int64_t ldb, float *
 }
 
 //===----------------------------------------------------------------------===//
-// AVX-512: 12 x 32
+// AVX-512: 6 x 64
 //===----------------------------------------------------------------------===//
 
 #define AJIT_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
@@ -142,7 +142,6 @@ struct Avx512 {
   }
 
   /// Vector v of a k step: columns 16v..16v+15 of the group.
-  template <int V>
   AJIT_AVX512 static const float *vectorAt(const float *b, int64_t bgap, int v) {
     return b + (v >= 2 ? bgap : 0) + 16 * (v % 2);
   }
@@ -169,13 +168,13 @@ struct Avx512 {
     if (packed && cols == 16 * V) { // packed panels are zero-padded: full loads
       for (int64_t p = 0; p < kc; ++p, b += bstride) {
         __m512 bv[V];
-        for (int v = 0; v < V; ++v) bv[v] = _mm512_loadu_ps(vectorAt<V>(b, bgap, v));
+        for (int v = 0; v < V; ++v) bv[v] = _mm512_loadu_ps(vectorAt(b, bgap, v));
         step(bv, p);
       }
     } else {
       for (int64_t p = 0; p < kc; ++p, b += bstride) {
         __m512 bv[V];
-        for (int v = 0; v < V; ++v) bv[v] = _mm512_maskz_loadu_ps(mask[v], vectorAt<V>(b, bgap, v));
+        for (int v = 0; v < V; ++v) bv[v] = _mm512_maskz_loadu_ps(mask[v], vectorAt(b, bgap, v));
         step(bv, p);
       }
     }

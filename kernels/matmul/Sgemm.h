@@ -6,8 +6,8 @@
 // Right operands are read either in place ([k, n] rows, stride ldb) or packed: column
 // panels of AJIT_UK_SGEMM_PANEL columns, each panel k rows of that many contiguous
 // floats, the last panel zero-padded. Packing costs one pass over B and pays when many
-// rows of A reuse it (the panel's rows then sit in L1 with unit stride); for a few rows
-// of A, reading B in place is cheaper.
+// rows of A reuse it (the kernel then streams each panel with unit stride); for a few
+// rows of A, reading B in place is cheaper.
 //
 // The entry points pick the widest variant the host runs (AVX-512, AVX2+FMA, portable
 // C) once; each variant is also callable by name for tests and benchmarks.

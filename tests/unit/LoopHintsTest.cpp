@@ -1,6 +1,7 @@
 //===- LoopHintsTest.cpp - which loops are asked to interleave -------------===//
 #include "compiler/targets/LoopHints.h"
 
+#include "llvm/Analysis/LoopInfo.h"
 #include "llvm/AsmParser/Parser.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -41,10 +42,7 @@ std::unique_ptr<llvm::Module> parse(const std::string &ir, llvm::LLVMContext &ct
 bool interleaveHinted(llvm::Module &m, const char *fn) {
   for (llvm::BasicBlock &block : *m.getFunction(fn))
     if (llvm::MDNode *id = block.getTerminator()->getMetadata("llvm.loop"))
-      for (const llvm::MDOperand &op : id->operands())
-        if (auto *node = llvm::dyn_cast_or_null<llvm::MDNode>(op.get()))
-          if (auto *key = llvm::dyn_cast<llvm::MDString>(node->getOperand(0)))
-            if (key->getString() == "llvm.loop.interleave.count") return true;
+      if (llvm::findOptionMDForLoopID(id, "llvm.loop.interleave.count")) return true;
   return false;
 }
 
