@@ -48,7 +48,9 @@ namespace ajit {
 //   linalg ops become scf loops; the innermost loop is left for LLVM's loop vectorizer,
 //   which handles tails and targets the host's widest vectors. Large kernels keep their
 //   outermost dimension parallel; convert-scf-to-openmp splits it across libomp's
-//   workers (AJIT_NUM_THREADS), one contiguous chunk each.
+//   workers (AJIT_NUM_THREADS), one contiguous chunk each. Reduction accumulators
+//   move from memory into loop-carried values while the buffers are still told apart
+//   (in the outlined OpenMP functions LLVM could no longer tell).
 // - llvm: f32 transcendentals become polynomial approximations (arith only, so they
 //   vectorize), then everything is converted to the LLVM dialect with the bare-pointer
 //   calling convention (static shapes make the memref descriptors redundant).
@@ -64,7 +66,7 @@ static const Phase kCpuPhases[] = {
      "buffer-deallocation-pipeline,canonicalize"},
     {"loops", Stage::Lowering,
      "ajit-tile-matmuls,convert-linalg-to-parallel-loops,ajit-parallelize-outer-loops,"
-     "canonicalize,cse"},
+     "canonicalize,cse,ajit-promote-loop-accumulators"},
     {"llvm", Stage::Lowering,
      "math-extend-to-supported-types,ajit-approximate-math,ajit-math-to-funcs,"
      "expand-strided-metadata,lower-affine,convert-scf-to-openmp,convert-vector-to-llvm,finalize-memref-to-llvm,convert-scf-to-cf,"
@@ -78,14 +80,15 @@ static const Phase kCpuPhases[] = {
 static const Phase kCpuSequentialPhases[] = {
     kCpuPhases[0], kCpuPhases[1], kCpuPhases[2], kCpuPhases[3],
     {"loops", Stage::Lowering,
-     "convert-linalg-to-loops,canonicalize,cse"},
+     "convert-linalg-to-loops,canonicalize,cse,ajit-promote-loop-accumulators"},
     kCpuPhases[5],
 };
 // ...or large loops on libomp's threads (`ajitc --parallel`, linked with -lomp).
 static const Phase kCpuParallelNoKernelsPhases[] = {
     kCpuPhases[0], kCpuPhases[1], kCpuPhases[2], kCpuPhases[3],
     {"loops", Stage::Lowering,
-     "convert-linalg-to-parallel-loops,ajit-parallelize-outer-loops,canonicalize,cse"},
+     "convert-linalg-to-parallel-loops,ajit-parallelize-outer-loops,canonicalize,cse,"
+     "ajit-promote-loop-accumulators"},
     kCpuPhases[5],
 };
 static_assert(sizeof(kCpuPhases) / sizeof(Phase) == 6, "keep the AOT phase lists in step");

@@ -140,9 +140,12 @@ def AjitSplitReductions : Pass<"ajit-split-reductions", "mlir::ModuleOp"> {
     becomes (chunk, element) with K in [8, 64] chunks dividing N: the chunk loop is
     parallel, each chunk reduces into its own partial initialised with the combiner's
     neutral element, and a second small generic folds the partials into the original
-    accumulator. Requires every output to be reduced by one associative combiner (add,
-    mul, max, min, and, or, xor), work in the body besides the combiners (a bare sum
-    already streams at memory speed on one core), and no linalg.index in the body.
+    accumulator. Requires every output to be either reduced by one associative combiner
+    (add, mul, max, min, and, or, xor) or written once per element without reading its
+    old value (softmax's exp values beside their sum: the destination is viewed as
+    K x N/K, so each chunk writes its own rows of it), work in the body besides the
+    combiners (a bare sum already streams at memory speed on one core), and no
+    linalg.index in the body.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect"];
@@ -160,6 +163,20 @@ def AjitLowerFusions : Pass<"ajit-lower-fusions", "mlir::ModuleOp"> {
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::affine::AffineDialect"];
+}
+
+def AjitPromoteLoopAccumulators : Pass<"ajit-promote-loop-accumulators"> {
+  let summary = "Carry reduction accumulators through scf.for iter_args instead of memory";
+  let description = [{
+    After the loops are built: a load and a later store of the same memref element at
+    loop-invariant indices, directly in an scf.for with a constant positive trip count,
+    become an iter_arg loaded before the loop and stored after it, when every other
+    memory access in the loop provably touches another buffer (LocalAliasAnalysis).
+    LLVM does this itself where it can prove the buffers apart, but not inside the
+    functions that convert-scf-to-openmp outlines, where a reduction that also stores
+    per element (softmax's exp values beside their sum) would stay scalar.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::scf::SCFDialect"];
 }
 
 def AjitParallelizeOuterLoops : Pass<"ajit-parallelize-outer-loops", "mlir::ModuleOp"> {

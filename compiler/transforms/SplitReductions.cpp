@@ -10,9 +10,10 @@
 // K x N/K (expand_shape), which costs nothing.
 //
 // Applies to all-parallel-but-one generics on tensors with static shapes, at most 7
-// parallel iterations, N >= kMinElements, a K in [8, 64] dividing N, every output
+// parallel iterations, N >= kMinElements, a K in [8, 64] dividing N, at least one output
 // reduced by one associative combiner (add, mul, max, min, and, or, xor) of its
-// accumulator, and work in the body besides the combiners (see split()). The order of the terms changes, as it does for any parallel or
+// accumulator and every other output written once per element, and work in the body
+// besides the combiners (see split()). The order of the terms changes, as it does for any parallel or
 // vectorized reduction; float adds carry `reassoc` already.
 //
 //===----------------------------------------------------------------------===//
@@ -119,21 +120,28 @@ LogicalResult split(linalg::GenericOp op) {
   if (parallel >= 8 || n < kMinElements || !k) return failure();
   for (AffineMap map : op.getIndexingMapsArray())
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/true)) return failure();
-  // Every output reduced by a combiner. An output also written per element (softmax's
-  // exp values) would need a K x N/K temporary where the whole kernel now writes the
-  // result's own buffer: measured slower, so such kernels stay whole.
-  SmallVector<Operation *> combiners;
+  // Every output either reduced by a combiner or written once per element (softmax's
+  // exp values, stored beside their sum): the latter is viewed as K x N/K like the
+  // inputs, so each chunk writes its own slice of the result's buffer.
+  SmallVector<Operation *> combiners; // null for a per-element output
+  int64_t reduced = 0;
   for (OpOperand &init : op.getDpsInitsMutable()) {
-    if (positionOf(op.getMatchingIndexingMap(&init), r)) return failure();
+    if (positionOf(op.getMatchingIndexingMap(&init), r)) {
+      if (!op.getMatchingBlockArgument(&init).use_empty()) return failure();
+      combiners.push_back(nullptr);
+      continue;
+    }
     combiners.push_back(combinerOf(op, init));
     if (!combiners.back()) return failure();
+    ++reduced;
   }
+  if (reduced == 0) return failure();
   // A bare reduction (sum, max: only the combiner) already streams at memory speed on
   // one core; splitting it pays the threads' wake-up for nothing (measured: sum of 100K
   // elements 4.4 -> 7.3 us). Fused producers (dot's multiply, a norm's abs or square)
   // make the loop compute-bound: those are split.
   size_t bodyOps = op.getRegion().front().getOperations().size() - 1;
-  if (bodyOps <= combiners.size()) return failure();
+  if (bodyOps <= static_cast<size_t>(reduced)) return failure();
 
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -145,16 +153,22 @@ LogicalResult split(linalg::GenericOp op) {
     inputs.push_back(at ? expand(b, loc, in->get(), *at, k, c) : in->get());
     maps.push_back(splitMap(map, r));
   }
-  // Reduced outputs: a partial per chunk, the chunk index first.
+  // Reduced outputs: a partial per chunk, the chunk index first. Per-element outputs:
+  // the destination viewed as K x N/K.
   for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
     AffineMap map = op.getMatchingIndexingMap(&init);
+    AffineMap split = splitMap(map, r);
+    if (!combiners[i]) {
+      inits.push_back(expand(b, loc, init.get(), *positionOf(map, r), k, c));
+      maps.push_back(split);
+      continue;
+    }
     auto type = cast<RankedTensorType>(init.get().getType());
     SmallVector<int64_t> shape = {k};
     llvm::append_range(shape, type.getShape());
     Value empty = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
     Value neutral = arith::ConstantOp::create(b, loc, *arith::getNeutralElement(combiners[i]));
     inits.push_back(linalg::FillOp::create(b, loc, neutral, empty).getResult(0));
-    AffineMap split = splitMap(map, r);
     SmallVector<AffineExpr> results = {getAffineDimExpr(r, b.getContext())};
     llvm::append_range(results, split.getResults());
     maps.push_back(AffineMap::get(split.getNumDims(), 0, results, b.getContext()));
@@ -173,6 +187,12 @@ LogicalResult split(linalg::GenericOp op) {
   for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
     Value part = chunked->getResult(i);
     auto type = cast<RankedTensorType>(init.get().getType());
+    if (!combiners[i]) {
+      auto expanded = cast<tensor::ExpandShapeOp>(inits[i].getDefiningOp());
+      results.push_back(
+          tensor::CollapseShapeOp::create(b, loc, type, part, expanded.getReassociationIndices()).getResult());
+      continue;
+    }
     unsigned rank = type.getRank();
     AffineMap outMap = AffineMap::getMultiDimIdentityMap(rank + 1, b.getContext()).dropResult(0);
     SmallVector<utils::IteratorType> foldIterators(rank + 1, utils::IteratorType::parallel);

@@ -1614,7 +1614,9 @@ TEST(Softmax, SoftmaxAndLogSoftmax) {
 
   // Long rows: rows over 1 MiB take one-pass (online) statistics, along the innermost
   // axis in vector lanes (a lone row split into chunks), along another axis as two
-  // reductions; shorter rows the three cache-resident passes. Rising rows rescale the
+  // reductions; shorter rows the three cache-resident passes, whose exp-and-sum pass a
+  // lone long row (131072, 2 x 100000) splits into parallel chunks that write their
+  // slices of the exp values (ajit-split-reductions). Rising rows rescale the
   // running sum at every element; special values sit in the tail, a later chunk, or the
   // first vector.
   auto check = [&](const std::string &name, DType dt, const std::vector<double> &x, const Shape &xs) {
@@ -1636,7 +1638,8 @@ TEST(Softmax, SoftmaxAndLogSoftmax) {
     EXPECT_TRUE(matchF("logSoftmax " + what, lsm, dt, xs, wantLog, logSoftmaxTol(dt), 0, -1, nullptr, &scale));
   };
   for (DType dt : kFloatTypes) {
-    for (Shape xs : {Shape{3, 1000}, Shape{10007}, Shape{300001}, Shape{2, 270001}, Shape{270001, 2}}) {
+    for (Shape xs : {Shape{3, 1000}, Shape{10007}, Shape{131072}, Shape{2, 100000}, Shape{300001}, Shape{2, 270001},
+                     Shape{270001, 2}}) {
       int64_t n = R::numElements(xs);
       std::mt19937_64 rng(9500 + n);
       std::vector<double> x = asStored(uniform(rng, n, -20, 20), dt);

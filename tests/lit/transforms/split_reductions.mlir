@@ -43,13 +43,48 @@ func.func @norm_linf(%a: tensor<100000xf32>, %acc: tensor<f32>) -> tensor<f32> {
 
 // -----
 
+// softmax's exp values beside their sum: the per-element output is the destination
+// viewed as 64 x 2048 (no temporary), each chunk writing its own rows; the result is
+// that view collapsed back.
+// CHECK-LABEL: func.func @sum_and_values
+// CHECK-DAG:   %[[X:.+]] = tensor.expand_shape %arg0 {{\[\[}}0, 1]] output_shape [64, 2048]
+// CHECK-DAG:   %[[O:.+]] = tensor.expand_shape %arg2 {{\[\[}}0, 1]] output_shape [64, 2048]
+// CHECK:       %[[R:.+]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : {{.*}}) outs(%{{.+}}, %[[O]] : tensor<64xf32>, tensor<64x2048xf32>)
+// CHECK:         math.exp
+// CHECK:       %[[SUM:.+]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[R]]#0 : tensor<64xf32>) outs(%arg1 : tensor<f32>)
+// CHECK:       %[[E:.+]] = tensor.collapse_shape %[[R]]#1 {{\[\[}}0, 1]] : tensor<64x2048xf32> into tensor<131072xf32>
+// CHECK:       return %[[SUM]], %[[E]]
+func.func @sum_and_values(%a: tensor<131072xf32>, %acc: tensor<f32>, %out: tensor<131072xf32>)
+    -> (tensor<f32>, tensor<131072xf32>) {
+  %both:2 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>],
+                            iterator_types = ["reduction"]}
+      ins(%a : tensor<131072xf32>) outs(%acc, %out : tensor<f32>, tensor<131072xf32>) {
+  ^bb0(%x: f32, %s: f32, %o: f32):
+    %e = math.exp %x : f32
+    %t = arith.addf %e, %s fastmath<reassoc> : f32
+    linalg.yield %t, %e : f32, f32
+  } -> (tensor<f32>, tensor<131072xf32>)
+  return %both#0, %both#1 : tensor<f32>, tensor<131072xf32>
+}
+
+// -----
+
 // no_split: a bare sum streams at memory speed on one core; too few elements; an output
-// also written per element; a loop index read in the body.
+// written per element that also reads its old value; a loop index read in the body.
 // CHECK-LABEL: func.func @no_split
 // CHECK-NOT:   tensor.expand_shape
 // CHECK-NOT:   "parallel", "reduction"
 func.func @no_split(%a: tensor<131072xf32>, %small: tensor<4096xf32>, %acc: tensor<f32>, %out: tensor<131072xf32>)
     -> (tensor<f32>, tensor<f32>, tensor<f32>, tensor<131072xf32>, tensor<f32>) {
+  %both:2 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>],
+                            iterator_types = ["reduction"]}
+      ins(%a : tensor<131072xf32>) outs(%acc, %out : tensor<f32>, tensor<131072xf32>) {
+  ^bb0(%x: f32, %s: f32, %o: f32):
+    %e = math.exp %x : f32
+    %t = arith.addf %e, %s fastmath<reassoc> : f32
+    %w = arith.addf %e, %o : f32
+    linalg.yield %t, %w : f32, f32
+  } -> (tensor<f32>, tensor<131072xf32>)
   %bare = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
       ins(%a : tensor<131072xf32>) outs(%acc : tensor<f32>) {
   ^bb0(%x: f32, %s: f32):
@@ -63,14 +98,6 @@ func.func @no_split(%a: tensor<131072xf32>, %small: tensor<4096xf32>, %acc: tens
     %t = arith.addf %e, %s fastmath<reassoc> : f32
     linalg.yield %t : f32
   } -> tensor<f32>
-  %both:2 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>],
-                            iterator_types = ["reduction"]}
-      ins(%a : tensor<131072xf32>) outs(%acc, %out : tensor<f32>, tensor<131072xf32>) {
-  ^bb0(%x: f32, %s: f32, %o: f32):
-    %e = math.exp %x : f32
-    %t = arith.addf %e, %s fastmath<reassoc> : f32
-    linalg.yield %t, %e : f32, f32
-  } -> (tensor<f32>, tensor<131072xf32>)
   %indexed = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
       ins(%a : tensor<131072xf32>) outs(%acc : tensor<f32>) {
   ^bb0(%x: f32, %s: f32):
