@@ -295,6 +295,7 @@ def main():
     if set(workloads) - set(WORKLOADS):
         ap.error(f"--workloads: not one of {','.join(WORKLOADS)}: {','.join(sorted(set(workloads) - set(WORKLOADS)))}")
     started, load_before = time.time(), os.getloadavg()[0]
+    version = ajit_version()  # now, beside run.sh's build: edits made during the run are not in it
 
     versions, skipped = setup_peers([s for s in wanted if s != "ajit"], not args.no_install)
     bin_dir = os.path.join(args.build_dir, "bench")
@@ -332,7 +333,7 @@ def main():
     info = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": machine(), "mode": mode,
             "rounds": cfg["rounds"], "budget_s": cfg["budget"], "threads": CORES,
             "command": " ".join(["bash bench/run.sh"] + sys.argv[1:]),
-            "systems": {"ajit": ajit_version(), **{s: versions[s] for s in systems if s != "ajit"}},
+            "systems": {"ajit": version, **{s: versions[s] for s in systems if s != "ajit"}},
             "skipped": skipped, "failures": failures, "duration_s": round(time.time() - started),
             "load_before": round(load_before, 2)}
     with open(os.path.join(args.out, "run_info.json"), "w") as f:
