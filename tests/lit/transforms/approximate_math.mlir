@@ -6,14 +6,51 @@
 // RUN: ajit-opt %s --split-input-file --ajit-approximate-math \
 // RUN:   | FileCheck %s --implicit-check-not='{{math\.(exp|sin|cos|tanh|log|erf|powf) .*f32}}'
 
+// exp (ExpF32): x clamped below only, k rounded by an FMA with 1.5 * 2^23, 2^k from t's
+// bits (no floor, no fptosi: poison on NaN), 2^k * (1 + p) as one FMA.
 // CHECK-LABEL: func.func @exp_f32
+// CHECK-SAME: (%[[X:.+]]: f32)
 // CHECK-NOT: math.exp
-// CHECK: arith.mulf
-// CHECK: math.fma
-// CHECK-NOT: math.exp
-// CHECK: return %{{.+}} : f32
+// CHECK-DAG: %[[LO:.+]] = arith.constant -8.780000e+01 : f32
+// CHECK-DAG: %[[MAGIC:.+]] = arith.constant 0x4B400000 : f32
+// CHECK-DAG: %[[CAP:.+]] = arith.constant 0x4B40007F : f32
+// CHECK: %[[GE:.+]] = arith.cmpf uge, %[[X]], %[[LO]]
+// CHECK: %[[XC:.+]] = arith.select %[[GE]], %[[X]], %[[LO]]
+// CHECK: %[[T0:.+]] = math.fma %[[XC]], %{{.+}}, %[[MAGIC]]
+// CHECK: %[[LE:.+]] = arith.cmpf ule, %[[T0]], %[[CAP]]
+// CHECK: %[[T:.+]] = arith.select %[[LE]], %[[T0]], %[[CAP]]
+// CHECK: %[[K:.+]] = arith.subf %[[T]], %[[MAGIC]]
+// CHECK: %[[BITS:.+]] = arith.bitcast %[[T]] : f32 to i32
+// CHECK: %[[SH:.+]] = arith.shli %[[BITS]], %{{.+}} : i32
+// CHECK: %[[E:.+]] = arith.addi %[[SH]], %{{.+}} : i32
+// CHECK: %[[SCALE:.+]] = arith.bitcast %[[E]] : i32 to f32
+// CHECK: %[[Y:.+]] = math.fma %{{.+}}, %[[SCALE]], %[[SCALE]] : f32
+// CHECK: return %[[Y]] : f32
 func.func @exp_f32(%x: f32) -> f32 {
   %0 = math.exp %x : f32
+  return %0 : f32
+}
+
+// -----
+
+// The same on vectors (LaneReduction's explicit vector loops), with i32 vectors for the
+// exponent bits; and the exp that upstream's erfc expansion creates takes it too.
+// CHECK-LABEL: func.func @exp_vector_f32
+// CHECK-NOT: math.exp
+// CHECK-NOT: arith.fptosi
+// CHECK: arith.shli %{{.+}}, %{{.+}} : vector<16xi32>
+// CHECK: math.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
+// CHECK-LABEL: func.func @erfc_f32
+// CHECK-NOT: math.exp
+// CHECK-NOT: arith.fptosi
+// CHECK: arith.shli
+// CHECK: return
+func.func @exp_vector_f32(%x: vector<16xf32>) -> vector<16xf32> {
+  %0 = math.exp %x : vector<16xf32>
+  return %0 : vector<16xf32>
+}
+func.func @erfc_f32(%x: f32) -> f32 {
+  %0 = math.erfc %x : f32
   return %0 : f32
 }
 
