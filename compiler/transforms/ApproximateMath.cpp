@@ -14,6 +14,7 @@
 #include "compiler/transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -30,16 +31,6 @@ namespace ajit {
 using namespace mlir;
 
 namespace {
-
-/// A constant of `type` (f32 or i32, scalar or vector: splat) holding `value`.
-Value constantLike(OpBuilder &b, Location loc, Type type, double value) {
-  Type elem = getElementTypeOrSelf(type);
-  TypedAttr scalar = isa<FloatType>(elem) ? TypedAttr(b.getFloatAttr(elem, value))
-                                          : TypedAttr(b.getIntegerAttr(elem, static_cast<int64_t>(value)));
-  if (auto vector = dyn_cast<VectorType>(type))
-    return arith::ConstantOp::create(b, loc, SplatElementsAttr::get(vector, scalar));
-  return arith::ConstantOp::create(b, loc, scalar);
-}
 
 /// f32 exp in 16 vector operations where upstream's approximation takes 23 (counted in
 /// the AVX-512 loop, NaN guard included): the same Cephes polynomial on the same
@@ -63,10 +54,12 @@ struct ExpF32 : public OpRewritePattern<math::ExpOp> {
     Type type = op.getType();
     if (!getElementTypeOrSelf(type).isF32()) return rewriter.notifyMatchFailure(op, "not f32");
     Location loc = op.getLoc();
-    auto f = [&](double v) { return constantLike(rewriter, loc, type, v); };
-    Type intType = type;
-    if (auto vector = dyn_cast<VectorType>(type)) intType = vector.clone(rewriter.getI32Type());
-    else intType = rewriter.getI32Type();
+    auto f = [&](double v) {
+      return createScalarOrSplatConstant(rewriter, loc, type, APFloat(static_cast<float>(v)));
+    };
+    auto vector = dyn_cast<VectorType>(type);
+    Type intType = vector ? Type(vector.clone(rewriter.getI32Type())) : Type(rewriter.getI32Type());
+    auto i = [&](int64_t v) { return createScalarOrSplatConstant(rewriter, loc, intType, v); };
     auto fma = [&](Value a, Value x, Value c) -> Value { return math::FmaOp::create(rewriter, loc, a, x, c); };
     // select(v >= bound (or NaN), v, bound), or <=: one vmaxps or vminps, NaN kept.
     auto clamp = [&](Value v, arith::CmpFPredicate pred, Value bound) -> Value {
@@ -89,8 +82,8 @@ struct ExpF32 : public OpRewritePattern<math::ExpOp> {
     Value em1 = fma(p, r2, r); // exp(r) - 1
     // 2^k: t's bits are those of 1.5 * 2^23 plus k, whose low 9 bits shift out.
     Value bits = arith::BitcastOp::create(rewriter, loc, intType, t);
-    bits = arith::ShLIOp::create(rewriter, loc, bits, constantLike(rewriter, loc, intType, 23));
-    bits = arith::AddIOp::create(rewriter, loc, bits, constantLike(rewriter, loc, intType, 127 << 23));
+    bits = arith::ShLIOp::create(rewriter, loc, bits, i(23));
+    bits = arith::AddIOp::create(rewriter, loc, bits, i(127 << 23));
     Value scale = arith::BitcastOp::create(rewriter, loc, type, bits);
     rewriter.replaceOp(op, fma(em1, scale, scale));
     return success();

@@ -124,7 +124,6 @@ LogicalResult split(linalg::GenericOp op) {
   // exp values, stored beside their sum): the latter is viewed as K x N/K like the
   // inputs, so each chunk writes its own slice of the result's buffer.
   SmallVector<Operation *> combiners; // null for a per-element output
-  int64_t reduced = 0;
   for (OpOperand &init : op.getDpsInitsMutable()) {
     if (positionOf(op.getMatchingIndexingMap(&init), r)) {
       if (!op.getMatchingBlockArgument(&init).use_empty()) return failure();
@@ -133,15 +132,15 @@ LogicalResult split(linalg::GenericOp op) {
     }
     combiners.push_back(combinerOf(op, init));
     if (!combiners.back()) return failure();
-    ++reduced;
   }
+  size_t reduced = llvm::count_if(combiners, [](Operation *c) { return c != nullptr; });
   if (reduced == 0) return failure();
   // A bare reduction (sum, max: only the combiner) already streams at memory speed on
   // one core; splitting it pays the threads' wake-up for nothing (measured: sum of 100K
   // elements 4.4 -> 7.3 us). Fused producers (dot's multiply, a norm's abs or square)
   // make the loop compute-bound: those are split.
   size_t bodyOps = op.getRegion().front().getOperations().size() - 1;
-  if (bodyOps <= static_cast<size_t>(reduced)) return failure();
+  if (bodyOps <= reduced) return failure();
 
   OpBuilder b(op);
   Location loc = op.getLoc();
