@@ -118,42 +118,47 @@ Value emitLog(OpBuilder &b, Location loc, Value x) {
 /// width. Measured: abs error <= 1.1e-7 for |x| <= 1e6. Past ~4e6 the f32 product x * 2/pi
 /// can round k to the wrong integer: results stay within [-1, 1] but are not accurate
 /// (an f64 reduction is exact to 2^80 but halves the throughput).
+/// The quadrant k = round(x * 2/pi) comes from one FMA with 1.5 * 2^23, which leaves k's
+/// low bits in the sum's low mantissa bits (exact while |k| < 2^22): bit 0 picks the
+/// polynomial, bit 1 the sign, as integer tests on the sum's bits (no floor, no compares
+/// of k mod 4, no float-to-int conversion, whose poison on NaN would need a guard).
 /// (MLIR's own f32 approximation returns inf for large |x| and loses the sign of small
 /// negative x.) f64 calls libm.
 Value emitSinCos(OpBuilder &b, Location loc, Value x, bool isCos) {
   if (x.getType().isF64())
     return isCos ? Value(math::CosOp::create(b, loc, x)) : Value(math::SinOp::create(b, loc, x));
   return inF32(b, loc, x, [&](ValueRange v) -> Value {
-    Type f32 = b.getF32Type();
+    Type f32 = b.getF32Type(), i32 = b.getI32Type();
     auto c = [&](double d) { return constantOf(b, loc, f32, d); };
+    auto ci = [&](int64_t d) { return constantOf(b, loc, i32, static_cast<double>(d)); };
     auto mul = [&](Value p, Value q) -> Value { return arith::MulFOp::create(b, loc, p, q); };
-    auto add = [&](Value p, Value q) -> Value { return arith::AddFOp::create(b, loc, p, q); };
     auto fma = [&](Value p, Value q, Value r) -> Value { return math::FmaOp::create(b, loc, p, q, r); };
-    Value k = math::RoundEvenOp::create(b, loc, mul(v[0], c(0.6366197466850281)));
+    Value magic = c(0x1.8p23);
+    Value t = fma(v[0], c(0.6366197466850281), magic);
+    Value k = arith::SubFOp::create(b, loc, t, magic);
     Value negK = arith::NegFOp::create(b, loc, k);
     Value r = fma(negK, c(1.5707963705062866), v[0]);
     r = fma(negK, c(-4.371138828673793e-08), r);
     r = fma(negK, c(-1.7151245100058819e-15), r);
     // Once the reduction is inexact (huge |x|), keep |r| <= 1 so results stay in [-1, 1].
     r = arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, r, c(-1)), c(1));
-    // Quadrant k mod 4, exact for every finite k (k/4 and its floor are exact in f32).
-    Value q = fma(c(-4), math::FloorOp::create(b, loc, mul(k, c(0.25))), k);
-    if (isCos) { // cos(x) = sin(x + pi/2): one quadrant on
-      q = add(q, c(1));
-      q = arith::SelectOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OGE, q, c(4)),
-                                  arith::SubFOp::create(b, loc, q, c(4)), q);
-    }
+    // Quadrant bits; cos(x) = sin(x + pi/2) is one quadrant on.
+    Value q = arith::BitcastOp::create(b, loc, i32, t);
+    if (isCos) q = arith::AddIOp::create(b, loc, q, ci(1));
     Value z = mul(r, r);
     Value sinPoly = fma(mul(r, z), fma(z, fma(z, c(-1.9515295891e-4), c(8.3321608736e-3)), c(-1.6666654611e-1)), r);
     Value cosPoly = fma(mul(z, z), fma(z, fma(z, c(2.443315711809948e-5), c(-1.388731625493765e-3)),
                                        c(4.166664568298827e-2)),
                         fma(c(-0.5), z, c(1)));
-    Value useCos = arith::OrIOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OEQ, q, c(1)),
-                                        cmpf(b, loc, arith::CmpFPredicate::OEQ, q, c(3)));
+    Value useCos = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                         arith::AndIOp::create(b, loc, q, ci(1)), ci(0));
     Value res = arith::SelectOp::create(b, loc, useCos, cosPoly, sinPoly);
-    Value negate = cmpf(b, loc, arith::CmpFPredicate::OGE, q, c(2));
-    res = arith::SelectOp::create(b, loc, negate, arith::NegFOp::create(b, loc, res), res);
-    if (!isCos) // sin(-0) = -0, which the reduction (k = -0) would turn into +0
+    // Quadrants 2 and 3 negate: bit 1 of q moved to the sign bit.
+    Value sign = arith::AndIOp::create(b, loc, arith::ShLIOp::create(b, loc, q, ci(30)),
+                                       ci(std::numeric_limits<int32_t>::min()));
+    res = arith::BitcastOp::create(
+        b, loc, f32, arith::XOrIOp::create(b, loc, arith::BitcastOp::create(b, loc, i32, res), sign));
+    if (!isCos) // sin(-0) = -0, which the reduction (k = +0) would turn into +0
       res = arith::SelectOp::create(b, loc, cmpf(b, loc, arith::CmpFPredicate::OEQ, v[0], c(0)), v[0], res);
     return res;
   });

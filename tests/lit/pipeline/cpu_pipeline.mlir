@@ -48,10 +48,13 @@ func.func @g(%x: tensor<10000xf32>) -> tensor<f32> {
 // or math.cos is left.
 // FUSED-NOT: math.sin
 // FUSED-NOT: math.cos
-// FUSED: %[[SCALED:.+]] = arith.mulf %[[IN]], %{{.+}} : f32
-// FUSED-NEXT: %[[K:.+]] = math.roundeven %[[SCALED]] : f32
-// FUSED-NOT: math.roundeven
+// The quadrant k = round(x * 2/pi) from one FMA with 1.5 * 2^23 (0x4B400000): k is that
+// sum minus 1.5 * 2^23, and its low bits pick the polynomial and the sign.
+// FUSED: %[[T:.+]] = math.fma %[[IN]], %{{.+}}, %[[MAGIC:.+]] : f32
+// FUSED-NEXT: %[[K:.+]] = arith.subf %[[T]], %[[MAGIC]] : f32
+// FUSED-NOT: math.fma %[[IN]], %{{.+}}, %[[MAGIC]]
 // FUSED: math.fma %{{.+}}, %{{.+}}, %[[IN]] : f32
+// FUSED: arith.bitcast %[[T]] : f32 to i32
 // FUSED: %[[ACCUM:.+]] = arith.addf %{{.+}}, %[[OUT]] fastmath<reassoc> : f32
 // FUSED: linalg.yield %[[ACCUM]] : f32
 // FUSED-NOT: linalg.generic
