@@ -10,6 +10,7 @@
 #include "compiler/targets/TargetInfo.h"
 
 #include "compiler/targets/LoopHints.h"
+#include "compiler/targets/X86MinMax.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -172,6 +173,9 @@ public:
       pb.crossRegisterProxies(lam, fam, cgam, mam);
       pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(*m, mam);
     }
+    // After vectorization: the vector min/max the loops now hold.
+    if (tm->getMCSubtargetInfo()->checkFeatures("+avx512dq"))
+      lowerVectorMinMaxToRange(*m, tm->getMCSubtargetInfo()->checkFeatures("+avx512vl"));
     out.optimizeMs = msSince(t1);
     if (dump) dump("llvm-ir-opt.ll", moduleText(*m));
 
