@@ -15,7 +15,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -33,15 +35,24 @@ int64_t tripCount(Value lb, Value ub, Value step) { return ajit::constantTripCou
 
 /// Cost of one op in units of a simple arithmetic op. Transcendentals become polynomial
 /// approximations of about twenty vector instructions (ajit-approximate-math); division
-/// and square root have several times an add's throughput cost. Memory accesses and
-/// index arithmetic count nothing: the loop's element count already stands for them.
-/// An op on a vector (explicit vector loops, LaneReduction.h) costs once per lane.
+/// and square root have several times an add's throughput cost. Each element loaded or
+/// stored costs one: a memory-bound loop (an add reads two and writes one per element)
+/// needs more elements than its arithmetic alone suggests before a second thread pays
+/// off. Index arithmetic counts nothing. An op on a vector (explicit vector loops,
+/// LaneReduction.h) costs once per lane.
 int64_t opCost(Operation &op) {
+  auto lanesOf = [](Type type) -> int64_t {
+    auto vec = dyn_cast<VectorType>(type);
+    return vec ? vec.getNumElements() : 1;
+  };
+  if (isa<memref::StoreOp>(op)) return 1;
+  if (auto write = dyn_cast<vector::TransferWriteOp>(op)) return lanesOf(write.getVector().getType());
+  if (op.getNumResults() != 1) return 0;
+  Type type = op.getResult(0).getType();
+  int64_t lanes = lanesOf(type);
+  if (isa<memref::LoadOp, vector::TransferReadOp>(op)) return lanes;
   Dialect *dialect = op.getDialect();
   StringRef ns = dialect ? dialect->getNamespace() : "";
-  Type type = op.getResult(0).getType();
-  int64_t lanes = 1;
-  if (auto vec = dyn_cast<VectorType>(type)) lanes = vec.getNumElements();
   if (ns == "math") return lanes * (isa<math::SqrtOp, math::AbsFOp, math::FmaOp>(op) ? 4 : 16);
   if (isa<arith::DivFOp, arith::RemFOp, arith::DivSIOp, arith::RemSIOp>(op)) return lanes * 4;
   if (ns == "arith" && !isa<arith::ConstantOp, arith::IndexCastOp>(op) && !type.isIndex())
@@ -57,7 +68,7 @@ int64_t innerWork(Region &region) {
     if (auto loop = dyn_cast<scf::ForOp>(op)) {
       int64_t n = tripCount(loop.getLowerBound(), loop.getUpperBound(), loop.getStep());
       work += n * innerWork(loop.getRegion());
-    } else if (op.getNumResults() == 1) {
+    } else {
       work += opCost(op);
     }
   }

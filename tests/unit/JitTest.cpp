@@ -405,9 +405,9 @@ TEST(BadInput, ArrayAccessors) {
 }
 
 //===----------------------------------------------------------------------===//
-// Kernels above the parallel threshold (65,536 iterations) run their outermost loop on
-// libomp's workers; the fuzzer's programs are too small to reach it. Each result is checked
-// element by element against a double-precision loop.
+// Kernels above the parallel threshold (262,144 work units: iterations x op cost) run their
+// outermost loop on libomp's workers; the fuzzer's programs are too small to reach it. Each
+// result is checked element by element against a double-precision loop.
 //===----------------------------------------------------------------------===//
 
 namespace {
