@@ -69,7 +69,9 @@ CompileSession &compileSession() {
 const TargetInfo &hostTarget() {
   static std::unique_ptr<TargetInfo> target = [] {
     std::string cpu = env::get("AJIT_CPU");
-    return createCpuTarget(cpu.empty() ? "native" : cpu);
+    // The worker count configureWorkerThreads gives libomp (0: every core).
+    return createCpuTarget(cpu.empty() ? "native" : cpu, /*parallel=*/true, /*microKernels=*/true,
+                           env::integer("AJIT_NUM_THREADS", 0));
   }();
   return *target;
 }

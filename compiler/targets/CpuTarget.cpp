@@ -30,6 +30,8 @@
 #include "llvm/Transforms/Utils/Cloning.h"
 
 #include <chrono>
+#include <cstring>
+#include <thread>
 #include <map>
 #include <mutex>
 
@@ -82,8 +84,19 @@ void addEntryWrapper(llvm::Module &m, llvm::Function &fn, const std::string &nam
 
 class CpuTarget final : public TargetInfo {
 public:
-  CpuTarget(const std::string &cpu, bool parallel, bool microKernels)
-      : parallel_(parallel), microKernels_(parallel && microKernels) {
+  CpuTarget(const std::string &cpu, bool parallel, bool microKernels, int workers)
+      : parallel_(parallel), microKernels_(parallel && microKernels),
+        workers_(workers > 0 ? workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) {
+    // The matmul tiles depend on how many threads share them: the pass gets the count.
+    for (const Phase &phase : cpuPhases(parallel_, microKernels_)) {
+      std::string pipeline = phase.pipeline;
+      size_t at = pipeline.find("ajit-tile-matmuls,");
+      if (at != std::string::npos)
+        pipeline.insert(at + std::strlen("ajit-tile-matmuls"), "{threads=" + std::to_string(workers_) + "}");
+      pipelines_.push_back(std::move(pipeline));
+    }
+    for (auto [phase, pipeline] : llvm::zip(cpuPhases(parallel_, microKernels_), pipelines_))
+      phases_.push_back({phase.name, phase.stage, pipeline.c_str()});
     initializeNativeTarget();
     triple_ = llvm::Triple(llvm::sys::getProcessTriple());
     if (cpu.empty() || cpu == "native") {
@@ -97,10 +110,10 @@ public:
   std::string name() const override { return triple_.getArchName().str() + "-" + cpu_; }
   std::string fingerprint() const override {
     return triple_.str() + " " + cpu_ + " " + features_ + (parallel_ ? " omp" : " sequential") +
-           (microKernels_ ? " ukernels" : "");
+           (microKernels_ ? " ukernels workers=" + std::to_string(workers_) : "");
   }
 
-  ArrayRef<Phase> phases() const override { return cpuPhases(parallel_, microKernels_); }
+  ArrayRef<Phase> phases() const override { return phases_; }
 
   LogicalResult emitObject(ModuleOp module, const std::string &fnName, const std::string &exportAs,
                            ObjectCode &out, std::string &error, const DumpFn &dump) const override {
@@ -232,6 +245,9 @@ private:
   }
 
   bool parallel_, microKernels_;
+  int workers_;
+  std::vector<std::string> pipelines_; // what phases_ point into
+  std::vector<Phase> phases_;
   llvm::Triple triple_;
   std::string cpu_;
   std::string features_;
@@ -239,8 +255,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu, bool parallel, bool microKernels) {
-  return std::make_unique<CpuTarget>(cpu, parallel, microKernels);
+std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu, bool parallel, bool microKernels, int workers) {
+  return std::make_unique<CpuTarget>(cpu, parallel, microKernels, workers);
 }
 
 } // namespace ajit

@@ -49,9 +49,10 @@ public:
 /// The host CPU, or a named CPU (`x86-64-v3`, `x86-64-v4`, `native`). With `parallel`,
 /// large kernels split their outermost loop across libomp's workers; the JIT links libomp,
 /// an ahead-of-time object then needs `-lomp`. With `microKernels` (the JIT), f32 matmuls
-/// call ajit's micro-kernels, which an ahead-of-time object could not link.
+/// call ajit's micro-kernels, which an ahead-of-time object could not link; their tiles
+/// are sized for `workers` threads (0: every core), the count the runtime will use.
 std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu = "native", bool parallel = true,
-                                            bool microKernels = true);
+                                            bool microKernels = true, int workers = 0);
 
 /// NVIDIA GPUs of compute capability `arch` (`sm_80`, `sm_90`, `sm_90a`): PTX through
 /// MLIR's gpu and NVVM dialects, and the host side as a thunk sequence (GpuProgram).

@@ -36,6 +36,11 @@ constexpr int64_t kPanel = AJIT_UK_SGEMM_PANEL;
 // stream past it; fewer k blocks also mean fewer passes of C through the registers.
 constexpr int64_t kKc = 512;
 
+// How far ahead (in k steps) the AVX-512 kernel prefetches packed B. Measured on one
+// thread, tiles of 144 x 512, B packed once: distance 4 / 8 / 16 / 32 took 0.97 / 0.95 /
+// 0.95 / 0.96 of the time without prefetch at 2048x768x3072, 0.93 at 4096x1024x4096 (16).
+constexpr int64_t kPrefetchSteps = 16;
+
 // Rows of A packed at a time (a multiple of every variant's MR): 48 KiB on the stack.
 constexpr int64_t kMc = 24;
 
@@ -169,6 +174,11 @@ struct Avx512 {
       for (int64_t p = 0; p < kc; ++p, b += bstride) {
         __m512 bv[V];
         for (int v = 0; v < V; ++v) bv[v] = _mm512_loadu_ps(vectorAt(b, bgap, v));
+        // The B sliver streams from L2 (64 x KC floats, more than L1 holds): fetch the
+        // lines kPrefetchSteps steps ahead into L1. Past the sliver's end this touches the
+        // next k block or panel, or nothing (a prefetch never faults).
+        for (int v = 0; v < V; ++v)
+          _mm_prefetch(reinterpret_cast<const char *>(vectorAt(b + kPrefetchSteps * bstride, bgap, v)), _MM_HINT_T0);
         step(bv, p);
       }
     } else {

@@ -9,7 +9,7 @@
 #row = affine_map<(d0, d1) -> (d1)>
 
 // Linear + bias + ReLU (4.9 MFLOP: split across the workers), the product in a temporary:
-// B is packed (200 rows reuse it), the tiles (144 x 64 here: at least two per worker)
+// B is packed (200 rows reuse it), the tiles (108 x 64 here: at least two per worker)
 // call the kernel into the output, and the epilogue reads and writes that tile. The
 // temporary is gone.
 // CHECK-LABEL: func.func @linear_relu
