@@ -13,6 +13,7 @@
 //   r = vrange(a, b); uno = fcmp uno a, b; result = select(uno, a + b, r)
 // where a + b is a quiet NaN whenever either is NaN. The select of an add becomes a
 // masked vaddps: three instructions instead of six, and with `nnan` the range alone.
+// Calls with a constant operand stay LLVM's, which has cheaper forms for them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -62,6 +63,10 @@ bool rewrite(llvm::IntrinsicInst *call, bool hasVL) {
   bool isMax = call->getIntrinsicID() == llvm::Intrinsic::maximum;
   auto *type = llvm::dyn_cast<llvm::FixedVectorType>(call->getType());
   if (!type || !(type->getElementType()->isFloatTy() || type->getElementType()->isDoubleTy())) return false;
+  // Against a constant LLVM does as well or better: a clamp to a nonzero bound (sin's
+  // reduced argument to [-1, 1]) is one vmaxps, max(x, 0) three instructions.
+  if (llvm::isa<llvm::Constant>(call->getArgOperand(0)) || llvm::isa<llvm::Constant>(call->getArgOperand(1)))
+    return false;
   unsigned bits = type->getPrimitiveSizeInBits().getFixedValue();
   // Whole 512-bit parts, or one legal narrower vector.
   unsigned partBits = bits >= 512 ? 512 : bits;
