@@ -132,7 +132,7 @@ std::optional<Site> match(linalg::GenericOp matmul) {
 /// joining them costs a few microseconds, as much as 64^3 takes on one core.
 constexpr int64_t kMinParallelFlops = int64_t(4) << 20;
 
-/// Tile sizes: rows by 512 columns (B's panels of a k block, 1 MiB, in L2). The rows are
+/// Tile sizes: rows by at most 512 columns (B's panels of a k block, 1 MiB, in L2). The rows are
 /// what each B block is reused for once it is in L2. On one thread, 576 (96 micro-kernel
 /// row groups): measured against 144, B packed (2048x768x3072, 4096x1024x4096, 2048^3),
 /// 136-143 against 148-155 GFLOP/s, oneDNN 147-152 in the same process. On two, 144:
@@ -145,7 +145,10 @@ std::pair<int64_t, int64_t> tileSizes(const Site &s, int64_t workers) {
     int64_t tiles = divideCeil(s.m, target);
     return std::min<int64_t>(s.m, divideCeil(divideCeil(s.m, tiles), 12) * 12);
   };
-  int64_t mb = balancedRows(workers > 1 ? 144 : 576), nb = std::min<int64_t>(divideCeil(s.n, kPanel) * kPanel, 512);
+  // Columns balanced the same way, in whole panels (768 columns: two tiles of 384, not 512
+  // and 256, whose unequal halves left one of two workers waiting).
+  int64_t colTiles = divideCeil(s.n, 512);
+  int64_t mb = balancedRows(workers > 1 ? 144 : 576), nb = divideCeil(divideCeil(s.n, colTiles), kPanel) * kPanel;
   auto tiles = [&] { return s.batch * divideCeil(s.m, mb) * divideCeil(s.n, nb); };
   while (workers > 1 && tiles() < 2 * workers && (nb > 2 * kPanel || mb > 24)) {
     if (nb > 2 * kPanel) nb = divideCeil(nb / 2, kPanel) * kPanel;
