@@ -31,9 +31,9 @@
 
 #include <chrono>
 #include <cstring>
-#include <thread>
 #include <map>
 #include <mutex>
+#include <thread>
 
 using namespace mlir;
 
@@ -106,6 +106,10 @@ public:
       cpu_ = cpu;
     }
   }
+
+  // phases_ points into pipelines_: a copy would point into the original.
+  CpuTarget(const CpuTarget &) = delete;
+  CpuTarget &operator=(const CpuTarget &) = delete;
 
   std::string name() const override { return triple_.getArchName().str() + "-" + cpu_; }
   std::string fingerprint() const override {

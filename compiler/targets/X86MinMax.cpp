@@ -26,6 +26,8 @@
 #include "llvm/IR/IntrinsicsX86.h"
 #include "llvm/IR/Module.h"
 
+#include <algorithm>
+
 namespace ajit {
 namespace {
 

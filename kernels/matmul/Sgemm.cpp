@@ -23,6 +23,7 @@
 #include "kernels/matmul/Sgemm.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <immintrin.h>
 #include <iterator>
@@ -175,10 +176,13 @@ struct Avx512 {
         __m512 bv[V];
         for (int v = 0; v < V; ++v) bv[v] = _mm512_loadu_ps(vectorAt(b, bgap, v));
         // The B sliver streams from L2 (64 x KC floats, more than L1 holds): fetch the
-        // lines kPrefetchSteps steps ahead into L1. Past the sliver's end this touches the
-        // next k block or panel, or nothing (a prefetch never faults).
+        // lines kPrefetchSteps steps ahead into L1. Past the sliver's end the address is
+        // the next k block or panel, or outside the buffer, which a prefetch may name (it
+        // never faults); it is formed as an integer, not as an out-of-bounds pointer.
         for (int v = 0; v < V; ++v)
-          _mm_prefetch(reinterpret_cast<const char *>(vectorAt(b + kPrefetchSteps * bstride, bgap, v)), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char *>(reinterpret_cast<uintptr_t>(vectorAt(b, bgap, v)) +
+                                                      kPrefetchSteps * bstride * sizeof(float)),
+                       _MM_HINT_T0);
         step(bv, p);
       }
     } else {
