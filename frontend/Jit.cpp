@@ -15,6 +15,7 @@
 #include "runtime/DiskCache.h"
 #include "runtime/Env.h"
 #include "runtime/JitEngine.h"
+#include "runtime/Threads.h"
 #include "runtime/gpu/CudaDriver.h"
 #include "runtime/gpu/GpuExecutable.h"
 
@@ -71,7 +72,7 @@ const TargetInfo &hostTarget() {
     std::string cpu = env::get("AJIT_CPU");
     // The worker count configureWorkerThreads gives libomp (0: every core).
     return createCpuTarget(cpu.empty() ? "native" : cpu, /*parallel=*/true, /*microKernels=*/true,
-                           env::integer("AJIT_NUM_THREADS", 0));
+                           requestedWorkerThreads());
   }();
   return *target;
 }

@@ -12,7 +12,9 @@ const std::vector<Var> &all() {
       {"AJIT_LOG_COMPILES", false, "one stderr line per compile: signature, reason, per-stage ms"},
       {"AJIT_DUMP_IR", false, "directory: IR after each compile stage, one file per stage"},
       {"AJIT_CACHE_DIR", false, "directory of the persistent cache of compiled objects"},
-      {"AJIT_NUM_THREADS", true, "worker threads of the CPU runtime (matmul tiles are sized for them)"},
+      // Not an env key of its own: the CPU target's fingerprint carries the worker count
+      // its matmul tiles were sized for.
+      {"AJIT_NUM_THREADS", false, "worker threads of the CPU runtime (matmul tiles are sized for them)"},
       {"AJIT_BUFFER_POOL_MB", false, "MiB of released output buffers kept for reuse (default 1024)"},
       {"AJIT_CPU", true, "target CPU for generated code: native (default), x86-64-v3, ..."},
   };

@@ -13,8 +13,10 @@ void kmp_set_defaults(const char *);
 
 namespace ajit {
 
+int requestedWorkerThreads() { return env::integer("AJIT_NUM_THREADS", 0); }
+
 void configureWorkerThreads() {
-  int requested = env::integer("AJIT_NUM_THREADS", 0);
+  int requested = requestedWorkerThreads();
   // The process-wide default, as if OMP_NUM_THREADS were set. omp_set_num_threads would
   // set only the calling thread's count: kernels called from any other thread would
   // still fork onto every core.

@@ -10,6 +10,9 @@
 
 namespace ajit {
 
+/// AJIT_NUM_THREADS, or 0 when it is not set (every core).
+int requestedWorkerThreads();
+
 /// Applies AJIT_NUM_THREADS, if set. The JIT calls it once, when it starts.
 void configureWorkerThreads();
 

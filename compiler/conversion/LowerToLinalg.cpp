@@ -130,7 +130,7 @@ Value emitSinCos(OpBuilder &b, Location loc, Value x, bool isCos) {
   return inF32(b, loc, x, [&](ValueRange v) -> Value {
     Type f32 = b.getF32Type(), i32 = b.getI32Type();
     auto c = [&](double d) { return constantOf(b, loc, f32, d); };
-    auto ci = [&](int64_t d) { return constantOf(b, loc, i32, static_cast<double>(d)); };
+    auto ci = [&](int64_t d) { return intConstant(b, loc, i32, APInt(32, d, /*isSigned=*/true)); };
     auto mul = [&](Value p, Value q) -> Value { return arith::MulFOp::create(b, loc, p, q); };
     auto fma = [&](Value p, Value q, Value r) -> Value { return math::FmaOp::create(b, loc, p, q, r); };
     Value magic = c(0x1.8p23);
@@ -155,7 +155,7 @@ Value emitSinCos(OpBuilder &b, Location loc, Value x, bool isCos) {
     Value res = arith::SelectOp::create(b, loc, useCos, cosPoly, sinPoly);
     // Quadrants 2 and 3 negate: bit 1 of q moved to the sign bit.
     Value sign = arith::AndIOp::create(b, loc, arith::ShLIOp::create(b, loc, q, ci(30)),
-                                       ci(std::numeric_limits<int32_t>::min()));
+                                       intConstant(b, loc, i32, APInt::getSignMask(32)));
     res = arith::BitcastOp::create(
         b, loc, f32, arith::XOrIOp::create(b, loc, arith::BitcastOp::create(b, loc, i32, res), sign));
     if (!isCos) // sin(-0) = -0, which the reduction (k = +0) would turn into +0

@@ -88,15 +88,16 @@ public:
       : parallel_(parallel), microKernels_(parallel && microKernels),
         workers_(workers > 0 ? workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) {
     // The matmul tiles depend on how many threads share them: the pass gets the count.
-    for (const Phase &phase : cpuPhases(parallel_, microKernels_)) {
-      std::string pipeline = phase.pipeline;
+    // Reserved, so that the strings phases_ points into never move.
+    ArrayRef<Phase> base = cpuPhases(parallel_, microKernels_);
+    pipelines_.reserve(base.size());
+    for (const Phase &phase : base) {
+      std::string &pipeline = pipelines_.emplace_back(phase.pipeline);
       size_t at = pipeline.find("ajit-tile-matmuls,");
       if (at != std::string::npos)
         pipeline.insert(at + std::strlen("ajit-tile-matmuls"), "{threads=" + std::to_string(workers_) + "}");
-      pipelines_.push_back(std::move(pipeline));
-    }
-    for (auto [phase, pipeline] : llvm::zip(cpuPhases(parallel_, microKernels_), pipelines_))
       phases_.push_back({phase.name, phase.stage, pipeline.c_str()});
+    }
     initializeNativeTarget();
     triple_ = llvm::Triple(llvm::sys::getProcessTriple());
     if (cpu.empty() || cpu == "native") {

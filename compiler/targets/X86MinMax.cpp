@@ -83,19 +83,14 @@ bool rewrite(llvm::IntrinsicInst *call, bool hasVL) {
   bool noNaNs = call->hasNoNaNs();
   llvm::Value *x = call->getArgOperand(0), *y = call->getArgOperand(1);
   unsigned parts = type->getNumElements() / partLanes;
-  llvm::Value *result;
-  if (parts == 1) {
-    result = range(b, id, isMax, noNaNs, x, y);
-  } else {
-    llvm::SmallVector<llvm::Value *> pieces;
-    for (unsigned p = 0; p < parts; ++p) {
-      llvm::SmallVector<int> lanes;
-      for (unsigned i = 0; i < partLanes; ++i) lanes.push_back(static_cast<int>(p * partLanes + i));
-      pieces.push_back(range(b, id, isMax, noNaNs, b.CreateShuffleVector(x, lanes), b.CreateShuffleVector(y, lanes)));
-    }
-    result = llvm::concatenateVectors(b, pieces);
+  llvm::SmallVector<llvm::Value *> pieces;
+  for (unsigned p = 0; p < parts; ++p) {
+    auto part = [&](llvm::Value *v) {
+      return parts == 1 ? v : b.CreateShuffleVector(v, llvm::createSequentialMask(p * partLanes, partLanes, 0));
+    };
+    pieces.push_back(range(b, id, isMax, noNaNs, part(x), part(y)));
   }
-  call->replaceAllUsesWith(result);
+  call->replaceAllUsesWith(parts == 1 ? pieces[0] : llvm::concatenateVectors(b, pieces));
   call->eraseFromParent();
   return true;
 }

@@ -141,14 +141,13 @@ constexpr int64_t kMinParallelFlops = int64_t(4) << 20;
 /// while there are fewer than two per worker, columns first, so that every worker has some.
 std::pair<int64_t, int64_t> tileSizes(const Site &s, int64_t workers) {
   using llvm::divideCeil;
-  auto balancedRows = [&](int64_t target) {
-    int64_t tiles = divideCeil(s.m, target);
-    return std::min<int64_t>(s.m, divideCeil(divideCeil(s.m, tiles), 12) * 12);
+  // As many tiles as `target` gives, of equal size rounded up to `multiple`. Columns too,
+  // in whole panels (768 columns: two tiles of 384, not 512 and 256, whose unequal halves
+  // left one of two workers waiting).
+  auto balanced = [](int64_t extent, int64_t target, int64_t multiple) {
+    return divideCeil(divideCeil(extent, divideCeil(extent, target)), multiple) * multiple;
   };
-  // Columns balanced the same way, in whole panels (768 columns: two tiles of 384, not 512
-  // and 256, whose unequal halves left one of two workers waiting).
-  int64_t colTiles = divideCeil(s.n, 512);
-  int64_t mb = balancedRows(workers > 1 ? 144 : 576), nb = divideCeil(divideCeil(s.n, colTiles), kPanel) * kPanel;
+  int64_t mb = std::min<int64_t>(s.m, balanced(s.m, workers > 1 ? 144 : 576, 12)), nb = balanced(s.n, 512, kPanel);
   auto tiles = [&] { return s.batch * divideCeil(s.m, mb) * divideCeil(s.n, nb); };
   while (workers > 1 && tiles() < 2 * workers && (nb > 2 * kPanel || mb > 24)) {
     if (nb > 2 * kPanel) nb = divideCeil(nb / 2, kPanel) * kPanel;
