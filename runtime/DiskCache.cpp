@@ -139,7 +139,7 @@ Lookup decode(const std::vector<char> &bytes, const std::string &key, const std:
   for (uint64_t i = 0; r.ok && i < outputs; ++i)
     e.outputReusesInput.push_back(static_cast<int32_t>(static_cast<uint32_t>(r.uint(4))));
   std::string_view object = r.view();
-  if (!r.ok || r.pos != bodySize || e.entrySymbol.empty() || object.empty()) {
+  if (!r.ok || r.pos != bodySize || object.empty()) { // GPU programs have no entry symbol
     why = "malformed entry (fields do not add up)";
     return Lookup::rejected;
   }

@@ -23,7 +23,7 @@ namespace ajit::disk_cache {
 const std::string &compilerVersion();
 
 struct Entry {
-  std::string entrySymbol; ///< the symbol to call in `object`
+  std::string entrySymbol; ///< the symbol to call in `object`; empty for a GPU program
   KernelStats kernels;     ///< for the stats
   /// Per output, the input whose buffer it reuses, or -1 (CompileResult's field).
   std::vector<int32_t> outputReusesInput;

@@ -141,6 +141,8 @@ LogicalResult compileToObject(CompileSession &session, ModuleOp module, const st
   unsigned numOutputs = graphFn ? graphFn.getNumResults() : 0;
   result.outputReusesInput.assign(numOutputs, -1);
   markArgumentsReadOnly(module);
+  if (graphFn)
+    graphFn->setAttr(kInputCountAttr, IntegerAttr::get(IntegerType::get(module.getContext(), 64), numInputs));
   for (const Phase &phase : target.phases()) {
     auto t0 = std::chrono::steady_clock::now();
     PassManager *pm = session.passManager(phase, error);

@@ -10,7 +10,6 @@
 #include "runtime/gpu/GpuProgram.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -58,15 +57,18 @@ public:
       program.modules.push_back(object.getObject().str());
     }
 
-    // Buffers: inputs (read-only arguments), outputs (the out-params), temporaries.
+    // Buffers: inputs (the traced function's arguments, first), outputs (the out-params
+    // bufferization appended), temporaries. The count comes from the driver's attribute:
+    // bufferization drops the arguments' own attributes.
+    auto inputs = fn->getAttrOfType<IntegerAttr>(kInputCountAttr);
+    if (!inputs || inputs.getInt() < 0 || inputs.getInt() > fn.getNumArguments())
+      return fail("host function '" + fnName + "' does not say which arguments are inputs (" +
+                  std::string(kInputCountAttr) + ")");
     llvm::DenseMap<Value, uint32_t> buffer;
     for (BlockArgument arg : fn.getArguments()) {
       uint64_t bytes;
       if (!staticBytes(arg.getType(), bytes)) return fail("an argument of dynamic shape");
-      auto writable = fn.getArgAttrOfType<BoolAttr>(arg.getArgNumber(),
-                                                    bufferization::BufferizationDialect::kWritableAttrName);
-      bool input = writable && !writable.getValue();
-      if (input && !program.outputBytes.empty()) return fail("inputs after outputs");
+      bool input = arg.getArgNumber() < inputs.getInt();
       (input ? program.inputBytes : program.outputBytes).push_back(bytes);
     }
     for (BlockArgument arg : fn.getArguments()) buffer[arg] = arg.getArgNumber();

@@ -17,6 +17,10 @@
 
 namespace ajit {
 
+/// Set by the compile driver on the function it compiles: how many of its leading
+/// arguments are the caller's inputs (after bufferization the out-params follow them).
+constexpr const char kInputCountAttr[] = "ajit.num_inputs";
+
 /// Native code for one module, and what it took to make it.
 struct ObjectCode {
   std::vector<char> bytes;   ///< relocatable object file (CPU), serialized gpu::GpuProgram (PTX)

@@ -121,6 +121,16 @@ TEST(DiskCacheFormat, RoundTrip) {
   EXPECT_EQ(got.object, e.object);
 }
 
+TEST(DiskCacheFormat, GpuProgramsHaveNoEntrySymbol) {
+  // A PTX target's object is a serialized GpuProgram, run by the runtime, not called.
+  dc::Entry e = sampleEntry(), got;
+  e.entrySymbol.clear();
+  std::string why;
+  ASSERT_EQ(dc::decode(dc::encode("key", e, "v1"), "key", "v1", got, why), dc::Lookup::hit) << why;
+  EXPECT_EQ(got.entrySymbol, "");
+  EXPECT_EQ(got.object, e.object);
+}
+
 TEST(DiskCacheFormat, EveryTruncationAndEveryFlippedByteIsRejected) {
   std::vector<char> bytes = dc::encode("key", sampleEntry(), "v1");
   dc::Entry got;

@@ -9,11 +9,14 @@
 #include "OpDispatch.h"
 #include "frontend/ajit.h"
 #include "runtime/gpu/CudaDriver.h"
+#include "runtime/gpu/GpuProgram.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -189,6 +192,43 @@ TEST(Ptx, RunningWithoutAGpuSaysWhy) {
   }
 }
 
+TEST(Ptx, ProgramsCopyInTheInputsAndOutTheOutputsAndComeBackFromTheDiskCache) {
+  // A GPU program copies its inputs to the device and only its outputs back: were an
+  // input taken for an output, the call would run on stale device memory and overwrite
+  // the caller's array with it. Checked from the program the disk cache holds, which
+  // also shows that a GPU program is a valid cache entry (no entry symbol).
+  std::string dir = testing::TempDir() + "/ajit-gpu-disk-cache";
+  std::filesystem::remove_all(dir);
+  setenv("AJIT_CACHE_DIR", dir.c_str(), 1);
+  auto make = [] {
+    return jit([](Tensor a, Tensor b) { return a * b + 1.0; }, {.name = "fma1", .target = Target::cuda("sm_90")});
+  };
+  Array x = random({300}, DType::f32, 1), y = random({300}, DType::f32, 2);
+  auto first = make();
+  first.compile(x, y);
+  auto second = make();
+  second.compile(x, y);
+  unsetenv("AJIT_CACHE_DIR");
+  EXPECT_EQ(first.stats().compiles, 1u);
+  EXPECT_EQ(second.stats().diskCacheHits, 1u) << "the GPU program was not taken from the disk cache";
+  std::vector<std::filesystem::path> entries;
+  for (auto &e : std::filesystem::directory_iterator(dir)) entries.push_back(e.path());
+  ASSERT_EQ(entries.size(), 1u);
+  std::ifstream in(entries[0], std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The object is the entry's last field, before its 8-byte checksum.
+  std::string text(bytes.begin(), bytes.end());
+  size_t at = text.find("ajit-gpu-program");
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_GE(bytes.size(), at + 8);
+  std::vector<char> object(bytes.begin() + at, bytes.end() - 8);
+  std::string why;
+  gpu::GpuProgram program;
+  ASSERT_TRUE(gpu::GpuProgram::parse(object, program, why)) << why;
+  EXPECT_EQ(program.inputBytes, (std::vector<uint64_t>{1200, 1200}));
+  EXPECT_EQ(program.outputBytes, (std::vector<uint64_t>{1200}));
+}
+
 bool close(const Array &gpu, const Array &cpu, std::string &where) {
   if (gpu.dtype() != cpu.dtype() || gpu.shape() != cpu.shape()) {
     where = "dtype or shape differs";
@@ -204,7 +244,7 @@ bool close(const Array &gpu, const Array &cpu, std::string &where) {
     case DType::boolean: g = gpu.data<bool>()[i], c = cpu.data<bool>()[i]; break;
     default: where = "dtype"; return false;
     }
-    if (std::isnan(g) && std::isnan(c)) continue;
+    if ((std::isnan(g) && std::isnan(c)) || g == c) continue; // equal infinities too
     // Reductions and products sum in another order on the GPU.
     if (!(std::abs(g - c) <= 1e-4 * (1 + std::abs(c)))) {
       where = "element " + std::to_string(i) + ": GPU " + std::to_string(g) + ", CPU " + std::to_string(c);
@@ -219,8 +259,17 @@ TEST(GpuRun, EveryOpAndFusionKindMatchesTheCpu) {
   if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
   for (const Case &c : cases()) {
     SCOPED_TRACE(c.name);
+    std::vector<Array> before;
+    for (const Array &in : c.inputs) {
+      before.push_back(Array::empty(in.shape(), in.dtype()));
+      if (in.nbytes()) std::memcpy(before.back().rawData(), in.rawData(), in.nbytes());
+    }
     std::vector<Array> expected = compileProgram(c.program, c.name).run(c.inputs);
     std::vector<Array> got = compileProgram(c.program, c.name, "", Target::cuda()).run(c.inputs);
+    for (size_t i = 0; i < before.size(); ++i) {
+      std::string where;
+      EXPECT_TRUE(close(c.inputs[i], before[i], where) && where.empty()) << "input " << i << " changed: " << where;
+    }
     ASSERT_EQ(got.size(), expected.size());
     for (size_t i = 0; i < got.size(); ++i) {
       std::string where;
