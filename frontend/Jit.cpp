@@ -553,6 +553,16 @@ const std::vector<std::pair<DType, Shape>> &Compiled::inputs() const { return ex
 const std::vector<std::pair<DType, Shape>> &Compiled::outputs() const { return exe_->outputs; }
 const CompileTimes &Compiled::compileTimes() const { return exe_->times; }
 std::string Compiled::ptx() const { return exe_->gpu ? exe_->gpu->program().allPtx() : std::string(); }
+uint64_t Compiled::kernelBytes() const { return exe_->kernels.bytesRead + exe_->kernels.bytesWritten; }
+
+std::vector<double> Compiled::timeOnDevice(const std::vector<Array> &inputs, int batches, int perBatch) const {
+  if (!exe_->gpu) throw Error("ajit: timeOnDevice needs a GPU target (Target::cuda())");
+  if (batches < 1 || perBatch < 1) throw Error("ajit: timeOnDevice needs at least one batch of one call");
+  detail::JitCore::checkInputs(*exe_, inputs);
+  std::vector<void *> ptrs;
+  for (const Array &a : inputs) ptrs.push_back(const_cast<void *>(a.rawData()));
+  return exe_->gpu->timeKernels(ptrs.data(), batches, perBatch);
+}
 
 Compiled compileProgram(const std::string &text, const std::string &sourceName, const std::string &function,
                         const Target &target) {

@@ -552,6 +552,13 @@ public:
   /// For a GPU target, the PTX of every kernel (one module after another); empty for
   /// the CPU.
   std::string ptx() const;
+  /// For a GPU target, seconds per call of the kernels alone, for benchmarks: `inputs` are
+  /// copied to the device once and stay there, then `batches` batches of `perBatch` calls
+  /// are each timed by CUDA events (one value per batch). Throws ajit::Error for the CPU
+  /// or without a GPU.
+  std::vector<double> timeOnDevice(const std::vector<Array> &inputs, int batches = 7, int perBatch = 20) const;
+  /// Bytes the kernels read and write per call (each kernel's inputs and outputs).
+  uint64_t kernelBytes() const;
 
 private:
   template <class F> friend class Jitted;

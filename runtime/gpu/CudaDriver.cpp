@@ -96,3 +96,53 @@ std::string deviceArch() {
 }
 
 } // namespace ajit::cuda
+
+namespace ajit::cuda {
+
+std::vector<double> timeOnDevice(const std::function<void()> &work, int batches, int perBatch) {
+  const Driver &d = driver();
+  context();
+  CUevent start = nullptr, stop = nullptr;
+  check(d.cuEventCreate(&start, 0), "cuEventCreate");
+  struct Events {
+    const Driver &d;
+    CUevent &a, &b;
+    ~Events() {
+      if (a) d.cuEventDestroy(a);
+      if (b) d.cuEventDestroy(b);
+    }
+  } events{d, start, stop};
+  check(d.cuEventCreate(&stop, 0), "cuEventCreate");
+  work(); // loads, first-touch, clocks up
+  check(d.cuCtxSynchronize(), "cuCtxSynchronize");
+  std::vector<double> seconds;
+  for (int b = 0; b < batches; ++b) {
+    check(d.cuEventRecord(start, nullptr), "cuEventRecord");
+    for (int i = 0; i < perBatch; ++i) work();
+    check(d.cuEventRecord(stop, nullptr), "cuEventRecord");
+    check(d.cuEventSynchronize(stop), "cuEventSynchronize");
+    float ms = 0;
+    check(d.cuEventElapsedTime(&ms, start, stop), "cuEventElapsedTime");
+    seconds.push_back(ms / 1e3 / perBatch);
+  }
+  return seconds;
+}
+
+std::vector<double> timeDeviceCopy(size_t bytes, int batches, int perBatch) {
+  const Driver &d = driver();
+  context();
+  CUdeviceptr src = 0, dst = 0;
+  check(d.cuMemAlloc(&src, bytes), "cuMemAlloc");
+  struct Free {
+    const Driver &d;
+    CUdeviceptr &a, &b;
+    ~Free() {
+      if (a) d.cuMemFree(a);
+      if (b) d.cuMemFree(b);
+    }
+  } release{d, src, dst};
+  check(d.cuMemAlloc(&dst, bytes), "cuMemAlloc");
+  return timeOnDevice([&] { check(d.cuMemcpyDtoD(dst, src, bytes), "cuMemcpyDtoD"); }, batches, perBatch);
+}
+
+} // namespace ajit::cuda

@@ -9,7 +9,9 @@
 #define AJIT_RUNTIME_GPU_CUDADRIVER_H
 
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace ajit::cuda {
 
@@ -21,6 +23,7 @@ using CUcontext = struct CUctx_st *;
 using CUmodule = struct CUmod_st *;
 using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
+using CUevent = struct CUevent_st *;
 constexpr int kComputeCapabilityMajor = 75, kComputeCapabilityMinor = 76; // CUdevice_attribute
 constexpr int kJitErrorLogBuffer = 5, kJitErrorLogBufferSize = 6;        // CUjit_option
 
@@ -42,6 +45,12 @@ constexpr int kJitErrorLogBuffer = 5, kJitErrorLogBufferSize = 6;        // CUji
   X(cuMemFree, "cuMemFree_v2", (CUdeviceptr ptr))                                                \
   X(cuMemcpyHtoD, "cuMemcpyHtoD_v2", (CUdeviceptr dst, const void *src, size_t bytes))           \
   X(cuMemcpyDtoH, "cuMemcpyDtoH_v2", (void *dst, CUdeviceptr src, size_t bytes))                 \
+  X(cuMemcpyDtoD, "cuMemcpyDtoD_v2", (CUdeviceptr dst, CUdeviceptr src, size_t bytes))           \
+  X(cuEventCreate, "cuEventCreate", (CUevent * event, unsigned flags))                           \
+  X(cuEventRecord, "cuEventRecord", (CUevent event, CUstream stream))                            \
+  X(cuEventSynchronize, "cuEventSynchronize", (CUevent event))                                   \
+  X(cuEventElapsedTime, "cuEventElapsedTime", (float *ms, CUevent start, CUevent end))           \
+  X(cuEventDestroy, "cuEventDestroy_v2", (CUevent event))                                        \
   X(cuLaunchKernel, "cuLaunchKernel",                                                            \
     (CUfunction fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, \
      unsigned sharedBytes, CUstream stream, void **params, void **extra))                        \
@@ -72,6 +81,15 @@ CUcontext context();
 
 /// `sm_XY` of device 0.
 std::string deviceArch();
+
+/// Seconds of each of `batches` batches of `perBatch` calls of `work`, which enqueues
+/// device work on the default stream, timed by events around each batch (after one
+/// untimed call). Throws ajit::Error with the driver's message.
+std::vector<double> timeOnDevice(const std::function<void()> &work, int batches, int perBatch);
+
+/// The device's device-to-device copy of `bytes` (cuMemcpyDtoD): seconds of each batch,
+/// as timeOnDevice. The ceiling memory-bound kernels are measured against.
+std::vector<double> timeDeviceCopy(size_t bytes, int batches, int perBatch);
 
 } // namespace ajit::cuda
 

@@ -74,14 +74,15 @@ void GpuExecutable::load() {
   loaded_ = std::move(l);
 }
 
-void GpuExecutable::run(void *const *args) {
-  std::lock_guard lock(mutex_);
-  if (!loaded_) load();
+void GpuExecutable::copyIn(void *const *inputs) {
   const Driver &d = driver();
-  context();
-  size_t inputs = program_.inputBytes.size(), outputs = program_.outputBytes.size();
-  for (size_t i = 0; i < inputs; ++i)
-    if (program_.inputBytes[i]) check(d.cuMemcpyHtoD(loaded_->buffers[i], args[i], program_.inputBytes[i]), "cuMemcpyHtoD");
+  for (size_t i = 0; i < program_.inputBytes.size(); ++i)
+    if (program_.inputBytes[i])
+      check(d.cuMemcpyHtoD(loaded_->buffers[i], inputs[i], program_.inputBytes[i]), "cuMemcpyHtoD");
+}
+
+void GpuExecutable::launchAll() {
+  const Driver &d = driver();
   std::vector<CUdeviceptr> params;
   std::vector<void *> paramPtrs;
   for (size_t k = 0; k < program_.launches.size(); ++k) {
@@ -94,11 +95,29 @@ void GpuExecutable::run(void *const *args) {
                            l.block[2], 0, nullptr, paramPtrs.data(), nullptr),
           "cuLaunchKernel");
   }
+}
+
+void GpuExecutable::run(void *const *args) {
+  std::lock_guard lock(mutex_);
+  if (!loaded_) load();
+  const Driver &d = driver();
+  context();
+  size_t inputs = program_.inputBytes.size(), outputs = program_.outputBytes.size();
+  copyIn(args);
+  launchAll();
   // The copies back wait for the launches (same stream); a kernel fault surfaces here.
   for (size_t o = 0; o < outputs; ++o)
     if (program_.outputBytes[o])
       check(d.cuMemcpyDtoH(args[inputs + o], loaded_->buffers[inputs + o], program_.outputBytes[o]), "cuMemcpyDtoH");
   check(d.cuCtxSynchronize(), "cuCtxSynchronize");
+}
+
+std::vector<double> GpuExecutable::timeKernels(void *const *inputs, int batches, int perBatch) {
+  std::lock_guard lock(mutex_);
+  if (!loaded_) load();
+  context();
+  copyIn(inputs);
+  return timeOnDevice([this] { launchAll(); }, batches, perBatch);
 }
 
 } // namespace ajit::gpu

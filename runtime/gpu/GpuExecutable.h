@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace ajit::gpu {
 
@@ -23,11 +24,16 @@ public:
   /// `args`: one host pointer per input, then per output. Throws ajit::Error with the
   /// driver's message on any failure.
   void run(void *const *args);
+  /// The program's kernels alone: `inputs` (host pointers) are copied to the device once,
+  /// then the launches are timed as cuda::timeOnDevice does, data staying on the device.
+  std::vector<double> timeKernels(void *const *inputs, int batches, int perBatch);
   const GpuProgram &program() const { return program_; }
 
 private:
   struct Loaded;
   void load();
+  void copyIn(void *const *inputs); ///< needs the lock, a loaded program and the context
+  void launchAll();                 ///< likewise; enqueues every launch, waits for none
   GpuProgram program_;
   std::mutex mutex_;
   std::unique_ptr<Loaded> loaded_;

@@ -291,4 +291,17 @@ TEST(GpuRun, CachedCallsReuseTheLoadedProgram) {
   EXPECT_TRUE(close(first, cpu(x), where)) << where;
 }
 
+TEST(GpuRun, TimeOnDeviceTimesTheKernelsAlone) {
+  Array x = random({1 << 16}, DType::f32, 4);
+  auto cpu = jit([](Tensor a) { return a * 2.0; }, {.name = "twice_cpu"});
+  EXPECT_THROW(cpu.compile(x).timeOnDevice({x}), Error); // the CPU has no device timer
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  auto f = jit([](Tensor a) { return a * 2.0; }, {.name = "twice_gpu", .target = Target::cuda()});
+  std::vector<double> s = f.compile(x).timeOnDevice({x}, 3, 4);
+  ASSERT_EQ(s.size(), 3u);
+  for (double t : s) EXPECT_GT(t, 0.0);
+  EXPECT_THROW(f.compile(x).timeOnDevice({x, x}), Error); // checked like a call
+}
+
 } // namespace
