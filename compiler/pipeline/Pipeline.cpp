@@ -100,22 +100,26 @@ ArrayRef<Phase> cpuPhases(bool parallel, bool microKernels) {
 
 // The PTX target (compiler/targets/PtxTarget.cpp) shares the graph phases; from linalg
 // on:
-// - linalg: no explicit vector lanes (LaneReduction.h is for CPU vector registers).
+// - linalg: no explicit vector lanes (LaneReduction.h is for CPU vector registers); a
+//   long reduction to a few values is split into up to 1024 chunks, bare sums too: each
+//   chunk becomes a block of threads.
 // - bufferized: as on the CPU but without deallocations: temporaries belong to the
 //   runtime's thunk sequence, which frees them after the call.
-// - gpu: each kernel a gpu.launch with one thread per output element (ajit-map-to-gpu),
-//   f32 transcendentals as polynomials (the CPU's numerics, and no libdevice), launch
-//   bodies outlined into gpu.funcs of one gpu.module.
+// - gpu: each kernel a gpu.launch (ajit-map-to-gpu): contiguous reductions a block of
+//   threads per output element, combined by gpu.all_reduce; the rest one thread per
+//   output element; f32 transcendentals as polynomials (the CPU's numerics, and no
+//   libdevice); launch bodies outlined into gpu.funcs of one gpu.module, then the
+//   all-reduces lowered to warp shuffles and shared memory.
 // - nvvm: the gpu.module to the NVVM/LLVM dialects, kernels taking bare pointers.
 // - ptx: LLVM's NVPTX backend prints the module as PTX (gpu.binary, format isa).
 static const std::pair<const char *, const char *> kPtxLowering[] = {
     {"linalg", "ajit-lower-to-linalg{lane-reductions=0},canonicalize,ajit-lower-fusions,canonicalize,cse,"
-               "ajit-split-reductions,canonicalize"},
+               "ajit-split-reductions{max-chunks=1024 split-bare=1},canonicalize"},
     {"bufferized", "ajit-copy-repeated-results,one-shot-bufferize{bufferize-function-boundaries=1 "
                    "function-boundary-type-conversion=identity-layout-map},canonicalize,"
                    "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},canonicalize"},
     {"gpu", "ajit-map-to-gpu,canonicalize,ajit-approximate-math,gpu-launch-sink-index-computations,"
-            "gpu-kernel-outlining,canonicalize,cse"},
+            "gpu-kernel-outlining,ajit-lower-gpu-all-reduce,canonicalize,cse"},
     {"nvvm", "nvvm-attach-target{chip=@CHIP@ features=+ptx80 O=3},"
              "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
              "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1 index-bitwidth=64},"

@@ -2,13 +2,22 @@
 //
 // The PTX target's counterpart of convert-linalg-to-parallel-loops +
 // ajit-parallelize-outer-loops: after bufferization every kernel of a function (one
-// linalg op, or a copy) becomes a loop nest, and every top-level loop nest its own
-// gpu.launch. A parallel nest is flattened to one linear index, the innermost dimension
-// fastest, so that consecutive threads of a warp touch consecutive elements (coalesced
-// loads and stores); reduction dimensions are moved inside, each thread looping over
-// them for its own output element. This is the first cut of the GPU backend: one thread
-// per output element, no shared-memory tiling and no block reductions (a whole-array
-// reduction runs in one thread), which DESIGN.md leaves for later.
+// linalg op, or a copy) becomes its own gpu.launch.
+//
+// - A reduction whose reduced elements are contiguous (the innermost dimension is
+//   reduced: a row sum, softmax's max and sum, every chunk of a split whole-array
+//   reduction), or that has too few outputs to fill the device, gets one block of
+//   threads per output element: the threads stride over the reduced elements (neighbours
+//   read neighbouring elements: coalesced), each folds its share into a private
+//   accumulator, and gpu.all_reduce combines the block's accumulators (shuffles within a
+//   warp, then shared memory across warps, after ajit-lower-gpu-all-reduce); thread 0
+//   folds the result into the output. Outputs written once per element beside the
+//   reduction (softmax's exp values) are stored by the thread that computes them.
+// - Every other kernel becomes a loop nest, flattened to one linear index, the innermost
+//   dimension fastest, so that consecutive threads of a warp touch consecutive elements
+//   (coalesced loads and stores); reduction dimensions are moved inside, each thread
+//   looping over them for its own output element.
+// A product still runs one thread per output element: no shared-memory tiling yet.
 //
 // What stays in the function after this pass is allocations, deallocations and
 // launches; gpu-kernel-outlining then moves each launch body into a gpu.func, and the
@@ -18,6 +27,7 @@
 #include "compiler/transforms/LoopBounds.h"
 #include "compiler/transforms/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -28,6 +38,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace ajit {
@@ -75,6 +86,182 @@ void serializeInnerParallelLoops(Operation *root) {
   }
 }
 
+/// The gpu.all_reduce operation of an associative combiner, if it has one.
+std::optional<gpu::AllReduceOperation> allReduceKind(Operation *combiner) {
+  using K = gpu::AllReduceOperation;
+  return llvm::TypeSwitch<Operation *, std::optional<K>>(combiner)
+      .Case<arith::AddFOp, arith::AddIOp>([](auto) { return K::ADD; })
+      .Case<arith::MulFOp, arith::MulIOp>([](auto) { return K::MUL; })
+      .Case<arith::MaxNumFOp>([](auto) { return K::MAXNUMF; })
+      .Case<arith::MinNumFOp>([](auto) { return K::MINNUMF; })
+      .Case<arith::MaximumFOp>([](auto) { return K::MAXIMUMF; })
+      .Case<arith::MinimumFOp>([](auto) { return K::MINIMUMF; })
+      .Case<arith::MaxSIOp>([](auto) { return K::MAXSI; })
+      .Case<arith::MinSIOp>([](auto) { return K::MINSI; })
+      .Case<arith::MaxUIOp>([](auto) { return K::MAXUI; })
+      .Case<arith::MinUIOp>([](auto) { return K::MINUI; })
+      .Case<arith::AndIOp>([](auto) { return K::AND; })
+      .Case<arith::OrIOp>([](auto) { return K::OR; })
+      .Case<arith::XOrIOp>([](auto) { return K::XOR; })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+/// A generic that runs as one block per output element (see the file comment): its
+/// loop ranges with the parallel dimensions first, and per output the combiner that
+/// folds each element into it (null for an output written once per element).
+struct BlockReduction {
+  linalg::GenericOp op;
+  SmallVector<int64_t> ranges;
+  unsigned parallelDims = 0;
+  int64_t outputs = 1, reduced = 1; ///< products of the parallel and the reduction ranges
+  SmallVector<Operation *> combiners;
+};
+
+/// Below this many reduced elements per output a block would mostly idle.
+constexpr int64_t kMinBlockReduction = 32;
+/// With fewer outputs than this, one thread each leaves most of an H100 idle (132 SMs of
+/// up to 2048 threads): a block each is used whatever the layout.
+constexpr int64_t kFewOutputs = 4096;
+
+std::optional<BlockReduction> blockReduction(linalg::GenericOp op) {
+  BlockReduction plan{op, op.getStaticLoopRanges()};
+  // A product's reduction (k) is no row to stream: it awaits a tiled kernel of its own.
+  if (!op.hasPureBufferSemantics() || op.getNumReductionLoops() == 0 || op->hasAttr(ajit::kMatmulAttr) ||
+      llvm::any_of(plan.ranges, ShapedType::isDynamic) ||
+      op->walk([](linalg::IndexOp) { return WalkResult::interrupt(); }).wasInterrupted())
+    return std::nullopt;
+  auto iterators = op.getIteratorTypesArray();
+  for (auto [d, it] : llvm::enumerate(iterators)) {
+    bool parallel = it == utils::IteratorType::parallel;
+    if (parallel && d != plan.parallelDims) return std::nullopt; // parallelDimsFirst failed
+    plan.parallelDims += parallel;
+    (parallel ? plan.outputs : plan.reduced) *= plan.ranges[d];
+  }
+  if (plan.reduced < kMinBlockReduction || plan.outputs > std::numeric_limits<int32_t>::max()) return std::nullopt;
+  // Contiguous: some input's fastest-varying index is the innermost (reduced) loop.
+  unsigned innermost = iterators.size() - 1;
+  bool contiguous = llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *in) {
+    AffineMap map = op.getMatchingIndexingMap(in);
+    return map.getNumResults() > 0 && map.getResults().back() == getAffineDimExpr(innermost, op.getContext());
+  });
+  if (!contiguous && plan.outputs >= kFewOutputs) return std::nullopt;
+  Block &body = op.getRegion().front();
+  unsigned reducedOutputs = 0;
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    BlockArgument acc = op.getMatchingBlockArgument(&init);
+    Value yielded = body.getTerminator()->getOperand(init.getOperandNumber() - op.getNumDpsInputs());
+    bool usesReductionDim = false;
+    for (unsigned d = plan.parallelDims; d < iterators.size(); ++d) usesReductionDim |= map.isFunctionOfDim(d);
+    if (usesReductionDim) { // written once per element, never read
+      if (!acc.use_empty()) return std::nullopt;
+      plan.combiners.push_back(nullptr);
+      continue;
+    }
+    Operation *combiner = yielded.getDefiningOp();
+    unsigned bits = acc.getType().isIntOrFloat() ? acc.getType().getIntOrFloatBitWidth() : 0;
+    if (!combiner || combiner->getNumOperands() != 2 || !acc.hasOneUse() || *acc.getUsers().begin() != combiner ||
+        !allReduceKind(combiner) || !arith::getNeutralElement(combiner) || (bits != 32 && bits != 64))
+      return std::nullopt;
+    plan.combiners.push_back(combiner);
+    ++reducedOutputs;
+  }
+  if (reducedOutputs == 0) return std::nullopt;
+  return plan;
+}
+
+/// `linear` split into indices over `counts`, the last fastest.
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear, ArrayRef<int64_t> counts) {
+  SmallVector<Value> ivs(counts.size());
+  for (int64_t d = static_cast<int64_t>(counts.size()) - 1; d >= 0; --d) {
+    Value count = arith::ConstantIndexOp::create(b, loc, counts[d]);
+    ivs[d] = d == 0 ? linear : arith::RemUIOp::create(b, loc, linear, count).getResult();
+    if (d > 0) linear = arith::DivUIOp::create(b, loc, linear, count);
+  }
+  return ivs;
+}
+
+/// The indices of `map` at loop indices `ivs`.
+SmallVector<Value> indicesAt(OpBuilder &b, Location loc, AffineMap map, ValueRange ivs) {
+  SmallVector<Value> indices;
+  for (AffineExpr e : map.getResults())
+    indices.push_back(affine::AffineApplyOp::create(b, loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
+  return indices;
+}
+
+/// The body of a block-per-output reduction, built at `b` inside its launch (block x:
+/// the output element, thread x: the lane; `map` holds the host values the launch
+/// recomputes). All threads run the strided loop and the all-reduce (which needs the
+/// whole block); thread 0 alone writes the reduced outputs.
+void emitBlockReduction(OpBuilder &b, Location loc, const BlockReduction &plan, gpu::LaunchOp launch,
+                        int64_t threads, IRMapping &map) {
+  linalg::GenericOp op = plan.op;
+  ArrayRef<int64_t> ranges = plan.ranges;
+  SmallVector<Value> outer = delinearize(b, loc, launch.getBlockIds().x, ranges.take_front(plan.parallelDims));
+  auto lookup = [&](Value v) { return map.lookupOrDefault(v); };
+  SmallVector<Value> inits;
+  for (Operation *combiner : plan.combiners)
+    if (combiner)
+      inits.push_back(arith::ConstantOp::create(b, loc, *arith::getNeutralElement(combiner)));
+  Value step = arith::ConstantIndexOp::create(b, loc, threads);
+  Value end = arith::ConstantIndexOp::create(b, loc, plan.reduced);
+  auto loop = scf::ForOp::create(
+      b, loc, launch.getThreadIds().x, end, step, inits,
+      [&](OpBuilder &lb, Location l, Value r, ValueRange accs) {
+        SmallVector<Value> ivs = outer;
+        llvm::append_range(ivs, delinearize(lb, l, r, ranges.drop_front(plan.parallelDims)));
+        IRMapping body = map;
+        Block &block = op.getRegion().front();
+        for (OpOperand *in : op.getDpsInputOperands()) {
+          Value v = lookup(in->get());
+          if (isa<MemRefType>(v.getType()))
+            v = memref::LoadOp::create(lb, l, v, indicesAt(lb, l, op.getMatchingIndexingMap(in), ivs));
+          body.map(op.getMatchingBlockArgument(in), v);
+        }
+        unsigned next = 0;
+        for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable()))
+          if (plan.combiners[i]) body.map(op.getMatchingBlockArgument(&init), accs[next++]);
+        for (Operation &inner : block.without_terminator()) lb.clone(inner, body);
+        SmallVector<Value> carried;
+        for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+          Value value = body.lookupOrDefault(block.getTerminator()->getOperand(i));
+          if (plan.combiners[i]) {
+            carried.push_back(value);
+            continue;
+          }
+          memref::StoreOp::create(lb, l, value, lookup(init.get()),
+                                  indicesAt(lb, l, op.getMatchingIndexingMap(&init), ivs));
+        }
+        scf::YieldOp::create(lb, l, carried);
+      });
+  SmallVector<Value> totals;
+  unsigned next = 0;
+  for (Operation *combiner : plan.combiners)
+    if (combiner)
+      totals.push_back(gpu::AllReduceOp::create(b, loc, loop.getResult(next++),
+                                                gpu::AllReduceOperationAttr::get(b.getContext(), *allReduceKind(combiner)),
+                                                /*uniform=*/true));
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, launch.getThreadIds().x, zero);
+  auto write = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
+  OpBuilder wb = write.getThenBodyBuilder();
+  SmallVector<Value> ivs = outer; // a reduced output's map does not read the reduction indices
+  ivs.append(ranges.size() - plan.parallelDims, zero);
+  next = 0;
+  for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+    Operation *combiner = plan.combiners[i];
+    if (!combiner) continue;
+    Value buffer = lookup(init.get());
+    SmallVector<Value> at = indicesAt(wb, loc, op.getMatchingIndexingMap(&init), ivs);
+    Value old = memref::LoadOp::create(wb, loc, buffer, at);
+    BlockArgument acc = op.getMatchingBlockArgument(&init);
+    IRMapping fold;
+    for (Value operand : combiner->getOperands()) fold.map(operand, operand == acc ? old : totals[next]);
+    memref::StoreOp::create(wb, loc, wb.clone(*combiner, fold)->getResult(0), buffer, at);
+    ++next;
+  }
+}
+
 struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
   using AjitMapToGpuBase::AjitMapToGpuBase;
   int64_t kernelCount_ = 0;
@@ -108,6 +295,8 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     ops.clear();
     fn.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
     for (linalg::LinalgOp op : ops) {
+      auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+      if (generic && blockReduction(generic)) continue; // wrap() builds its block reduction
       rewriter.setInsertionPoint(op);
       if (failed(linalg::linalgOpToParallelLoops(rewriter, op)))
         return op->emitError("ajit-map-to-gpu: cannot lower to loops");
@@ -160,11 +349,15 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
   }
 
   /// Moves `group` (top-level work of the host function, in order) into a gpu.launch of
-  /// its own: a lone scf.parallel over one thread per iteration, anything else on one
+  /// its own: a reduction left as a generic by loopsFromLinalg as a block per output
+  /// element, a lone scf.parallel over one thread per iteration, anything else on one
   /// thread.
   LogicalResult wrap(ArrayRef<Operation *> group, Block &entry, StringRef fnName) {
     Operation *op = group.front();
     Location loc = op->getLoc();
+    auto generic = group.size() == 1 ? dyn_cast<linalg::GenericOp>(op) : linalg::GenericOp();
+    std::optional<BlockReduction> reduction = generic ? blockReduction(generic) : std::nullopt;
+    if (generic && !reduction) return op->emitError("ajit-map-to-gpu: a linalg op left on the host");
     auto parallel = group.size() == 1 ? dyn_cast<scf::ParallelOp>(op) : scf::ParallelOp();
     if (parallel && parallel.getNumResults())
       return op->emitError("ajit-map-to-gpu: a parallel loop with reductions");
@@ -184,6 +377,10 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     }
     int64_t block = parallel ? std::min<int64_t>(blockSize, llvm::alignTo(total, 32)) : 1;
     int64_t grid = parallel ? llvm::divideCeil(total, block) : 1;
+    if (reduction) {
+      block = std::min<int64_t>(blockSize, llvm::alignTo(reduction->reduced, 32));
+      grid = reduction->outputs;
+    }
     if (grid > std::numeric_limits<int32_t>::max())
       return op->emitError("ajit-map-to-gpu: ") << total << " threads exceed the grid's limit";
 
@@ -223,7 +420,9 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
       if (walked.wasInterrupted()) return failure();
     }
 
-    if (parallel) {
+    if (reduction) {
+      emitBlockReduction(kb, loc, *reduction, launch, block, map);
+    } else if (parallel) {
       // linear = blockIdx.x * block + threadIdx.x; the last block's extra threads idle.
       Value linear = arith::AddIOp::create(
           kb, loc, arith::MulIOp::create(kb, loc, launch.getBlockIds().x, cst(kb, block)),

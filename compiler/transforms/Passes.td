@@ -145,8 +145,12 @@ def AjitSplitReductions : Pass<"ajit-split-reductions", "mlir::ModuleOp"> {
     old value (softmax's exp values beside their sum: the destination is viewed as
     K x N/K, so each chunk writes its own rows of it), work in the body besides the
     combiners (a bare sum already streams at memory speed on one core), and no
-    linalg.index in the body.
+    linalg.index in the body. The PTX target splits into up to 1024 chunks (each becomes
+    a block of threads) and splits bare reductions too.
   }];
+  let options = [Option<"maxChunks", "max-chunks", "int64_t", "64", "the most chunks a reduction is split into">,
+                 Option<"splitBare", "split-bare", "bool", "false",
+                        "also split reductions whose body is only the combiner">];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect"];
 }
@@ -219,13 +223,18 @@ def AjitTileMatmuls : Pass<"ajit-tile-matmuls", "mlir::ModuleOp"> {
 }
 
 def AjitMapToGpu : Pass<"ajit-map-to-gpu", "mlir::ModuleOp"> {
-  let summary = "Kernels on buffers (linalg, loops) as gpu.launch regions, one thread per output element";
+  let summary = "Kernels on buffers (linalg, loops) as gpu.launch regions: block reductions, else a thread per output";
   let description = [{
-    Runs on the bufferized public functions of the PTX target. Every linalg op becomes a
+    Runs on the bufferized public functions of the PTX target. Every other linalg op becomes a
     loop nest with its parallel dimensions first (`ajit.dot`'s (m, k, n) generic becomes
     (m, n, k): one thread per output element with the k loop inside). Then every
     top-level piece of work of the function (a loop nest, a store, a copy) is wrapped in
     its own `gpu.launch`:
+    - a reduction whose innermost dimension is reduced, or with fewer than 4096 outputs,
+      and at least 32 reduced elements per output, stays a generic until here and
+      becomes one block per output element: the threads stride over the reduced
+      elements, combine with `gpu.all_reduce`, and thread 0 folds the result into the
+      output (outputs written once per element are stored in the loop);
     - an `scf.parallel` nest is flattened to one linear index over all of its
       dimensions, the innermost fastest (neighbouring threads touch neighbouring
       elements: coalesced), in blocks of `block-size` threads, with a guard for the
@@ -239,7 +248,22 @@ def AjitMapToGpu : Pass<"ajit-map-to-gpu", "mlir::ModuleOp"> {
   let options = [Option<"blockSize", "block-size", "int64_t", "256",
                         "threads per block of a parallel loop nest">];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
-                           "mlir::memref::MemRefDialect", "mlir::linalg::LinalgDialect"];
+                           "mlir::memref::MemRefDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
+def AjitLowerGpuAllReduce : Pass<"ajit-lower-gpu-all-reduce", "mlir::ModuleOp"> {
+  let summary = "Lower gpu.all_reduce in outlined kernels to warp shuffles and shared memory";
+  let description = [{
+    Upstream's all-reduce rewrite (populateGpuAllReducePatterns): each warp reduces with
+    butterfly shuffles, warp leaders meet in a workgroup buffer of 32 values, and the
+    first warp reduces those; then 64-bit shuffles are split into two 32-bit ones
+    (populateGpuShufflePatterns), which is all NVVM's shfl.sync takes. Runs after
+    gpu-kernel-outlining: the rewrite adds the buffer as a workgroup attribution of the
+    gpu.func.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::memref::MemRefDialect", "mlir::arith::ArithDialect",
+                           "mlir::cf::ControlFlowDialect"];
 }
 
 #endif

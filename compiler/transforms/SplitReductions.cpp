@@ -10,7 +10,8 @@
 // K x N/K (expand_shape), which costs nothing.
 //
 // Applies to all-parallel-but-one generics on tensors with static shapes, at most 7
-// parallel iterations, N >= kMinElements, a K in [8, 64] dividing N, at least one output
+// parallel iterations, N >= kMinElements, a K in [8, max-chunks] dividing N (64 on the
+// CPU's cores; the GPU takes up to 1024, a block of threads each), at least one output
 // reduced by one associative combiner (add, mul, max, min, and, or, xor) of its
 // accumulator and every other output written once per element, and work in the body
 // besides the combiners (see split()). The order of the terms changes, as it does for any parallel or
@@ -38,9 +39,9 @@ namespace {
 /// Below this many elements a reduction stays whole: the threads would not pay off.
 constexpr int64_t kMinElements = 1 << 16;
 
-/// The number of chunks: the largest divisor of `n` in [8, 64], or 0.
-int64_t chunksFor(int64_t n) {
-  for (int64_t k = 64; k >= 8; --k)
+/// The number of chunks: the largest divisor of `n` in [8, maxChunks], or 0.
+int64_t chunksFor(int64_t n, int64_t maxChunks) {
+  for (int64_t k = maxChunks; k >= 8; --k)
     if (n % k == 0) return k;
   return 0;
 }
@@ -102,7 +103,7 @@ Value expand(OpBuilder &b, Location loc, Value v, unsigned at, int64_t k, int64_
   return tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), v, groups);
 }
 
-LogicalResult split(linalg::GenericOp op) {
+LogicalResult split(linalg::GenericOp op, int64_t maxChunks, bool splitBare) {
   if (op.getNumReductionLoops() != 1 || !op.hasPureTensorSemantics() || op->hasAttr(ajit::kMatmulAttr)) return failure();
   // Lane reductions chunk themselves; a body that reads its loop indices would see the
   // chunk's.
@@ -116,7 +117,7 @@ LogicalResult split(linalg::GenericOp op) {
     if (it == utils::IteratorType::reduction) r = i;
     else parallel *= ranges[i];
   }
-  int64_t n = ranges[r], k = chunksFor(n), c = k ? n / k : 0;
+  int64_t n = ranges[r], k = chunksFor(n, maxChunks), c = k ? n / k : 0;
   if (parallel >= 8 || n < kMinElements || !k) return failure();
   for (AffineMap map : op.getIndexingMapsArray())
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/true)) return failure();
@@ -138,9 +139,10 @@ LogicalResult split(linalg::GenericOp op) {
   // A bare reduction (sum, max: only the combiner) already streams at memory speed on
   // one core; splitting it pays the threads' wake-up for nothing (measured: sum of 100K
   // elements 4.4 -> 7.3 us). Fused producers (dot's multiply, a norm's abs or square)
-  // make the loop compute-bound: those are split.
+  // make the loop compute-bound: those are split. A GPU splits every long reduction: one
+  // block of threads reads at a fraction of the device's bandwidth.
   size_t bodyOps = op.getRegion().front().getOperations().size() - 1;
-  if (bodyOps <= reduced) return failure();
+  if (bodyOps <= reduced && !splitBare) return failure();
 
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -213,10 +215,15 @@ LogicalResult split(linalg::GenericOp op) {
 }
 
 struct SplitReductionsPass : public ajit::impl::AjitSplitReductionsBase<SplitReductionsPass> {
+  using AjitSplitReductionsBase::AjitSplitReductionsBase;
   void runOnOperation() override {
+    if (maxChunks < 8) {
+      getOperation().emitError("ajit-split-reductions: max-chunks must be at least 8");
+      return signalPassFailure();
+    }
     SmallVector<linalg::GenericOp> ops;
     getOperation().walk([&](linalg::GenericOp op) { ops.push_back(op); });
-    for (linalg::GenericOp op : ops) (void)split(op);
+    for (linalg::GenericOp op : ops) (void)split(op, maxChunks, splitBare);
   }
 };
 

@@ -95,6 +95,14 @@ std::vector<Case> cases() {
     out.push_back(make("mean_" + suffix, [axes](Tensor a) { return mean(a, axes); }, x));
   }
   out.push_back(make("sum_i32", [](Tensor a) { return sum(a, {1}); }, xi));
+  // Long whole-array reductions: split into chunks, a block of threads each, then a
+  // block folding the partials (a bare sum, a dot, a max, a 1-D softmax's two).
+  Array big = random({1 << 20}, DType::f32, 16), big2 = random({1 << 20}, DType::f32, 17);
+  out.push_back(make("sum_1m", [](Tensor a) { return sum(a); }, big));
+  out.push_back(make("dot_1m", [](Tensor a, Tensor b) { return sum(a * b); }, big, big2));
+  out.push_back(make("max_1m", [](Tensor a) { return max(a); }, big));
+  out.push_back(make("softmax_128k", [](Tensor a) { return softmax(a); }, random({1 << 17}, DType::f32, 18)));
+  out.push_back(make("rowsum_f64", [](Tensor a) { return sum(a, {1}); }, random({300, 1000}, DType::f64, 19)));
   for (int64_t axis : {0, 1}) {
     out.push_back(make("argmax_axis" + std::to_string(axis), [axis](Tensor a) { return argmax(a, axis); }, x));
     out.push_back(make("argmin_axis" + std::to_string(axis), [axis](Tensor a) { return argmin(a, axis); }, x));

@@ -39,8 +39,9 @@ func.func @h(%x: memref<1000xf32>, %out: memref<1000xf32>) {
   return
 }
 
-// A product in ajit.dot's (m, k, n) order: the fill and the product are two kernels of
-// 37 x 50 threads (column fastest), and k loops inside each thread.
+// A product in ajit.dot's (m, k, n) order (marked ajit.matmul, so no block reduction
+// over k): the fill and the product are two kernels of 37 x 50 threads (column
+// fastest), and k loops inside each thread.
 // CHECK-LABEL: func.func @dot
 // CHECK:       gpu.launch {{.+}} module(@dot_kernels) function(@dot_k0)
 // CHECK:         %[[C:.+]] = arith.remui %{{.+}}, %c50
@@ -57,7 +58,7 @@ func.func @dot(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %out: memref<37x50x
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%out : memref<37x50xf32>)
   linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
-      ins(%a, %b : memref<37x64xf32>, memref<64x50xf32>) outs(%out : memref<37x50xf32>) {
+      ins(%a, %b : memref<37x64xf32>, memref<64x50xf32>) outs(%out : memref<37x50xf32>) attrs = {ajit.matmul} {
   ^bb0(%p: f32, %q: f32, %acc: f32):
     %m = arith.mulf %p, %q : f32
     %s = arith.addf %acc, %m : f32
@@ -66,15 +67,26 @@ func.func @dot(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %out: memref<37x50x
   return
 }
 
-// A whole-array mean: one thread each for the 0-d fill, the sum's loop, and the
-// division, whose load, divide and store have no loop around them and form one kernel.
-// The temporary stays on the host, for the runtime to allocate.
+// A whole-array mean: one thread for the 0-d fill; the sum a block of 256 threads
+// striding over the 1000 elements, combined by gpu.all_reduce, thread 0 folding the
+// total into the accumulator; one thread for the division, whose load, divide and store
+// have no loop around them and form one kernel. The temporary stays on the host, for
+// the runtime to allocate.
 // CHECK-LABEL: func.func @mean
 // CHECK:       %[[ACC:.+]] = memref.alloc() : memref<f32>
 // CHECK:       gpu.launch {{.+}} in (%{{.+}} = %c1, {{.+}} threads({{.+}}) in (%{{.+}} = %c1, {{.+}} function(@mean_k0)
 // CHECK-NEXT:    memref.store %{{.+}}, %[[ACC]][]
-// CHECK:       gpu.launch {{.+}} function(@mean_k1)
-// CHECK-NEXT:    scf.for
+// CHECK:       gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, {{.+}} threads(%[[T:[^,]+]], {{.+}}) in (%{{.+}} = %c256, {{.+}} function(@mean_k1)
+// CHECK-NEXT:    %[[PART:.+]] = scf.for %[[I:.+]] = %[[T]] to %c1000 step %c256 iter_args(%[[A:.+]] = %cst)
+// CHECK-NEXT:      %[[X:.+]] = memref.load %arg0[%[[I]]]
+// CHECK-NEXT:      %[[S:.+]] = arith.addf %[[A]], %[[X]]
+// CHECK-NEXT:      scf.yield %[[S]]
+// CHECK:         %[[TOTAL:.+]] = gpu.all_reduce add %[[PART]] uniform
+// CHECK:         %[[FIRST:.+]] = arith.cmpi eq, %[[T]], %c0
+// CHECK-NEXT:    scf.if %[[FIRST]] {
+// CHECK-NEXT:      %[[OLD:.+]] = memref.load %[[ACC]][]
+// CHECK-NEXT:      %[[NEW:.+]] = arith.addf %[[OLD]], %[[TOTAL]]
+// CHECK-NEXT:      memref.store %[[NEW]], %[[ACC]][]
 // CHECK:       gpu.launch {{.+}} function(@mean_k2)
 // CHECK-NEXT:    memref.load %[[ACC]][]
 // CHECK-NEXT:    arith.divf
@@ -101,8 +113,55 @@ func.func @mean(%x: memref<1000xf32>, %out: memref<f32>) {
   return
 }
 
+// Softmax's row sums beside the exp values (37 rows of 130): a block of 160 threads per
+// row; each thread stores the exp values it computes and carries its share of the sum.
+// CHECK-LABEL: func.func @sum_and_values
+// CHECK:       gpu.launch blocks(%[[ROW:[^,]+]], {{.+}}) in (%{{.+}} = %c37, {{.+}} threads(%[[T:[^,]+]], {{.+}}) in (%{{.+}} = %c160,
+// CHECK-NEXT:    %[[PART:.+]] = scf.for %[[J:.+]] = %[[T]] to %c130 step %c160 iter_args(%[[A:.+]] = %cst)
+// CHECK-NEXT:      %[[X:.+]] = memref.load %arg0[%[[ROW]], %[[J]]]
+// CHECK-NEXT:      %[[E:.+]] = math.exp %[[X]]
+// CHECK-NEXT:      %[[S:.+]] = arith.addf %[[E]], %[[A]]
+// CHECK-NEXT:      memref.store %[[E]], %arg2[%[[ROW]], %[[J]]]
+// CHECK-NEXT:      scf.yield %[[S]]
+// CHECK:         gpu.all_reduce add %[[PART]] uniform
+// CHECK:         scf.if
+// CHECK:           memref.store %{{.+}}, %arg1[%[[ROW]]]
+func.func @sum_and_values(%x: memref<37x130xf32>, %sums: memref<37xf32>, %exps: memref<37x130xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>,
+                                   affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<37x130xf32>) outs(%sums, %exps : memref<37xf32>, memref<37x130xf32>) {
+  ^bb0(%in: f32, %s: f32, %o: f32):
+    %e = math.exp %in : f32
+    %t = arith.addf %e, %s : f32
+    linalg.yield %t, %e : f32, f32
+  }
+  return
+}
+
+// Column sums of 64 x 8192: the reduced elements are 8192 floats apart and the 8192
+// outputs fill the device, so one thread per column (neighbours read neighbouring
+// columns: coalesced), no block reduction.
+// CHECK-LABEL: func.func @column_sums
+// CHECK:       gpu.launch blocks({{.+}}) in (%{{.+}} = %c32, {{.+}} threads({{.+}}) in (%{{.+}} = %c256,
+// CHECK-NOT:     gpu.all_reduce
+// CHECK:         scf.for %{{.+}} = %c0 to %c64
+// CHECK-NOT:   gpu.all_reduce
+func.func @column_sums(%x: memref<64x8192xf32>, %out: memref<8192xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>],
+                  iterator_types = ["reduction", "parallel"]}
+      ins(%x : memref<64x8192xf32>) outs(%out : memref<8192xf32>) {
+  ^bb0(%in: f32, %a: f32):
+    %s = arith.addf %in, %a : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // -----
 
+// W2's g: the sum of 10000 elements is a block of 256 threads whose all-reduce is warp
+// shuffles, 32 partials in shared memory and a barrier.
 // PTX-LABEL: func.func @g(
 // PTX-NOT:     gpu.launch {
 // PTX:         gpu.launch_func @g_kernels::@g_k0 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
@@ -113,6 +172,9 @@ func.func @mean(%x: memref<1000xf32>, %out: memref<f32>) {
 // PTX-SAME:      .target sm_90
 // PTX-SAME:      .visible .entry g_k0(
 // PTX-SAME:      .visible .entry g_k1(
+// PTX-SAME:      .shared .align 4 .b8 {{.+}}[128]
+// PTX-SAME:      shfl.sync.bfly.b32
+// PTX-SAME:      bar.sync
 // PTX-SAME:      .visible .entry g_k2(
 func.func @g(%x: tensor<10000xf32>, %y: tensor<100x64xf32>) -> (tensor<f32>, tensor<100x64xf32>) {
   %s = ajit.sin %x : tensor<10000xf32>

@@ -110,3 +110,22 @@ func.func @no_split(%a: tensor<131072xf32>, %small: tensor<4096xf32>, %acc: tens
   } -> tensor<f32>
   return %bare, %short, %both#0, %both#1, %indexed : tensor<f32>, tensor<f32>, tensor<f32>, tensor<131072xf32>, tensor<f32>
 }
+
+// -----
+
+// The PTX target's options: a bare sum is split too, into as many as 1024 chunks (a
+// block of threads each): 131072 = 1024 x 128.
+// RUN: ajit-opt %s --split-input-file --ajit-split-reductions="max-chunks=1024 split-bare=1" | FileCheck %s --check-prefix=GPU
+// GPU-LABEL: func.func @bare_sum
+// GPU:         %[[X:.+]] = tensor.expand_shape %arg0 {{\[\[}}0, 1]] output_shape [1024, 128]
+// GPU:         %[[PARTS:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : {{.*}}) outs(%{{.+}} : tensor<1024xf32>)
+// GPU:         linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[PARTS]] : tensor<1024xf32>) outs(%arg1 : tensor<f32>)
+func.func @bare_sum(%a: tensor<131072xf32>, %acc: tensor<f32>) -> tensor<f32> {
+  %s = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%a : tensor<131072xf32>) outs(%acc : tensor<f32>) {
+  ^bb0(%x: f32, %s: f32):
+    %t = arith.addf %x, %s fastmath<reassoc> : f32
+    linalg.yield %t : f32
+  } -> tensor<f32>
+  return %s : tensor<f32>
+}
