@@ -199,8 +199,9 @@ def markdown(records, info):
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         lines.append("")
     lines += ["## W7", "",
-              "- W7 (GPU): not measured: ajit's PTX target has not run on a GPU yet, and this driver runs on the "
-              "CPU only.", "",
+              "- W7 (GPU): not measured by this driver, which runs on the CPU only; on a GPU machine "
+              "`tools/device/run.sh peers bench` runs `bench/gpu_peers.py` and `ajit-bench-gpu` "
+              "(the README's GPU section says what has run).", "",
               "Notes per system: " + "; ".join(sorted({f"{r['system']}: {r['note']}" for r in records
                                                        if r.get("note") and "first_call" not in r["workload"]
                                                        and r["system"] != "machine"})) + "."]

@@ -53,7 +53,9 @@ def section(out_dir):
                   "| system | " + " | ".join(c for _, c in cols) + " |", "|---|" + "---|" * len(cols)]
         for s in jits:
             lines.append(f"| {s} | " + " | ".join(fmt(by[(w, s)]) if (w, s) in by else "-" for w, _ in cols) + " |")
-    lines += ["", "Not measured: W7 (GPU: the driver runs on the CPU only)."]
+    lines += ["", "Not measured by this driver: W7 (GPU; it runs on the CPU only). On a GPU machine "
+              "`tools/device/run.sh peers bench` runs `bench/gpu_peers.py` and `ajit-bench-gpu`: see the GPU "
+              "section above for what has run."]
     return "\n".join(lines)
 
 
