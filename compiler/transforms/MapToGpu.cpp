@@ -17,13 +17,16 @@
 //   dimension fastest, so that consecutive threads of a warp touch consecutive elements
 //   (coalesced loads and stores); reduction dimensions are moved inside, each thread
 //   looping over them for its own output element.
-// A product still runs one thread per output element: no shared-memory tiling yet.
+// - An f32 product (2-D or batched) is a tiled shared-memory kernel (GpuTiledMatmul.h):
+//   a block computes 128 x 128 outputs, 8 x 8 per thread, from tiles of A and B that
+//   its threads copy into shared memory. Its epilogue stays a kernel of its own.
 //
 // What stays in the function after this pass is allocations, deallocations and
 // launches; gpu-kernel-outlining then moves each launch body into a gpu.func, and the
 // PTX target reads the host function as a thunk sequence (runtime/GpuProgram.h).
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/transforms/GpuTiledMatmul.h"
 #include "compiler/transforms/LoopBounds.h"
 #include "compiler/transforms/Passes.h"
 
@@ -296,7 +299,8 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     fn.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
     for (linalg::LinalgOp op : ops) {
       auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-      if (generic && blockReduction(generic)) continue; // wrap() builds its block reduction
+      if (generic && (blockReduction(generic) || ajit::tiledMatmul(generic)))
+        continue; // wrap() builds their kernels from the generic
       rewriter.setInsertionPoint(op);
       if (failed(linalg::linalgOpToParallelLoops(rewriter, op)))
         return op->emitError("ajit-map-to-gpu: cannot lower to loops");
@@ -357,7 +361,8 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     Location loc = op->getLoc();
     auto generic = group.size() == 1 ? dyn_cast<linalg::GenericOp>(op) : linalg::GenericOp();
     std::optional<BlockReduction> reduction = generic ? blockReduction(generic) : std::nullopt;
-    if (generic && !reduction) return op->emitError("ajit-map-to-gpu: a linalg op left on the host");
+    std::optional<ajit::TiledMatmul> matmul = generic ? ajit::tiledMatmul(generic) : std::nullopt;
+    if (generic && !reduction && !matmul) return op->emitError("ajit-map-to-gpu: a linalg op left on the host");
     auto parallel = group.size() == 1 ? dyn_cast<scf::ParallelOp>(op) : scf::ParallelOp();
     if (parallel && parallel.getNumResults())
       return op->emitError("ajit-map-to-gpu: a parallel loop with reductions");
@@ -380,6 +385,9 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     if (reduction) {
       block = std::min<int64_t>(blockSize, llvm::alignTo(reduction->reduced, 32));
       grid = reduction->outputs;
+    } else if (matmul) {
+      block = ajit::TiledMatmul::kThreads;
+      grid = matmul->blocks();
     }
     if (grid > std::numeric_limits<int32_t>::max())
       return op->emitError("ajit-map-to-gpu: ") << total << " threads exceed the grid's limit";
@@ -422,6 +430,10 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
 
     if (reduction) {
       emitBlockReduction(kb, loc, *reduction, launch, block, map);
+    } else if (matmul) {
+      launch.addWorkgroupAttribution(matmul->aTileType(), loc);
+      launch.addWorkgroupAttribution(matmul->bTileType(), loc);
+      ajit::emitTiledMatmul(kb, loc, *matmul, launch, map);
     } else if (parallel) {
       // linear = blockIdx.x * block + threadIdx.x; the last block's extra threads idle.
       Value linear = arith::AddIOp::create(

@@ -226,7 +226,7 @@ def AjitMapToGpu : Pass<"ajit-map-to-gpu", "mlir::ModuleOp"> {
   let summary = "Kernels on buffers (linalg, loops) as gpu.launch regions: block reductions, else a thread per output";
   let description = [{
     Runs on the bufferized public functions of the PTX target. Every other linalg op becomes a
-    loop nest with its parallel dimensions first (`ajit.dot`'s (m, k, n) generic becomes
+    loop nest with its parallel dimensions first (an f64 `ajit.dot`'s (m, k, n) generic becomes
     (m, n, k): one thread per output element with the k loop inside). Then every
     top-level piece of work of the function (a loop nest, a store, a copy) is wrapped in
     its own `gpu.launch`:
@@ -235,6 +235,9 @@ def AjitMapToGpu : Pass<"ajit-map-to-gpu", "mlir::ModuleOp"> {
       becomes one block per output element: the threads stride over the reduced
       elements, combine with `gpu.all_reduce`, and thread 0 folds the result into the
       output (outputs written once per element are stored in the loop);
+    - an f32 `ajit.matmul` generic (2-D or batched) becomes a tiled kernel: 128 x 128
+      outputs per block of 256 threads, 8 x 8 per thread in registers, A and B tiles
+      copied through workgroup memory 8 k-steps at a time (GpuTiledMatmul.h);
     - an `scf.parallel` nest is flattened to one linear index over all of its
       dimensions, the innermost fastest (neighbouring threads touch neighbouring
       elements: coalesced), in blocks of `block-size` threads, with a guard for the

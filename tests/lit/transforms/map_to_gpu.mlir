@@ -39,21 +39,29 @@ func.func @h(%x: memref<1000xf32>, %out: memref<1000xf32>) {
   return
 }
 
-// A product in ajit.dot's (m, k, n) order (marked ajit.matmul, so no block reduction
-// over k): the fill and the product are two kernels of 37 x 50 threads (column
-// fastest), and k loops inside each thread.
+// A product in ajit.dot's (m, k, n) order, marked ajit.matmul: the fill is one thread
+// per element; the product is the tiled kernel, one block of 256 threads for the one
+// 128 x 128 tile, A and B tiles in workgroup memory, 8 k-steps between two barriers,
+// each thread's 64 outputs carried through the k loops and stored where in range.
 // CHECK-LABEL: func.func @dot
 // CHECK:       gpu.launch {{.+}} module(@dot_kernels) function(@dot_k0)
 // CHECK:         %[[C:.+]] = arith.remui %{{.+}}, %c50
 // CHECK:         %[[R:.+]] = arith.divui %{{.+}}, %c50
 // CHECK:         memref.store %cst, %arg2[%[[R]], %[[C]]]
-// CHECK:       gpu.launch {{.+}} module(@dot_kernels) function(@dot_k1)
-// CHECK:         %[[C2:.+]] = arith.remui %{{.+}}, %c50
-// CHECK:         %[[R2:.+]] = arith.divui %{{.+}}, %c50
-// CHECK:         scf.for %[[K:.+]] = %c0 to %c64
-// CHECK:           memref.load %arg0[%[[R2]], %[[K]]]
-// CHECK:           memref.load %arg1[%[[K]], %[[C2]]]
-// CHECK:           memref.store %{{.+}}, %arg2[%[[R2]], %[[C2]]]
+// CHECK:       gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, {{.+}} threads({{.+}}) in (%{{.+}} = %c256, {{.+}} function(@dot_k1) workgroup(%[[AT:.+]] : memref<8x129xf32, #gpu.address_space<workgroup>>, %[[BT:.+]] : memref<8x128xf32, #gpu.address_space<workgroup>>)
+// CHECK:         %[[OUT:.+]]:64 = scf.for %{{.+}} = %c0 to %c64 step %c8 iter_args(
+// CHECK:           memref.store %{{.+}}, %[[AT]][
+// CHECK:           memref.store %{{.+}}, %[[BT]][
+// CHECK:           gpu.barrier
+// CHECK:           scf.for %[[KK:.+]] = %c0 to %c8 step %c1 iter_args(
+// CHECK:             memref.load %[[AT]][%[[KK]],
+// CHECK:             memref.load %[[BT]][%[[KK]],
+// CHECK:             arith.mulf {{.+}} fastmath<contract>
+// CHECK-NEXT:        arith.addf {{.+}} fastmath<contract>
+// CHECK:           gpu.barrier
+// CHECK:         scf.if
+// CHECK-NEXT:      memref.store %[[OUT]]#0, %arg2[
+// CHECK-NOT:   gpu.launch {{.+}} function(@dot_k2)
 func.func @dot(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %out: memref<37x50xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%out : memref<37x50xf32>)
@@ -61,8 +69,25 @@ func.func @dot(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %out: memref<37x50x
       ins(%a, %b : memref<37x64xf32>, memref<64x50xf32>) outs(%out : memref<37x50xf32>) attrs = {ajit.matmul} {
   ^bb0(%p: f32, %q: f32, %acc: f32):
     %m = arith.mulf %p, %q : f32
-    %s = arith.addf %acc, %m : f32
+    %s = arith.addf %acc, %m fastmath<contract> : f32
     linalg.yield %s : f32
+  }
+  return
+}
+
+// An f64 product is no tiled kernel yet: one thread per output, k inside the thread.
+// CHECK-LABEL: func.func @dot_f64
+// CHECK:       gpu.launch {{.+}} threads({{.+}}) in (%{{.+}} = %c64,
+// CHECK-NOT:     workgroup
+// CHECK:         scf.for %{{.+}} = %c0 to %c13
+// CHECK-NOT:     gpu.barrier
+func.func @dot_f64(%a: memref<9x13xf64>, %b: memref<13x7xf64>, %out: memref<9x7xf64>) {
+  linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : memref<9x13xf64>, memref<13x7xf64>) outs(%out : memref<9x7xf64>) attrs = {ajit.matmul} {
+  ^bb0(%p: f64, %q: f64, %acc: f64):
+    %m = arith.mulf %p, %q : f64
+    %s = arith.addf %acc, %m fastmath<contract> : f64
+    linalg.yield %s : f64
   }
   return
 }
