@@ -2,6 +2,7 @@
 #include "compiler/transforms/GpuTiledMatmul.h"
 #include "compiler/transforms/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -62,6 +63,65 @@ std::optional<TiledMatmul> tiledMatmul(linalg::GenericOp op) {
   if (plan.m == 0 || plan.n == 0 || plan.k == 0 || plan.blocks() > std::numeric_limits<int32_t>::max())
     return std::nullopt;
   return plan;
+}
+
+SmallVector<Value> indicesAt(OpBuilder &b, Location loc, AffineMap map, ValueRange ivs) {
+  SmallVector<Value> indices;
+  for (AffineExpr e : map.getResults())
+    indices.push_back(affine::AffineApplyOp::create(b, loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
+  return indices;
+}
+
+bool withEpilogue(TiledMatmul &plan, linalg::GenericOp epilogue) {
+  if (!epilogue || !epilogue->hasAttr(kMatmulEpilogueAttr) || !epilogue.hasPureBufferSemantics() ||
+      epilogue.getNumReductionLoops() != 0 ||
+      epilogue->walk([](linalg::IndexOp) { return WalkResult::interrupt(); }).wasInterrupted())
+    return false;
+  SmallVector<int64_t> want = {plan.m, plan.n};
+  if (plan.batched) want.insert(want.begin(), plan.batch);
+  if (epilogue.getStaticLoopRanges() != want) return false;
+  Value product = plan.op.getDpsInitOperand(0)->get();
+  bool readsProduct = false;
+  for (OpOperand &operand : epilogue->getOpOperands()) {
+    if (operand.get() != product) continue;
+    // Element for element only: another element of the product may not be final yet.
+    if (!epilogue.getMatchingIndexingMap(&operand).isIdentity()) return false;
+    readsProduct |= epilogue.isDpsInput(&operand);
+  }
+  for (OpOperand &init : epilogue.getDpsInitsMutable())
+    if (!epilogue.getMatchingIndexingMap(&init).isIdentity()) return false;
+  if (!readsProduct) return false;
+  plan.epilogue = epilogue;
+  return true;
+}
+
+/// Stores output (row, col) of the product, `value`, through the epilogue if there is
+/// one (it reads the product's element as `value`, its other operands from memory).
+static void storeOutput(OpBuilder &b, Location loc, const TiledMatmul &plan, const IRMapping &map, Value value,
+                        ArrayRef<Value> ivs) {
+  linalg::GenericOp op = plan.op, epi = plan.epilogue;
+  Value product = op.getDpsInitOperand(0)->get();
+  bool productOverwritten = epi && llvm::is_contained(epi.getDpsInits(), product);
+  if (!productOverwritten)
+    memref::StoreOp::create(b, loc, value, map.lookupOrDefault(product), ivs);
+  if (!epi) return;
+  IRMapping body = map;
+  Block &block = epi.getRegion().front();
+  for (OpOperand &operand : epi->getOpOperands()) {
+    BlockArgument arg = epi.getMatchingBlockArgument(&operand);
+    if (operand.get() == product && epi.isDpsInput(&operand)) {
+      body.map(arg, value);
+      continue;
+    }
+    Value v = map.lookupOrDefault(operand.get());
+    if (isa<MemRefType>(v.getType()) && !arg.use_empty())
+      v = memref::LoadOp::create(b, loc, v, indicesAt(b, loc, epi.getMatchingIndexingMap(&operand), ivs));
+    body.map(arg, v);
+  }
+  for (Operation &o : block.without_terminator()) b.clone(o, body);
+  for (auto [i, init] : llvm::enumerate(epi.getDpsInits()))
+    memref::StoreOp::create(b, loc, body.lookupOrDefault(block.getTerminator()->getOperand(i)),
+                            map.lookupOrDefault(init), ivs);
 }
 
 void emitTiledMatmul(OpBuilder &b, Location loc, const TiledMatmul &plan, gpu::LaunchOp launch,
@@ -167,7 +227,7 @@ void emitTiledMatmul(OpBuilder &b, Location loc, const TiledMatmul &plan, gpu::L
       Value ok = arith::AndIOp::create(b, loc, below(b, rows[i], plan.m), below(b, cols[j], plan.n));
       auto write = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/false);
       OpBuilder wb = write.getThenBodyBuilder();
-      memref::StoreOp::create(wb, loc, steps.getResult(i * T::kPerThread + j), c, at(rows[i], cols[j]));
+      storeOutput(wb, loc, plan, map, steps.getResult(i * T::kPerThread + j), at(rows[i], cols[j]));
     }
 }
 

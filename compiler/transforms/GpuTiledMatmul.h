@@ -7,6 +7,8 @@
 // kPerThread x kPerThread outputs (rows ty + 16 i, columns tx + 16 j: neighbouring
 // threads read neighbouring shared-memory words and write neighbouring outputs) from
 // registers. Out-of-range rows, columns and k-steps read as zero and are not written.
+// The output fusion's epilogue (bias, GELU) that follows the product is applied to each
+// output as it is stored, when it reads the product element for element.
 //
 //===----------------------------------------------------------------------===//
 #ifndef AJIT_COMPILER_TRANSFORMS_GPUTILEDMATMUL_H
@@ -29,6 +31,9 @@ struct TiledMatmul {
   mlir::linalg::GenericOp op;
   int64_t batch = 1, m = 0, n = 0, k = 0;
   bool batched = false;
+  /// The output fusion's epilogue (bias, GELU, ...), applied to each output before it
+  /// is stored, when it directly follows the product and fits (see withEpilogue).
+  mlir::linalg::GenericOp epilogue;
 
   int64_t blocks() const;
   /// The workgroup buffers the launch must carry: the A tile (transposed, a padded
@@ -39,6 +44,15 @@ struct TiledMatmul {
 
 /// The plan for `op`, if it is an f32 product this kernel computes.
 std::optional<TiledMatmul> tiledMatmul(mlir::linalg::GenericOp op);
+
+/// Whether `epilogue` can run in the product's kernel, applied to each output as it is
+/// stored: an all-parallel `ajit.matmul_epilogue` generic over the product's (b, m, n),
+/// reading the product only element for element. Sets plan.epilogue if so.
+bool withEpilogue(TiledMatmul &plan, mlir::linalg::GenericOp epilogue);
+
+/// The indices `map` gives for loop indices `ivs` (one affine.apply per result).
+llvm::SmallVector<mlir::Value> indicesAt(mlir::OpBuilder &b, mlir::Location loc, mlir::AffineMap map,
+                                         mlir::ValueRange ivs);
 
 /// Builds the kernel at `b`, inside `launch` (1-D grid of plan.blocks(), kThreads
 /// threads, the two tiles as its workgroup attributions 0 and 1); `map` holds the host

@@ -19,7 +19,8 @@
 //   looping over them for its own output element.
 // - An f32 product (2-D or batched) is a tiled shared-memory kernel (GpuTiledMatmul.h):
 //   a block computes 128 x 128 outputs, 8 x 8 per thread, from tiles of A and B that
-//   its threads copy into shared memory. Its epilogue stays a kernel of its own.
+//   its threads copy into shared memory; the output fusion's epilogue that follows it
+//   is applied to each output as it is stored.
 //
 // What stays in the function after this pass is allocations, deallocations and
 // launches; gpu-kernel-outlining then moves each launch body into a gpu.func, and the
@@ -184,13 +185,7 @@ SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear, ArrayRe
   return ivs;
 }
 
-/// The indices of `map` at loop indices `ivs`.
-SmallVector<Value> indicesAt(OpBuilder &b, Location loc, AffineMap map, ValueRange ivs) {
-  SmallVector<Value> indices;
-  for (AffineExpr e : map.getResults())
-    indices.push_back(affine::AffineApplyOp::create(b, loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
-  return indices;
-}
+using ajit::indicesAt;
 
 /// The body of a block-per-output reduction, built at `b` inside its launch (block x:
 /// the output element, thread x: the lane; `map` holds the host values the launch
@@ -297,9 +292,13 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     }
     ops.clear();
     fn.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+    llvm::SmallPtrSet<Operation *, 4> epilogues;
+    for (linalg::LinalgOp op : ops)
+      if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
+        if (linalg::GenericOp epilogue = fusedEpilogue(generic)) epilogues.insert(epilogue);
     for (linalg::LinalgOp op : ops) {
       auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-      if (generic && (blockReduction(generic) || ajit::tiledMatmul(generic)))
+      if (generic && (blockReduction(generic) || ajit::tiledMatmul(generic) || epilogues.contains(generic)))
         continue; // wrap() builds their kernels from the generic
       rewriter.setInsertionPoint(op);
       if (failed(linalg::linalgOpToParallelLoops(rewriter, op)))
@@ -312,6 +311,19 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
       for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
         if (isOpTriviallyDead(&op)) op.erase();
     return success();
+  }
+
+  /// The output fusion's epilogue that runs in the kernel of tiled product `product`:
+  /// the next work after it in the host function, if it fits (ajit::withEpilogue).
+  static linalg::GenericOp fusedEpilogue(linalg::GenericOp product) {
+    std::optional<ajit::TiledMatmul> plan = ajit::tiledMatmul(product);
+    if (!plan) return {};
+    for (Operation *next = product->getNextNode(); next; next = next->getNextNode()) {
+      if (staysOnHost(*next)) continue;
+      auto epilogue = dyn_cast<linalg::GenericOp>(next);
+      return epilogue && ajit::withEpilogue(*plan, epilogue) ? epilogue : linalg::GenericOp();
+    }
+    return {};
   }
 
   /// Ops that stay on the host: buffer management and side-effect-free values (views,
@@ -339,6 +351,13 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
           if (Operation *top = entry.findAncestorOpInBlock(*user)) last = std::max(last, position[top]);
       }
       SmallVector<Operation *> group;
+      auto generic = dyn_cast<linalg::GenericOp>(ops[i]);
+      if (linalg::GenericOp epilogue = generic ? fusedEpilogue(generic) : linalg::GenericOp()) {
+        // The product and its epilogue, one kernel; host ops between them stay.
+        if (failed(wrap({generic.getOperation(), epilogue.getOperation()}, entry, fn.getSymName()))) return failure();
+        i = position[epilogue];
+        continue;
+      }
       for (size_t k = i; k <= last; ++k)
         if (!isa<memref::AllocOp, memref::DeallocOp, func::ReturnOp, gpu::LaunchOp>(ops[k])) group.push_back(ops[k]);
       if (isa<func::ReturnOp>(ops[last]))
@@ -359,9 +378,12 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
   LogicalResult wrap(ArrayRef<Operation *> group, Block &entry, StringRef fnName) {
     Operation *op = group.front();
     Location loc = op->getLoc();
-    auto generic = group.size() == 1 ? dyn_cast<linalg::GenericOp>(op) : linalg::GenericOp();
-    std::optional<BlockReduction> reduction = generic ? blockReduction(generic) : std::nullopt;
+    auto generic = group.size() <= 2 ? dyn_cast<linalg::GenericOp>(op) : linalg::GenericOp();
+    std::optional<BlockReduction> reduction =
+        generic && group.size() == 1 ? blockReduction(generic) : std::nullopt;
     std::optional<ajit::TiledMatmul> matmul = generic ? ajit::tiledMatmul(generic) : std::nullopt;
+    if (matmul && group.size() == 2 && !ajit::withEpilogue(*matmul, dyn_cast<linalg::GenericOp>(group[1])))
+      return op->emitError("ajit-map-to-gpu: the product's epilogue no longer fits its kernel");
     if (generic && !reduction && !matmul) return op->emitError("ajit-map-to-gpu: a linalg op left on the host");
     auto parallel = group.size() == 1 ? dyn_cast<scf::ParallelOp>(op) : scf::ParallelOp();
     if (parallel && parallel.getNumResults())

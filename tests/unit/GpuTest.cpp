@@ -133,8 +133,11 @@ std::vector<Case> cases() {
   out.push_back(make("linear_gelu", [](Tensor p, Tensor q, Tensor c) { return gelu(matmul(p, q) + c); }, a, w, bias));
   // Several 128 x 128 tiles of the tiled kernel, each partial at an edge: 300 rows, 260
   // columns, and k = 203 not a multiple of the 8-deep steps.
-  out.push_back(make("matmul_tiles", [](Tensor p, Tensor q) { return matmul(p, q); },
-                     random({300, 203}, DType::f32, 20), random({203, 260}, DType::f32, 21)));
+  Array tall = random({300, 203}, DType::f32, 20), wide = random({203, 260}, DType::f32, 21);
+  out.push_back(make("matmul_tiles", [](Tensor p, Tensor q) { return matmul(p, q); }, tall, wide));
+  // The same with Linear+GELU's epilogue applied in the product's kernel.
+  out.push_back(make("linear_gelu_tiles", [](Tensor p, Tensor q, Tensor c) { return gelu(matmul(p, q) + c, true); },
+                     tall, wide, random({260}, DType::f32, 22)));
   out.push_back(make("empty", [](Tensor e) { return e * 2.0; }, Array::zeros({0, 4}, DType::f32)));
   return out;
 }

@@ -75,6 +75,60 @@ func.func @dot(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %out: memref<37x50x
   return
 }
 
+// The output fusion's epilogue (bias add and ReLU, in place) runs in the product's
+// kernel: each output goes through it as it is stored, and the product itself is not
+// stored first (the epilogue overwrites it). A transposing epilogue reads other
+// threads' outputs: it stays a kernel of its own (no_fuse).
+// CHECK-LABEL: func.func @dot_epilogue
+// CHECK:       gpu.launch {{.+}} function(@dot_epilogue_k0) workgroup(
+// CHECK:         scf.if
+// CHECK-NEXT:      %[[B:.+]] = memref.load %arg2[
+// CHECK-NEXT:      %[[S:.+]] = arith.addf %{{.+}}, %[[B]]
+// CHECK-NEXT:      %[[R:.+]] = arith.maxnumf %[[S]],
+// CHECK-NEXT:      memref.store %[[R]], %arg3[
+// CHECK-NEXT:    }
+// CHECK-NOT:   gpu.launch
+// CHECK-LABEL: func.func @no_fuse_transposed_epilogue
+// CHECK:       gpu.launch {{.+}} function(@no_fuse_transposed_epilogue_k0) workgroup(
+// CHECK:       gpu.launch {{.+}} function(@no_fuse_transposed_epilogue_k1)
+func.func @dot_epilogue(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %bias: memref<50xf32>, %out: memref<37x50xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : memref<37x64xf32>, memref<64x50xf32>) outs(%out : memref<37x50xf32>) attrs = {ajit.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m fastmath<contract> : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>,
+                                   affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%out, %bias : memref<37x50xf32>, memref<50xf32>) outs(%out : memref<37x50xf32>) attrs = {ajit.matmul_epilogue} {
+  ^bb0(%x: f32, %c: f32, %o: f32):
+    %s = arith.addf %x, %c : f32
+    %r = arith.maxnumf %s, %zero : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+func.func @no_fuse_transposed_epilogue(%a: memref<50x64xf32>, %b: memref<64x50xf32>, %prod: memref<50x50xf32>,
+                                       %out: memref<50x50xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : memref<50x64xf32>, memref<64x50xf32>) outs(%prod : memref<50x50xf32>) attrs = {ajit.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m fastmath<contract> : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%prod : memref<50x50xf32>) outs(%out : memref<50x50xf32>) attrs = {ajit.matmul_epilogue} {
+  ^bb0(%x: f32, %o: f32):
+    %t = arith.mulf %x, %x : f32
+    linalg.yield %t : f32
+  }
+  return
+}
+
 // An f64 product is no tiled kernel yet: one thread per output, k inside the thread.
 // CHECK-LABEL: func.func @dot_f64
 // CHECK:       gpu.launch {{.+}} threads({{.+}}) in (%{{.+}} = %c64,
