@@ -7,8 +7,10 @@
 #          against the CPU
 #   peers  bench/gpu_peers.py (PyTorch on the GPU: copy bandwidth, cuBLAS + GELU, W2 ops)
 #   bench  ajit-bench-gpu (W7: ajit's kernels on the GPU)
+#   report bench/gpu_report.py on what peers and bench wrote: W7's tables, ratios
+#          against PyTorch, cuBLAS + GELU and the copy bandwidth (gpu-report.md)
 #
-#   tools/device/run.sh info tests peers bench
+#   tools/device/run.sh info tests peers bench report
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-/tmp/ajit-out}
@@ -29,6 +31,7 @@ for step in "$@"; do
     tests) timeout 240 "$root/bin/ajit-gpu-test" --gtest_output=json:"$out/gpu-test.json" 2>&1 | tee "$out/gpu-test.log" ;;
     peers) timeout 180 python3 bench/gpu_peers.py --reps 30 2>&1 | tee "$out/gpu-peers.jsonl" ;;
     bench) timeout 240 "$root/bin/ajit-bench-gpu" 2>&1 | tee "$out/gpu-bench.jsonl" ;;
+    report) python3 bench/gpu_report.py "$out/gpu-bench.jsonl" "$out/gpu-peers.jsonl" | tee "$out/gpu-report.md" ;;
     *) echo "unknown step $step"; false ;;
   esac
   rc=$?
