@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 
 #include <mutex>
+#include <utility>
 
 namespace ajit::cuda {
 namespace {
@@ -98,20 +99,26 @@ std::string deviceArch() {
 } // namespace ajit::cuda
 
 namespace ajit::cuda {
+namespace {
+/// Runs `f` when the scope ends, thrown out of or not (driver handles to release).
+template <class F> struct OnExit {
+  F f;
+  explicit OnExit(F fn) : f(std::move(fn)) {}
+  ~OnExit() { f(); }
+  OnExit(const OnExit &) = delete;
+  OnExit &operator=(const OnExit &) = delete;
+};
+} // namespace
 
 std::vector<double> timeOnDevice(const std::function<void()> &work, int batches, int perBatch) {
   const Driver &d = driver();
   context();
   CUevent start = nullptr, stop = nullptr;
+  OnExit destroy([&] {
+    if (start) d.cuEventDestroy(start);
+    if (stop) d.cuEventDestroy(stop);
+  });
   check(d.cuEventCreate(&start, 0), "cuEventCreate");
-  struct Events {
-    const Driver &d;
-    CUevent &a, &b;
-    ~Events() {
-      if (a) d.cuEventDestroy(a);
-      if (b) d.cuEventDestroy(b);
-    }
-  } events{d, start, stop};
   check(d.cuEventCreate(&stop, 0), "cuEventCreate");
   work(); // loads, first-touch, clocks up
   check(d.cuCtxSynchronize(), "cuCtxSynchronize");
@@ -132,15 +139,11 @@ std::vector<double> timeDeviceCopy(size_t bytes, int batches, int perBatch) {
   const Driver &d = driver();
   context();
   CUdeviceptr src = 0, dst = 0;
+  OnExit release([&] {
+    if (src) d.cuMemFree(src);
+    if (dst) d.cuMemFree(dst);
+  });
   check(d.cuMemAlloc(&src, bytes), "cuMemAlloc");
-  struct Free {
-    const Driver &d;
-    CUdeviceptr &a, &b;
-    ~Free() {
-      if (a) d.cuMemFree(a);
-      if (b) d.cuMemFree(b);
-    }
-  } release{d, src, dst};
   check(d.cuMemAlloc(&dst, bytes), "cuMemAlloc");
   return timeOnDevice([&] { check(d.cuMemcpyDtoD(dst, src, bytes), "cuMemcpyDtoD"); }, batches, perBatch);
 }
