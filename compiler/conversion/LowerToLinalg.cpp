@@ -771,6 +771,7 @@ struct LowerArgReduce : public AjitPattern<OpTy> {
           linalg::YieldOp::create(b, l, ValueRange{arith::SelectOp::create(b, l, better, x, best),
                                                    arith::SelectOp::create(b, l, better, idx, bestIdx)});
         });
+    generic->setAttr(kArgReduceAttr, rewriter.getStringAttr(isMax ? "max" : "min"));
     rewriter.replaceOp(op, reshapeTensor(rewriter, loc, generic.getResult(1), resultType));
     return success();
   }

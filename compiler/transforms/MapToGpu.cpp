@@ -12,7 +12,9 @@
 //   accumulator, and gpu.all_reduce combines the block's accumulators (shuffles within a
 //   warp, then shared memory across warps, after ajit-lower-gpu-all-reduce); thread 0
 //   folds the result into the output. Outputs written once per element beside the
-//   reduction (softmax's exp values) are stored by the thread that computes them.
+//   reduction (softmax's exp values) are stored by the thread that computes them. An
+//   argmax / argmin carries its (value, index) pair per thread and combines the pairs
+//   as one packed 64-bit key (combineArgReduction).
 // - Every other kernel becomes a loop nest, flattened to one linear index, the innermost
 //   dimension fastest, so that consecutive threads of a warp touch consecutive elements
 //   (coalesced loads and stores); reduction dimensions are moved inside, each thread
@@ -43,6 +45,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/TypeSwitch.h"
+
+#include <limits>
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace ajit {
@@ -119,6 +123,10 @@ struct BlockReduction {
   unsigned parallelDims = 0;
   int64_t outputs = 1, reduced = 1; ///< products of the parallel and the reduction ranges
   SmallVector<Operation *> combiners;
+  /// An argmax / argmin (kArgReduceAttr): both outputs, value and index, are carried
+  /// by each thread through the body, then combined as one packed key.
+  enum class Arg { none, max, min } arg = Arg::none;
+  bool carries(unsigned output) const { return arg != Arg::none || combiners[output]; }
 };
 
 /// Below this many reduced elements per output a block would mostly idle.
@@ -129,10 +137,13 @@ constexpr int64_t kFewOutputs = 4096;
 
 std::optional<BlockReduction> blockReduction(linalg::GenericOp op) {
   BlockReduction plan{op, op.getStaticLoopRanges()};
+  auto argKind = op->getAttrOfType<StringAttr>(ajit::kArgReduceAttr);
+  if (argKind) plan.arg = argKind.getValue() == "max" ? BlockReduction::Arg::max : BlockReduction::Arg::min;
   // A product's reduction (k) is no row to stream: it awaits a tiled kernel of its own.
+  // Loop indices in a body are only understood in argmax / argmin.
   if (!op.hasPureBufferSemantics() || op.getNumReductionLoops() == 0 || op->hasAttr(ajit::kMatmulAttr) ||
       llvm::any_of(plan.ranges, ShapedType::isDynamic) ||
-      op->walk([](linalg::IndexOp) { return WalkResult::interrupt(); }).wasInterrupted())
+      (!argKind && op->walk([](linalg::IndexOp) { return WalkResult::interrupt(); }).wasInterrupted()))
     return std::nullopt;
   auto iterators = op.getIteratorTypesArray();
   for (auto [d, it] : llvm::enumerate(iterators)) {
@@ -150,6 +161,18 @@ std::optional<BlockReduction> blockReduction(linalg::GenericOp op) {
   });
   if (!contiguous && plan.outputs >= kFewOutputs) return std::nullopt;
   Block &body = op.getRegion().front();
+  if (plan.arg != BlockReduction::Arg::none) {
+    // (f32 value, i64 index) reduced over one axis of fewer than 2^31 elements: the pair
+    // packs into 64 bits.
+    if (op.getNumDpsInits() != 2 || op.getNumReductionLoops() != 1 || plan.reduced > std::numeric_limits<int32_t>::max() ||
+        !body.getArgument(op.getNumDpsInputs()).getType().isF32() ||
+        !body.getArgument(op.getNumDpsInputs() + 1).getType().isInteger(64))
+      return std::nullopt;
+    for (OpOperand &init : op.getDpsInitsMutable())
+      if (op.getMatchingIndexingMap(&init).isFunctionOfDim(plan.ranges.size() - 1)) return std::nullopt;
+    plan.combiners.assign(2, nullptr);
+    return plan;
+  }
   unsigned reducedOutputs = 0;
   for (OpOperand &init : op.getDpsInitsMutable()) {
     AffineMap map = op.getMatchingIndexingMap(&init);
@@ -187,6 +210,59 @@ SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear, ArrayRe
 
 using ajit::indicesAt;
 
+/// The block's argmax (argmin) from each thread's (value, index): one gpu.all_reduce
+/// of the largest 64-bit key, value bits above index bits. The value bits are ordered as
+/// unsigned integers (sign flipped for positives, all bits for negatives; reversed for
+/// argmin) with every NaN the largest; the index bits are inverted, so that of equal
+/// values the first index wins, as the sequential argmax's first NaN and first maximum.
+/// Thread 0 unpacks the winner into the two outputs.
+void combineArgReduction(OpBuilder &b, Location loc, const BlockReduction &plan, gpu::LaunchOp launch,
+                         ValueRange partial, ArrayRef<Value> outputIvs, const IRMapping &map) {
+  linalg::GenericOp op = plan.op;
+  bool isMin = plan.arg == BlockReduction::Arg::min;
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  auto c32 = [&](OpBuilder &ob, int64_t v) { return arith::ConstantIntOp::create(ob, loc, i32, v).getResult(); };
+  Value ones = c32(b, -1), sign = c32(b, std::numeric_limits<int32_t>::min());
+  Value value = partial[0], index = partial[1];
+  Value bits = arith::BitcastOp::create(b, loc, i32, value);
+  Value negative = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, bits, c32(b, 0));
+  Value ordered = arith::SelectOp::create(b, loc, negative, arith::XOrIOp::create(b, loc, bits, ones),
+                                          arith::OrIOp::create(b, loc, bits, sign));
+  if (isMin) ordered = arith::XOrIOp::create(b, loc, ordered, ones);
+  Value nan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, value, value);
+  ordered = arith::SelectOp::create(b, loc, nan, ones, ordered);
+  Value low = arith::XOrIOp::create(b, loc, arith::TruncIOp::create(b, loc, i32, index), ones);
+  Value key = arith::OrIOp::create(
+      b, loc,
+      arith::ShLIOp::create(b, loc, arith::ExtUIOp::create(b, loc, i64, ordered),
+                            arith::ConstantIntOp::create(b, loc, i64, 32)),
+      arith::ExtUIOp::create(b, loc, i64, low));
+  Value best = gpu::AllReduceOp::create(
+      b, loc, key, gpu::AllReduceOperationAttr::get(b.getContext(), gpu::AllReduceOperation::MAXUI),
+      /*uniform=*/true);
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, launch.getThreadIds().x,
+                                      arith::ConstantIndexOp::create(b, loc, 0));
+  auto write = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
+  OpBuilder wb = write.getThenBodyBuilder();
+  Value hi = arith::TruncIOp::create(
+      wb, loc, i32, arith::ShRUIOp::create(wb, loc, best, arith::ConstantIntOp::create(wb, loc, i64, 32)));
+  Value winner = arith::ExtUIOp::create(
+      wb, loc, i64, arith::XOrIOp::create(wb, loc, arith::TruncIOp::create(wb, loc, i32, best), c32(wb, -1)));
+  Value wasNan = arith::CmpIOp::create(wb, loc, arith::CmpIPredicate::eq, hi, c32(wb, -1));
+  Value e = isMin ? arith::XOrIOp::create(wb, loc, hi, c32(wb, -1)).getResult() : hi;
+  Value top = arith::CmpIOp::create(wb, loc, arith::CmpIPredicate::slt, e, c32(wb, 0));
+  Value back = arith::SelectOp::create(wb, loc, top,
+                                       arith::AndIOp::create(wb, loc, e, c32(wb, std::numeric_limits<int32_t>::max())),
+                                       arith::XOrIOp::create(wb, loc, e, c32(wb, -1)));
+  Value quietNan = arith::ConstantOp::create(wb, loc, wb.getF32FloatAttr(std::numeric_limits<float>::quiet_NaN()));
+  Value winnerValue =
+      arith::SelectOp::create(wb, loc, wasNan, quietNan, arith::BitcastOp::create(wb, loc, wb.getF32Type(), back));
+  SmallVector<Value> results = {winnerValue, winner};
+  for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable()))
+    memref::StoreOp::create(wb, loc, results[i], map.lookupOrDefault(init.get()),
+                            indicesAt(wb, loc, op.getMatchingIndexingMap(&init), outputIvs));
+}
+
 /// The body of a block-per-output reduction, built at `b` inside its launch (block x:
 /// the output element, thread x: the lane; `map` holds the host values the launch
 /// recomputes). All threads run the strided loop and the all-reduce (which needs the
@@ -197,10 +273,19 @@ void emitBlockReduction(OpBuilder &b, Location loc, const BlockReduction &plan, 
   ArrayRef<int64_t> ranges = plan.ranges;
   SmallVector<Value> outer = delinearize(b, loc, launch.getBlockIds().x, ranges.take_front(plan.parallelDims));
   auto lookup = [&](Value v) { return map.lookupOrDefault(v); };
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  SmallVector<Value> outputIvs = outer; // a reduced output's map does not read the reduction indices
+  outputIvs.append(ranges.size() - plan.parallelDims, zero);
+  // Each thread starts from the combiner's neutral element; an argmax from the output's
+  // initial (value, index), which every element replaces or ties with.
   SmallVector<Value> inits;
-  for (Operation *combiner : plan.combiners)
-    if (combiner)
-      inits.push_back(arith::ConstantOp::create(b, loc, *arith::getNeutralElement(combiner)));
+  for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+    if (plan.arg != BlockReduction::Arg::none)
+      inits.push_back(memref::LoadOp::create(b, loc, lookup(init.get()),
+                                             indicesAt(b, loc, op.getMatchingIndexingMap(&init), outputIvs)));
+    else if (plan.combiners[i])
+      inits.push_back(arith::ConstantOp::create(b, loc, *arith::getNeutralElement(plan.combiners[i])));
+  }
   Value step = arith::ConstantIndexOp::create(b, loc, threads);
   Value end = arith::ConstantIndexOp::create(b, loc, plan.reduced);
   auto loop = scf::ForOp::create(
@@ -218,12 +303,18 @@ void emitBlockReduction(OpBuilder &b, Location loc, const BlockReduction &plan, 
         }
         unsigned next = 0;
         for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable()))
-          if (plan.combiners[i]) body.map(op.getMatchingBlockArgument(&init), accs[next++]);
-        for (Operation &inner : block.without_terminator()) lb.clone(inner, body);
+          if (plan.carries(i)) body.map(op.getMatchingBlockArgument(&init), accs[next++]);
+        for (Operation &inner : block.without_terminator()) {
+          if (auto index = dyn_cast<linalg::IndexOp>(inner)) { // the element's own index
+            body.map(index.getResult(), ivs[index.getDim()]);
+            continue;
+          }
+          lb.clone(inner, body);
+        }
         SmallVector<Value> carried;
         for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
           Value value = body.lookupOrDefault(block.getTerminator()->getOperand(i));
-          if (plan.combiners[i]) {
+          if (plan.carries(i)) {
             carried.push_back(value);
             continue;
           }
@@ -232,6 +323,10 @@ void emitBlockReduction(OpBuilder &b, Location loc, const BlockReduction &plan, 
         }
         scf::YieldOp::create(lb, l, carried);
       });
+  if (plan.arg != BlockReduction::Arg::none) {
+    combineArgReduction(b, loc, plan, launch, loop.getResults(), outputIvs, map);
+    return;
+  }
   SmallVector<Value> totals;
   unsigned next = 0;
   for (Operation *combiner : plan.combiners)
@@ -239,12 +334,10 @@ void emitBlockReduction(OpBuilder &b, Location loc, const BlockReduction &plan, 
       totals.push_back(gpu::AllReduceOp::create(b, loc, loop.getResult(next++),
                                                 gpu::AllReduceOperationAttr::get(b.getContext(), *allReduceKind(combiner)),
                                                 /*uniform=*/true));
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, launch.getThreadIds().x, zero);
   auto write = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
   OpBuilder wb = write.getThenBodyBuilder();
-  SmallVector<Value> ivs = outer; // a reduced output's map does not read the reduction indices
-  ivs.append(ranges.size() - plan.parallelDims, zero);
+  ArrayRef<Value> ivs = outputIvs;
   next = 0;
   for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
     Operation *combiner = plan.combiners[i];

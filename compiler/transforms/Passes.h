@@ -28,6 +28,10 @@ inline constexpr llvm::StringLiteral kMatmulAttr = "ajit.matmul";
 /// On the linalg.generic of an output fusion's epilogue, which reads the product
 /// (ajit-lower-fusions); ajit-tile-matmuls applies it to each tile.
 inline constexpr llvm::StringLiteral kMatmulEpilogueAttr = "ajit.matmul_epilogue";
+/// On the linalg.generic of an argmax or argmin ("max" / "min") built without lane
+/// reductions (ajit-lower-to-linalg): ajit-map-to-gpu combines its (value, index) pairs
+/// across a block of threads as one packed 64-bit key.
+inline constexpr llvm::StringLiteral kArgReduceAttr = "ajit.arg_reduce";
 /// On the scf.parallel loops of ajit-tile-matmuls: already split for the workers, so
 /// ajit-parallelize-outer-loops leaves them be.
 inline constexpr llvm::StringLiteral kTileLoopAttr = "ajit.tile_loop";

@@ -234,7 +234,9 @@ def AjitMapToGpu : Pass<"ajit-map-to-gpu", "mlir::ModuleOp"> {
       and at least 32 reduced elements per output, stays a generic until here and
       becomes one block per output element: the threads stride over the reduced
       elements, combine with `gpu.all_reduce`, and thread 0 folds the result into the
-      output (outputs written once per element are stored in the loop);
+      output (outputs written once per element are stored in the loop); an argmax or
+      argmin (`ajit.arg_reduce`) combines its per-thread (value, index) pairs as one
+      packed 64-bit key through `gpu.all_reduce maxui`;
     - an f32 `ajit.matmul` generic (2-D or batched) becomes a tiled kernel: 128 x 128
       outputs per block of 256 threads, 8 x 8 per thread in registers, A and B tiles
       copied through workgroup memory 8 k-steps at a time (GpuTiledMatmul.h);

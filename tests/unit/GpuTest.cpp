@@ -109,6 +109,19 @@ std::vector<Case> cases() {
     out.push_back(make("softmax_axis" + std::to_string(axis), [axis](Tensor a) { return softmax(a, axis); }, x));
     out.push_back(make("log_softmax_axis" + std::to_string(axis), [axis](Tensor a) { return logSoftmax(a, axis); }, x));
   }
+  // argmax / argmin's block combine: ties (the first index wins), NaNs (the first NaN
+  // wins), an all -inf row, and a long row.
+  Array tricky = Array::empty({4, 300}, DType::f32);
+  for (int64_t j = 0; j < 300; ++j) {
+    float *t = tricky.data<float>();
+    t[j] = 1.5f;
+    t[300 + j] = (j == 150 || j == 200) ? NAN : static_cast<float>(j % 7);
+    t[600 + j] = -INFINITY;
+    t[900 + j] = static_cast<float>((j * 37) % 5) - 2.0f;
+  }
+  out.push_back(make("argmax_ties_nan", [](Tensor a) { return argmax(a, 1); }, tricky));
+  out.push_back(make("argmin_ties_nan", [](Tensor a) { return argmin(a, 1); }, tricky));
+  out.push_back(make("argmax_1m", [](Tensor a) { return argmax(a, 0); }, big));
   out.push_back(make("transpose_reshape", [](Tensor a) { return reshape(transpose(a), {65, 74}); }, x));
   out.push_back(make("broadcast", [](Tensor r) { return broadcastTo(r, {5, 130}) + 1.0; }, row));
   // W2's g and h: elementwise chains, and one fused into a whole-array reduction.

@@ -129,6 +129,41 @@ func.func @no_fuse_transposed_epilogue(%a: memref<50x64xf32>, %b: memref<64x50xf
   return
 }
 
+// An argmax (ajit.arg_reduce, 37 rows of 130): a block per row; each thread carries
+// (value, index) through the body from the row's initial pair, the linalg.index being
+// the element's column; the pairs meet as one 64-bit key (ordered value bits above
+// inverted index bits) in a gpu.all_reduce maxui, and thread 0 unpacks both outputs.
+// CHECK-LABEL: func.func @argmax_rows
+// CHECK:       gpu.launch blocks(%[[ROW:[^,]+]], {{.+}}) in (%{{.+}} = %c37, {{.+}} threads(%[[T:[^,]+]], {{.+}}) in (%{{.+}} = %c160,
+// CHECK-DAG:     %[[V0:.+]] = memref.load %arg1[%[[ROW]]]
+// CHECK-DAG:     %[[I0:.+]] = memref.load %arg2[%[[ROW]]]
+// CHECK:         %[[P:.+]]:2 = scf.for %[[J:.+]] = %[[T]] to %c130 step %c160 iter_args(%{{.+}} = %[[V0]], %{{.+}} = %[[I0]])
+// CHECK:           arith.index_cast %[[J]] : index to i64
+// CHECK:         arith.bitcast %[[P]]#0 : f32 to i32
+// CHECK:         %[[HIGH:.+]] = arith.shli %{{.+}}, %c32_i64 : i64
+// CHECK:         %[[KEY:.+]] = arith.ori %[[HIGH]], %{{.+}} : i64
+// CHECK:         gpu.all_reduce maxui %[[KEY]] uniform
+// CHECK:         scf.if
+// CHECK:           memref.store %{{.+}}, %arg1[%[[ROW]]]
+// CHECK:           memref.store %{{.+}}, %arg2[%[[ROW]]]
+func.func @argmax_rows(%x: memref<37x130xf32>, %best: memref<37xf32>, %at: memref<37xi64>) {
+  %zero = arith.constant 0 : i64
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>,
+                                   affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<37x130xf32>) outs(%best, %at : memref<37xf32>, memref<37xi64>) attrs = {ajit.arg_reduce = "max"} {
+  ^bb0(%in: f32, %b: f32, %i: i64):
+    %j = linalg.index 1 : index
+    %ji = arith.index_cast %j : index to i64
+    %gt = arith.cmpf ogt, %in, %b : f32
+    %first = arith.cmpi eq, %ji, %zero : i64
+    %take = arith.ori %gt, %first : i1
+    %v = arith.select %take, %in, %b : f32
+    %k = arith.select %take, %ji, %i : i64
+    linalg.yield %v, %k : f32, i64
+  }
+  return
+}
+
 // An f64 product is no tiled kernel yet: one thread per output, k inside the thread.
 // CHECK-LABEL: func.func @dot_f64
 // CHECK:       gpu.launch {{.+}} threads({{.+}}) in (%{{.+}} = %c64,
