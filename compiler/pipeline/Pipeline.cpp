@@ -21,6 +21,8 @@
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -38,7 +40,8 @@ namespace ajit {
 //   (sibling fusion).
 // - linalg: lower to linalg on tensors, then carry out each fusion: the linalg ops of a
 //   region become one loop nest (and only those: nothing fuses across regions); a long
-//   reduction to a few values becomes parallel chunks plus a combine.
+//   reduction to a few values becomes parallel chunks plus a combine (argmax / argmin
+//   along an outer axis too: along the innermost one they are vector lanes already).
 // - bufferized: one-shot bufferization over whole functions; a result may take a donated
 //   argument's buffer (ajit-reuse-donated-inputs); results become out-params (hoisting
 //   the static allocation of each result into the caller), then temporaries get
@@ -58,7 +61,8 @@ static const Phase kCpuPhases[] = {
     {"graph-opt", Stage::GraphPasses, "ajit-flatten-empty-signature,canonicalize,cse"},
     {"fused", Stage::GraphPasses, "ajit-fuse-producer-consumer,ajit-fuse-siblings"},
     {"linalg", Stage::Lowering,
-     "ajit-lower-to-linalg,canonicalize,ajit-lower-fusions,canonicalize,cse,ajit-split-reductions,canonicalize"},
+     "ajit-lower-to-linalg,canonicalize,ajit-lower-fusions,canonicalize,cse,"
+     "ajit-split-reductions{split-arg-reductions=1},canonicalize"},
     {"bufferized", Stage::Lowering,
      "ajit-copy-repeated-results,one-shot-bufferize{bufferize-function-boundaries=1 "
      "function-boundary-type-conversion=identity-layout-map},canonicalize,ajit-reuse-donated-inputs,"
@@ -110,11 +114,16 @@ ArrayRef<Phase> cpuPhases(bool parallel, bool microKernels) {
 //   output element; f32 transcendentals as polynomials (the CPU's numerics, and no
 //   libdevice); launch bodies outlined into gpu.funcs of one gpu.module, then the
 //   all-reduces lowered to warp shuffles and shared memory.
-// - nvvm: the gpu.module to the NVVM/LLVM dialects, kernels taking bare pointers.
-// - ptx: LLVM's NVPTX backend prints the module as PTX (gpu.binary, format isa).
+// - nvvm: the gpu.module to the NVVM/LLVM dialects, kernels taking bare pointers; math
+//   ops that are PTX instructions (fma, abs, sqrt, ...) become LLVM intrinsics first,
+//   or convert-gpu-to-nvvm would make them libdevice calls.
+// - ptx: LLVM's NVPTX backend prints the module as PTX (gpu.binary, format isa),
+//   linking libdevice from the toolkit libdeviceToolkit() found (only f64
+//   transcendentals call it); without one such calls stay unresolved and PtxTarget
+//   reports them.
 static const std::pair<const char *, const char *> kPtxLowering[] = {
     {"linalg", "ajit-lower-to-linalg{lane-reductions=0},canonicalize,ajit-lower-fusions,canonicalize,cse,"
-               "ajit-split-reductions{max-chunks=1024 split-bare=1},canonicalize"},
+               "ajit-split-reductions{max-chunks=1024 split-bare=1 split-arg-reductions=1},canonicalize"},
     {"bufferized", "ajit-copy-repeated-results,one-shot-bufferize{bufferize-function-boundaries=1 "
                    "function-boundary-type-conversion=identity-layout-map},canonicalize,"
                    "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},canonicalize"},
@@ -122,10 +131,48 @@ static const std::pair<const char *, const char *> kPtxLowering[] = {
             "gpu-kernel-outlining,ajit-lower-gpu-all-reduce,canonicalize,cse"},
     {"nvvm", "nvvm-attach-target{chip=@CHIP@ features=+ptx80 O=3},"
              "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+             "ajit-native-math-to-llvm,"
              "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1 index-bitwidth=64},"
              "canonicalize,cse,reconcile-unrealized-casts)"},
-    {"ptx", "gpu-module-to-binary{format=isa}"},
+    {"ptx", "gpu-module-to-binary{format=isa@TOOLKIT@}"},
 };
+
+const std::string &libdeviceToolkit() {
+  static const std::string found = [] {
+    std::vector<std::string> candidates;
+    // AJIT_CUDA_TOOLKIT names the one toolkit to use (empty: none), for a machine with
+    // several, and so the tests can compile as on a machine without one.
+    if (const char *chosen = std::getenv("AJIT_CUDA_TOOLKIT")) {
+      candidates.emplace_back(chosen);
+    } else {
+      for (const char *var : {"CUDA_HOME", "CUDA_PATH", "CUDA_ROOT"})
+        if (const char *value = std::getenv(var)) candidates.emplace_back(value);
+      candidates.emplace_back("/usr/local/cuda");
+      candidates.emplace_back("/usr/lib/cuda");
+    }
+    for (const std::string &dir : candidates) {
+      if (dir.empty()) continue;
+      // A path with blanks would not survive the textual pass option.
+      if (dir.find_first_of(" \t'\"{}") != std::string::npos) continue;
+      if (std::ifstream(dir + "/nvvm/libdevice/libdevice.10.bc").good()) return dir;
+    }
+    return std::string();
+  }();
+  return found;
+}
+
+/// `text` with its placeholders filled: @CHIP@ and @TOOLKIT@ (" toolkit=<dir>": left
+/// empty, upstream looks only where CUDA_HOME and friends point, so the same program
+/// linked libdevice in one shell and not in another; with no toolkit found, a directory
+/// that does not exist, so that upstream finds none either).
+static std::string fillPlaceholders(std::string text, const std::string &chip) {
+  auto fill = [&](const std::string &name, const std::string &value) {
+    if (auto at = text.find(name); at != std::string::npos) text.replace(at, name.size(), value);
+  };
+  fill("@CHIP@", chip);
+  fill("@TOOLKIT@", " toolkit=" + (libdeviceToolkit().empty() ? "/no-cuda-toolkit" : libdeviceToolkit()));
+  return text;
+}
 
 ArrayRef<Phase> ptxPhases(const std::string &chip) {
   // One phase list per architecture for the life of the process: compile sessions key
@@ -137,9 +184,7 @@ ArrayRef<Phase> ptxPhases(const std::string &chip) {
   auto &[texts, phases] = it->second;
   if (fresh) {
     for (auto [name, pipeline] : kPtxLowering) {
-      std::string text = pipeline;
-      if (auto at = text.find("@CHIP@"); at != std::string::npos) text.replace(at, 6, chip);
-      texts.push_back(std::move(text));
+      texts.push_back(fillPlaceholders(pipeline, chip));
     }
     phases = {kCpuPhases[0], kCpuPhases[1]};
     for (size_t i = 0; i < texts.size(); ++i)

@@ -43,6 +43,12 @@ llvm::ArrayRef<Phase> cpuPhases(bool parallel = true, bool microKernels = true);
 /// holding the PTX of every kernel, and a host function of allocations and launches.
 llvm::ArrayRef<Phase> ptxPhases(const std::string &chip);
 
+/// The CUDA toolkit whose nvvm/libdevice/libdevice.10.bc the PTX phases link (f64
+/// transcendentals call it): the first of $CUDA_HOME, $CUDA_PATH, $CUDA_ROOT,
+/// /usr/local/cuda, /usr/lib/cuda that has the file ($AJIT_CUDA_TOOLKIT alone when set);
+/// "" when none does.
+const std::string &libdeviceToolkit();
+
 /// Registers the `ajit-cpu-pipeline` pass pipeline (all of cpuPhases) and `ajit-ptx-pipeline`
 /// (ptxPhases for sm_90) for ajit-opt.
 void registerPipelines();

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/targets/TargetInfo.h"
+#include "compiler/pipeline/Pipeline.h"
 #include "runtime/gpu/GpuProgram.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -15,6 +16,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 
@@ -27,6 +29,22 @@ bool staticBytes(Type type, uint64_t &bytes) {
   if (!m || !m.hasStaticShape() || !m.getElementType().isIntOrFloat()) return false;
   bytes = static_cast<uint64_t>(m.getNumElements()) * ((m.getElementType().getIntOrFloatBitWidth() + 7) / 8);
   return true;
+}
+
+/// The functions `ptx` declares `.extern` (calls nothing defines: the driver would
+/// refuse the module at load time, far from the cause), comma-separated; "" if none.
+std::string unresolvedFunctions(llvm::StringRef ptx) {
+  static constexpr llvm::StringLiteral kExtern = ".extern .func";
+  std::string names;
+  for (size_t at = ptx.find(kExtern); at != llvm::StringRef::npos; at = ptx.find(kExtern, at + 1)) {
+    // `.extern .func (.param .b64 func_retval0) __nv_exp(...)`: the name follows the
+    // optional return parameter list.
+    llvm::StringRef rest = ptx.substr(at + kExtern.size()).ltrim();
+    if (rest.consume_front("(")) rest = rest.drop_until([](char c) { return c == ')'; }).drop_front().ltrim();
+    llvm::StringRef name = rest.take_while([](char c) { return llvm::isAlnum(c) || c == '_' || c == '$'; });
+    names += (names.empty() ? "" : ", ") + name.str();
+  }
+  return names;
 }
 
 class PtxTarget final : public TargetInfo {
@@ -53,8 +71,16 @@ public:
       if (binary.getObjects().size() != 1) return fail("expected one object per gpu.binary");
       auto object = cast<mlir::gpu::ObjectAttr>(binary.getObjects()[0]);
       if (object.getFormat() != mlir::gpu::CompilationTarget::Assembly) return fail("expected PTX assembly");
+      std::string ptx = object.getObject().str();
+      if (std::string missing = unresolvedFunctions(ptx); !missing.empty())
+        return fail("kernel module " + binary.getSymName().str() + " calls " + missing +
+                    (libdeviceToolkit().empty()
+                         ? ": libdevice functions (f64 transcendentals), and no CUDA toolkit with "
+                           "nvvm/libdevice/libdevice.10.bc was found ($AJIT_CUDA_TOOLKIT, else $CUDA_HOME, $CUDA_PATH, "
+                           "$CUDA_ROOT, /usr/local/cuda, /usr/lib/cuda)"
+                         : ", which libdevice under " + libdeviceToolkit() + " does not define"));
       moduleIndex[binary.getSymNameAttr()] = program.modules.size();
-      program.modules.push_back(object.getObject().str());
+      program.modules.push_back(std::move(ptx));
     }
 
     // Buffers: inputs (the traced function's arguments, first), outputs (the out-params

@@ -19,6 +19,11 @@
 //   dimension fastest, so that consecutive threads of a warp touch consecutive elements
 //   (coalesced loads and stores); reduction dimensions are moved inside, each thread
 //   looping over them for its own output element.
+// - Where the innermost count allows, a thread (or a reduction's step) takes 4
+//   consecutive elements, the buffers are marked 16-byte aligned, and the 4 loads of an
+//   operand sit together ahead of any store: NVPTX's load/store vectorizer makes them
+//   one ld.global.v4 (and the stores one st.global.v4), a quarter of the memory
+//   instructions for the bandwidth-bound kernels.
 // - An f32 product (2-D or batched) is a tiled shared-memory kernel (GpuTiledMatmul.h):
 //   a block computes 128 x 128 outputs, 8 x 8 per thread, from tiles of A and B that
 //   its threads copy into shared memory; the output fusion's epilogue that follows it
@@ -44,6 +49,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <limits>
@@ -122,6 +128,7 @@ struct BlockReduction {
   SmallVector<int64_t> ranges;
   unsigned parallelDims = 0;
   int64_t outputs = 1, reduced = 1; ///< products of the parallel and the reduction ranges
+  bool contiguous = false;          ///< some input's fastest index is the innermost reduced one
   SmallVector<Operation *> combiners;
   /// An argmax / argmin (kArgReduceAttr): both outputs, value and index, are carried
   /// by each thread through the body, then combined as one packed key.
@@ -155,11 +162,11 @@ std::optional<BlockReduction> blockReduction(linalg::GenericOp op) {
   if (plan.reduced < kMinBlockReduction || plan.outputs > std::numeric_limits<int32_t>::max()) return std::nullopt;
   // Contiguous: some input's fastest-varying index is the innermost (reduced) loop.
   unsigned innermost = iterators.size() - 1;
-  bool contiguous = llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *in) {
+  plan.contiguous = llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *in) {
     AffineMap map = op.getMatchingIndexingMap(in);
     return map.getNumResults() > 0 && map.getResults().back() == getAffineDimExpr(innermost, op.getContext());
   });
-  if (!contiguous && plan.outputs >= kFewOutputs) return std::nullopt;
+  if (!plan.contiguous && plan.outputs >= kFewOutputs) return std::nullopt;
   Block &body = op.getRegion().front();
   if (plan.arg != BlockReduction::Arg::none) {
     // (f32 value, i64 index) reduced over one axis of fewer than 2^31 elements: the pair
@@ -195,6 +202,45 @@ std::optional<BlockReduction> blockReduction(linalg::GenericOp op) {
   }
   if (reducedOutputs == 0) return std::nullopt;
   return plan;
+}
+
+/// Elements per thread for a parallel nest (iteration counts `counts`): 4 consecutive
+/// steps of the innermost dimension where it divides them and the body is straight-line
+/// code, else 1. A thread's four loads of an operand (and its four stores) then lie
+/// side by side, and the NVPTX backend's load/store vectorizer joins them into one
+/// 16-byte access (ld.global.v4.f32) where the buffers are known to be aligned (see
+/// alignBuffers): a quarter of the memory instructions, and four times the bytes in
+/// flight per thread, for the memory-bound kernels. Bodies with regions (a reduction's
+/// inner loop) stay one element per thread: four copies of a loop add registers and no
+/// adjacent accesses.
+int64_t elementsPerThread(scf::ParallelOp parallel, ArrayRef<int64_t> counts) {
+  constexpr int64_t kVector = 4;
+  if (counts.empty() || counts.back() % kVector != 0) return 1;
+  for (Operation &op : parallel.getBody()->without_terminator())
+    if (op.getNumRegions() != 0) return 1;
+  return kVector;
+}
+
+/// Elements per step of a block reduction's strided loop: 4 consecutive ones of the
+/// innermost reduced dimension where it divides them and the input is read along it
+/// (one 16-byte load per step, as elementsPerThread), else 1.
+int64_t elementsPerStep(const BlockReduction &plan) {
+  constexpr int64_t kVector = 4;
+  return plan.contiguous && plan.ranges.back() % kVector == 0 ? kVector : 1;
+}
+
+/// Whether every memory access in `body` after its first store is a store (and nothing
+/// else touches memory): a linalg body's loads, arithmetic, then stores.
+bool storesFollowLoads(Block &body) {
+  bool stored = false;
+  for (Operation &op : body.without_terminator()) {
+    if (isa<memref::StoreOp>(op)) {
+      stored = true;
+      continue;
+    }
+    if (isa<memref::LoadOp>(op) ? stored : !isMemoryEffectFree(&op)) return false;
+  }
+  return true;
 }
 
 /// `linear` split into indices over `counts`, the last fastest.
@@ -266,9 +312,12 @@ void combineArgReduction(OpBuilder &b, Location loc, const BlockReduction &plan,
 /// The body of a block-per-output reduction, built at `b` inside its launch (block x:
 /// the output element, thread x: the lane; `map` holds the host values the launch
 /// recomputes). All threads run the strided loop and the all-reduce (which needs the
-/// whole block); thread 0 alone writes the reduced outputs.
+/// whole block); thread 0 alone writes the reduced outputs. Each step of the loop takes
+/// `perStep` consecutive elements (elementsPerStep), folded in order into the thread's
+/// accumulators; their loads come before any store of the step (a store of an output
+/// written per element, softmax's exp values), so that LLVM can join them.
 void emitBlockReduction(OpBuilder &b, Location loc, const BlockReduction &plan, gpu::LaunchOp launch,
-                        int64_t threads, IRMapping &map) {
+                        int64_t threads, int64_t perStep, IRMapping &map) {
   linalg::GenericOp op = plan.op;
   ArrayRef<int64_t> ranges = plan.ranges;
   SmallVector<Value> outer = delinearize(b, loc, launch.getBlockIds().x, ranges.take_front(plan.parallelDims));
@@ -286,41 +335,58 @@ void emitBlockReduction(OpBuilder &b, Location loc, const BlockReduction &plan, 
     else if (plan.combiners[i])
       inits.push_back(arith::ConstantOp::create(b, loc, *arith::getNeutralElement(plan.combiners[i])));
   }
-  Value step = arith::ConstantIndexOp::create(b, loc, threads);
+  Value start = launch.getThreadIds().x;
+  if (perStep > 1) start = arith::MulIOp::create(b, loc, start, arith::ConstantIndexOp::create(b, loc, perStep));
+  Value step = arith::ConstantIndexOp::create(b, loc, threads * perStep);
   Value end = arith::ConstantIndexOp::create(b, loc, plan.reduced);
   auto loop = scf::ForOp::create(
-      b, loc, launch.getThreadIds().x, end, step, inits,
+      b, loc, start, end, step, inits,
       [&](OpBuilder &lb, Location l, Value r, ValueRange accs) {
-        SmallVector<Value> ivs = outer;
-        llvm::append_range(ivs, delinearize(lb, l, r, ranges.drop_front(plan.parallelDims)));
-        IRMapping body = map;
+        // The step's first element; the others follow it along the innermost reduced
+        // dimension, whose range perStep divides (so they stay in its row).
+        SmallVector<Value> firstIvs = outer;
+        llvm::append_range(firstIvs, delinearize(lb, l, r, ranges.drop_front(plan.parallelDims)));
         Block &block = op.getRegion().front();
-        for (OpOperand *in : op.getDpsInputOperands()) {
-          Value v = lookup(in->get());
-          if (isa<MemRefType>(v.getType()))
-            v = memref::LoadOp::create(lb, l, v, indicesAt(lb, l, op.getMatchingIndexingMap(in), ivs));
-          body.map(op.getMatchingBlockArgument(in), v);
-        }
-        unsigned next = 0;
-        for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable()))
-          if (plan.carries(i)) body.map(op.getMatchingBlockArgument(&init), accs[next++]);
-        for (Operation &inner : block.without_terminator()) {
-          if (auto index = dyn_cast<linalg::IndexOp>(inner)) { // the element's own index
-            body.map(index.getResult(), ivs[index.getDim()]);
-            continue;
+        SmallVector<Value> carried(accs);
+        struct Store {
+          Value value;
+          OpOperand *init; // an output written once per element
+          SmallVector<Value> ivs;
+        };
+        SmallVector<Store> stores;
+        for (int64_t e = 0; e < perStep; ++e) {
+          SmallVector<Value> ivs = firstIvs;
+          if (e > 0)
+            ivs.back() = arith::AddIOp::create(lb, l, ivs.back(), arith::ConstantIndexOp::create(lb, l, e));
+          IRMapping body = map;
+          for (OpOperand *in : op.getDpsInputOperands()) {
+            Value v = lookup(in->get());
+            if (isa<MemRefType>(v.getType()))
+              v = memref::LoadOp::create(lb, l, v, indicesAt(lb, l, op.getMatchingIndexingMap(in), ivs));
+            body.map(op.getMatchingBlockArgument(in), v);
           }
-          lb.clone(inner, body);
-        }
-        SmallVector<Value> carried;
-        for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
-          Value value = body.lookupOrDefault(block.getTerminator()->getOperand(i));
-          if (plan.carries(i)) {
-            carried.push_back(value);
-            continue;
+          unsigned next = 0;
+          for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable()))
+            if (plan.carries(i)) body.map(op.getMatchingBlockArgument(&init), carried[next++]);
+          for (Operation &inner : block.without_terminator()) {
+            if (auto index = dyn_cast<linalg::IndexOp>(inner)) { // the element's own index
+              body.map(index.getResult(), ivs[index.getDim()]);
+              continue;
+            }
+            lb.clone(inner, body);
           }
-          memref::StoreOp::create(lb, l, value, lookup(init.get()),
-                                  indicesAt(lb, l, op.getMatchingIndexingMap(&init), ivs));
+          next = 0;
+          for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+            Value value = body.lookupOrDefault(block.getTerminator()->getOperand(i));
+            if (plan.carries(i))
+              carried[next++] = value;
+            else
+              stores.push_back({value, &init, ivs});
+          }
         }
+        for (Store &store : stores)
+          memref::StoreOp::create(lb, l, store.value, lookup(store.init->get()),
+                                  indicesAt(lb, l, op.getMatchingIndexingMap(store.init), store.ivs));
         scf::YieldOp::create(lb, l, carried);
       });
   if (plan.arg != BlockReduction::Arg::none) {
@@ -464,6 +530,32 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     return success();
   }
 
+  /// The whole buffers `group` reads or writes (the host function's arguments and
+  /// allocations, directly or through views), each marked 16-byte aligned at the top of
+  /// the launch body and mapped to that in `map`. Each is a cuMemAlloc allocation of its
+  /// own (256-byte aligned; PtxTarget passes nothing else to a kernel), and without the
+  /// fact LLVM may not join adjacent accesses into vector loads and stores.
+  static void alignBuffers(OpBuilder &kb, Location loc, ArrayRef<Operation *> group, Block &entry, IRMapping &map) {
+    constexpr uint64_t kAlignment = 16;
+    llvm::SetVector<Value> buffers;
+    llvm::SmallPtrSet<Value, 16> seen;
+    std::function<void(Value)> visit = [&](Value v) {
+      if (!isa<MemRefType>(v.getType()) || !seen.insert(v).second) return;
+      if (auto arg = dyn_cast<BlockArgument>(v); arg && arg.getOwner() == &entry) return void(buffers.insert(v));
+      Operation *def = v.getDefiningOp();
+      if (!def || def->getBlock() != &entry) return;
+      if (isa<memref::AllocOp>(def)) return void(buffers.insert(v));
+      if (staysOnHost(*def))
+        for (Value operand : def->getOperands()) visit(operand); // a view: its source
+    };
+    for (Operation *member : group)
+      member->walk([&](Operation *inner) {
+        for (Value v : inner->getOperands()) visit(v);
+      });
+    for (Value buffer : buffers)
+      map.map(buffer, memref::AssumeAlignmentOp::create(kb, loc, buffer, kAlignment).getResult());
+  }
+
   /// Moves `group` (top-level work of the host function, in order) into a gpu.launch of
   /// its own: a reduction left as a generic by loopsFromLinalg as a block per output
   /// element, a lone scf.parallel over one thread per iteration, anything else on one
@@ -495,10 +587,14 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
         return success();
       }
     }
-    int64_t block = parallel ? std::min<int64_t>(blockSize, llvm::alignTo(total, 32)) : 1;
-    int64_t grid = parallel ? llvm::divideCeil(total, block) : 1;
+    // Elements per thread of a parallel nest: consecutive ones along the innermost
+    // dimension, so that each operand's loads (and the stores) of a thread are adjacent.
+    int64_t perThread = parallel ? elementsPerThread(parallel, counts) : reduction ? elementsPerStep(*reduction) : 1;
+    int64_t threads = total / perThread;
+    int64_t block = parallel ? std::min<int64_t>(blockSize, llvm::alignTo(threads, 32)) : 1;
+    int64_t grid = parallel ? llvm::divideCeil(threads, block) : 1;
     if (reduction) {
-      block = std::min<int64_t>(blockSize, llvm::alignTo(reduction->reduced, 32));
+      block = std::min<int64_t>(blockSize, llvm::alignTo(reduction->reduced / perThread, 32));
       grid = reduction->outputs;
     } else if (matmul) {
       block = ajit::TiledMatmul::kThreads;
@@ -534,6 +630,9 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
       kb.clone(*def, map);
       return success();
     };
+    // Only kernels whose threads take several consecutive elements have accesses to
+    // join; everywhere else the fact would be noise in the IR.
+    if (perThread > 1) alignBuffers(kb, loc, group, entry, map);
     for (Operation *member : group) {
       WalkResult walked = member->walk([&](Operation *inner) {
         for (Value v : inner->getOperands())
@@ -544,7 +643,7 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     }
 
     if (reduction) {
-      emitBlockReduction(kb, loc, *reduction, launch, block, map);
+      emitBlockReduction(kb, loc, *reduction, launch, block, perThread, map);
     } else if (matmul) {
       launch.addWorkgroupAttribution(matmul->aTileType(), loc);
       launch.addWorkgroupAttribution(matmul->bTileType(), loc);
@@ -554,20 +653,47 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
       Value linear = arith::AddIOp::create(
           kb, loc, arith::MulIOp::create(kb, loc, launch.getBlockIds().x, cst(kb, block)),
           launch.getThreadIds().x);
-      Value inRange = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::ult, linear, cst(kb, total));
+      Value inRange = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::ult, linear, cst(kb, threads));
       auto guard = scf::IfOp::create(kb, loc, inRange, /*withElseRegion=*/false);
       OpBuilder tb = guard.getThenBodyBuilder();
-      // Delinearize, innermost dimension fastest.
-      Value rest = linear;
-      for (int64_t d = static_cast<int64_t>(counts.size()) - 1; d >= 0; --d) {
-        Value index = d == 0 ? rest : arith::RemUIOp::create(tb, loc, rest, cst(tb, counts[d])).getResult();
-        if (d > 0) rest = arith::DivUIOp::create(tb, loc, rest, cst(tb, counts[d]));
+      // Delinearize, innermost dimension fastest; a thread's elements are `perThread`
+      // consecutive steps of the innermost dimension, its body cloned once for each.
+      int64_t last = static_cast<int64_t>(counts.size()) - 1;
+      Value rest = linear, innermost;
+      for (int64_t d = last; d >= 0; --d) {
+        int64_t count = d == last ? counts[d] / perThread : counts[d];
+        Value index = d == 0 ? rest : arith::RemUIOp::create(tb, loc, rest, cst(tb, count)).getResult();
+        if (d > 0) rest = arith::DivUIOp::create(tb, loc, rest, cst(tb, count));
+        if (d == last) {
+          innermost = index;
+          continue;
+        }
         Value lb = map.lookupOrDefault(parallel.getLowerBound()[d]);
         Value step = map.lookupOrDefault(parallel.getStep()[d]);
         Value iv = arith::AddIOp::create(tb, loc, lb, arith::MulIOp::create(tb, loc, index, step));
         map.map(parallel.getInductionVars()[d], iv);
       }
-      for (Operation &inner : parallel.getBody()->without_terminator()) tb.clone(inner, map);
+      Value lb = map.lookupOrDefault(parallel.getLowerBound()[last]);
+      Value step = map.lookupOrDefault(parallel.getStep()[last]);
+      Value first = arith::MulIOp::create(tb, loc, innermost, cst(tb, perThread));
+      SmallVector<IRMapping> copies(perThread, map);
+      for (int64_t e = 0; e < perThread; ++e) {
+        Value index = e == 0 ? first : arith::AddIOp::create(tb, loc, first, cst(tb, e)).getResult();
+        copies[e].map(parallel.getInductionVars()[last],
+                      arith::AddIOp::create(tb, loc, lb, arith::MulIOp::create(tb, loc, index, step)).getResult());
+      }
+      // The elements' loads and arithmetic first, then their stores: the iterations of
+      // a parallel loop are independent, and a store between two loads would keep LLVM
+      // from joining them (it cannot tell that the buffers do not overlap). With one
+      // element per thread the body is cloned as it is.
+      bool storesLast = perThread > 1 && storesFollowLoads(*parallel.getBody());
+      for (int64_t e = 0; e < perThread; ++e)
+        for (Operation &inner : parallel.getBody()->without_terminator())
+          if (!storesLast || !isa<memref::StoreOp>(inner)) tb.clone(inner, copies[e]);
+      if (storesLast)
+        for (int64_t e = 0; e < perThread; ++e)
+          for (Operation &inner : parallel.getBody()->without_terminator())
+            if (isa<memref::StoreOp>(inner)) tb.clone(inner, copies[e]);
     } else {
       for (Operation *member : group) kb.clone(*member, map);
     }

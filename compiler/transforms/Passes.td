@@ -146,11 +146,15 @@ def AjitSplitReductions : Pass<"ajit-split-reductions", "mlir::ModuleOp"> {
     K x N/K, so each chunk writes its own rows of it), work in the body besides the
     combiners (a bare sum already streams at memory speed on one core), and no
     linalg.index in the body. The PTX target splits into up to 1024 chunks (each becomes
-    a block of threads) and splits bare reductions too.
+    a block of threads), splits bare reductions too, and argmax / argmin
+    (split-arg-reductions): per chunk a (value, index) pair with the index along the
+    whole axis, then a second arg reduction over the K pairs in chunk order.
   }];
   let options = [Option<"maxChunks", "max-chunks", "int64_t", "64", "the most chunks a reduction is split into">,
                  Option<"splitBare", "split-bare", "bool", "false",
-                        "also split reductions whose body is only the combiner">];
+                        "also split reductions whose body is only the combiner">,
+                 Option<"splitArgReductions", "split-arg-reductions", "bool", "false",
+                        "also split argmax / argmin (ajit.arg_reduce): chunks of (value, index) pairs, then an arg reduction over them">];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect"];
 }
@@ -243,7 +247,11 @@ def AjitMapToGpu : Pass<"ajit-map-to-gpu", "mlir::ModuleOp"> {
     - an `scf.parallel` nest is flattened to one linear index over all of its
       dimensions, the innermost fastest (neighbouring threads touch neighbouring
       elements: coalesced), in blocks of `block-size` threads, with a guard for the
-      last block; its inner parallel loops run sequentially in the thread;
+      last block; its inner parallel loops run sequentially in the thread. Where the
+      innermost count is a multiple of 4 and the body has no loops, each thread takes
+      4 consecutive innermost elements: their loads and arithmetic first, then their
+      stores, with the whole buffers marked 16-byte aligned (memref.assume_alignment),
+      so that LLVM joins each group into one 16-byte access (ld/st.global.v4);
     - anything else (a 0-d store, a sequential loop) runs as a single thread.
     View ops, constants and index arithmetic the work uses are cloned into the launch,
     so gpu-kernel-outlining passes only whole buffers (function arguments and
@@ -269,6 +277,23 @@ def AjitLowerGpuAllReduce : Pass<"ajit-lower-gpu-all-reduce", "mlir::ModuleOp"> 
   }];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::memref::MemRefDialect", "mlir::arith::ArithDialect",
                            "mlir::cf::ControlFlowDialect"];
+}
+
+def AjitNativeMathToLlvm : Pass<"ajit-native-math-to-llvm"> {
+  let summary = "Math ops the GPU has instructions for as LLVM intrinsics, ahead of libdevice";
+  let description = [{
+    Rewrites f32 and f64 fma, absf, sqrt, copysign, floor, ceil, trunc and roundeven as
+    `llvm.call_intrinsic` of the matching LLVM intrinsic (rsqrt as 1 / sqrt), leaving
+    every other math op alone. Runs inside the gpu.module before convert-gpu-to-nvvm,
+    whose libdevice patterns would otherwise turn them into calls to __nv_fmaf and the
+    like (it also marks llvm.intr.fabs, llvm.intr.sqrt, ... illegal, hence the generic
+    call op): calls that only resolve when nvvm/libdevice/libdevice.10.bc is found and linked
+    (before this pass, PTX from a shell without CUDA_HOME failed ptxas with
+    "Unresolved extern function '__nv_fmaf'"). NVPTX selects the intrinsics as
+    fma.rn, abs, sqrt.rn (IEEE, as on the CPU), cvt.rmi and so on, so f32 kernels never
+    need libdevice; only f64 transcendentals still call it.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect", "mlir::arith::ArithDialect"];
 }
 
 #endif

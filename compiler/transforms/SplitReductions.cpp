@@ -17,6 +17,11 @@
 // besides the combiners (see split()). The order of the terms changes, as it does for any parallel or
 // vectorized reduction; float adds carry `reassoc` already.
 //
+// With split-arg-reductions (the GPU), an argmax / argmin generic (ajit.arg_reduce) is
+// split too (splitArgReduction): each chunk finds its own (value, index) pair, the
+// index counted from the start of the whole axis, and a second argmax over the K pairs
+// in chunk order picks the first best one, so ties and NaNs resolve as before.
+//
 //===----------------------------------------------------------------------===//
 #include "compiler/conversion/LaneReduction.h"
 #include "compiler/transforms/Passes.h"
@@ -26,6 +31,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
+
+#include <limits>
 
 namespace ajit {
 #define GEN_PASS_DEF_AJITSPLITREDUCTIONS
@@ -214,6 +221,131 @@ LogicalResult split(linalg::GenericOp op, int64_t maxChunks, bool splitBare) {
   return success();
 }
 
+/// The init of an argmax/argmin output as the constant it is filled with, or null.
+Value fillValue(Value init) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  return fill && fill.getInputs()[0].getDefiningOp<arith::ConstantOp>() ? fill.getInputs()[0] : Value();
+}
+
+/// An argmax / argmin over one long axis (LowerToLinalg's generic: one input, outputs
+/// value and i64 index filled with constants, the body reading its index with
+/// linalg.index and yielding `select(take, index, old index)`) as K chunks of pairs and
+/// a second arg reduction over them (chunk index last, so that MapToGpu can give it a
+/// block). Within a chunk the element's index stays its index along the whole axis:
+/// the body's "first element always wins" then holds for the first chunk alone, and
+/// any other chunk starts from the init pair, which it replaces with its first element
+/// strictly better than the init (an all -inf chunk keeps (-inf, 0): it can never win
+/// the second reduction, which keeps the first of equals).
+LogicalResult splitArgReduction(linalg::GenericOp op, int64_t maxChunks) {
+  if (!op->hasAttr(ajit::kArgReduceAttr) || op.getNumReductionLoops() != 1 || !op.hasPureTensorSemantics() ||
+      op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 2)
+    return failure();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic)) return failure();
+  unsigned r = 0;
+  int64_t parallel = 1;
+  for (auto [i, it] : llvm::enumerate(op.getIteratorTypesArray())) {
+    if (it == utils::IteratorType::reduction) r = i;
+    else parallel *= ranges[i];
+  }
+  int64_t n = ranges[r], k = chunksFor(n, maxChunks), c = k ? n / k : 0;
+  // Indices below 2^31: MapToGpu packs a pair's index into 32 bits of its key.
+  if (parallel >= 8 || n < kMinElements || !k || n > std::numeric_limits<int32_t>::max()) return failure();
+  for (AffineMap map : op.getIndexingMapsArray())
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true)) return failure();
+  Block &body = op.getRegion().front();
+  auto pick = body.getTerminator()->getOperand(1).getDefiningOp<arith::SelectOp>();
+  Value initValue = fillValue(op.getDpsInits()[0]), initIndex = fillValue(op.getDpsInits()[1]);
+  if (!pick || pick.getFalseValue() != body.getArgument(2) || !initValue || !initIndex) return failure();
+  OpOperand *input = op.getDpsInputOperand(0);
+  auto at = positionOf(op.getMatchingIndexingMap(input), r);
+  if (!at) return failure();
+  // The outputs' dimensions are the parallel loops in order (the second reduction's maps).
+  SmallVector<AffineExpr> parallelDims;
+  for (unsigned d = 0; d < ranges.size(); ++d)
+    if (d != r) parallelDims.push_back(getAffineDimExpr(d, op.getContext()));
+  for (OpOperand &init : op.getDpsInitsMutable())
+    if (op.getMatchingIndexingMap(&init).getResults() != ArrayRef<AffineExpr>(parallelDims)) return failure();
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  // The chunks: dimension r becomes (chunk r, element r + 1); partial pairs [K, outputs].
+  Value chunkedInput = expand(b, loc, input->get(), *at, k, c);
+  SmallVector<AffineMap> maps = {splitMap(op.getMatchingIndexingMap(input), r)};
+  SmallVector<Value> partInits;
+  Value fills[] = {initValue, initIndex};
+  for (auto [init, fill] : llvm::zip(op.getDpsInitsMutable(), fills)) {
+    auto type = cast<RankedTensorType>(init.get().getType());
+    SmallVector<int64_t> shape = {k};
+    llvm::append_range(shape, type.getShape());
+    Value empty = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
+    partInits.push_back(linalg::FillOp::create(b, loc, fill, empty).getResult(0));
+    AffineMap split = splitMap(op.getMatchingIndexingMap(&init), r);
+    SmallVector<AffineExpr> results = {getAffineDimExpr(r, ctx)};
+    llvm::append_range(results, split.getResults());
+    maps.push_back(AffineMap::get(split.getNumDims(), 0, results, ctx));
+  }
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  iterators[r] = utils::IteratorType::parallel;
+  iterators.insert(iterators.begin() + r + 1, utils::IteratorType::reduction);
+  auto chunked = linalg::GenericOp::create(b, loc, TypeRange{partInits[0].getType(), partInits[1].getType()},
+                                           ValueRange{chunkedInput}, partInits, maps, iterators);
+  chunked->setAttr(ajit::kArgReduceAttr, op->getAttr(ajit::kArgReduceAttr));
+  IRMapping same;
+  op.getRegion().cloneInto(&chunked.getRegion(), same);
+  // Loop indices in the chunk body: the axis is chunk * c + element, later ones shift.
+  SmallVector<linalg::IndexOp> indices;
+  chunked.getRegion().walk([&](linalg::IndexOp index) { indices.push_back(index); });
+  for (linalg::IndexOp index : indices) {
+    OpBuilder ib(index);
+    uint64_t d = index.getDim();
+    if (d < r) continue;
+    if (d > r) {
+      index.setDim(d + 1);
+      continue;
+    }
+    Value chunk = linalg::IndexOp::create(ib, loc, r), element = linalg::IndexOp::create(ib, loc, r + 1);
+    Value whole = arith::AddIOp::create(
+        ib, loc, arith::MulIOp::create(ib, loc, chunk, arith::ConstantIndexOp::create(ib, loc, c)), element);
+    index.replaceAllUsesWith(whole);
+    index.erase();
+  }
+
+  // The pairs in chunk order: the original body over [outputs..., K] with the chunk as
+  // its index (so "first" is chunk 0) and the pair's index in place of the element's.
+  unsigned outRank = cast<RankedTensorType>(op.getDpsInits()[0].getType()).getRank();
+  SmallVector<AffineExpr> partResults = {getAffineDimExpr(outRank, ctx)}; // the partials are [K, outputs...]
+  for (unsigned i = 0; i < outRank; ++i) partResults.push_back(getAffineDimExpr(i, ctx));
+  AffineMap partMap = AffineMap::get(outRank + 1, 0, partResults, ctx);
+  AffineMap outMap = AffineMap::getMultiDimIdentityMap(outRank + 1, ctx).dropResult(outRank);
+  SmallVector<utils::IteratorType> foldIterators(outRank + 1, utils::IteratorType::parallel);
+  foldIterators[outRank] = utils::IteratorType::reduction;
+  auto fold = linalg::GenericOp::create(
+      b, loc, op.getResultTypes(), ValueRange{chunked.getResult(0), chunked.getResult(1)}, op.getDpsInits(),
+      ArrayRef<AffineMap>{partMap, partMap, outMap, outMap}, foldIterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        IRMapping m;
+        m.map(body.getArgument(0), args[0]);
+        m.map(body.getArgument(1), args[2]);
+        m.map(body.getArgument(2), args[3]);
+        for (Operation &inner : body.without_terminator()) {
+          if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+            m.map(index.getResult(), linalg::IndexOp::create(nb, nloc, outRank).getResult());
+            continue;
+          }
+          nb.clone(inner, m);
+        }
+        Value value = m.lookup(body.getTerminator()->getOperand(0));
+        Value index = arith::SelectOp::create(nb, nloc, m.lookup(pick.getCondition()), args[1], args[3]);
+        linalg::YieldOp::create(nb, nloc, ValueRange{value, index});
+      });
+  fold->setAttr(ajit::kArgReduceAttr, op->getAttr(ajit::kArgReduceAttr));
+  op->replaceAllUsesWith(fold->getResults());
+  op->erase();
+  return success();
+}
+
 struct SplitReductionsPass : public ajit::impl::AjitSplitReductionsBase<SplitReductionsPass> {
   using AjitSplitReductionsBase::AjitSplitReductionsBase;
   void runOnOperation() override {
@@ -223,7 +355,8 @@ struct SplitReductionsPass : public ajit::impl::AjitSplitReductionsBase<SplitRed
     }
     SmallVector<linalg::GenericOp> ops;
     getOperation().walk([&](linalg::GenericOp op) { ops.push_back(op); });
-    for (linalg::GenericOp op : ops) (void)split(op, maxChunks, splitBare);
+    for (linalg::GenericOp op : ops)
+      if (!(splitArgReductions && succeeded(splitArgReduction(op, maxChunks)))) (void)split(op, maxChunks, splitBare);
   }
 };
 

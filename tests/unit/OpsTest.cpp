@@ -1434,6 +1434,30 @@ TEST(Reduce, ArgmaxArgmin) {
       check("long all NaN", dt, std::vector<double>(n, kNaN), {}, xs, -1, false);
     }
   }
+
+  // A long outer axis (120000 x 3 over axis 0) is split into 64 chunks of (value, index)
+  // pairs and an arg reduction over them (ajit-split-reductions): ties across chunks,
+  // a NaN or an infinity only in a later chunk, a column of -inf, one of NaN.
+  for (DType dt : kNumericTypes) {
+    const Shape xs = {120000, 3};
+    const int64_t n = R::numElements(xs);
+    std::mt19937_64 rng(9400 + static_cast<int>(dt));
+    std::vector<int64_t> xi = uniformInt(rng, n, -3, 3);
+    std::vector<double> xf(xi.begin(), xi.end());
+    check("column ties", dt, xf, xi, xs, 0, false);
+    if (!isFloat(dt)) continue;
+    std::vector<double> special = xf;
+    for (int64_t row = 0; row < xs[0]; ++row) {
+      special[row * 3 + 1] = -kInf;
+      special[row * 3 + 2] = kNaN;
+    }
+    special[70001 * 3] = kNaN;     // column 0: its only NaN, in chunk 37
+    special[90000 * 3] = kInf;     // and an infinity after it
+    special[110000 * 3 + 1] = 5;   // column 1: one finite value among -inf, chunk 58
+    check("column special", dt, special, {}, xs, 0, true);
+    special[110000 * 3 + 1] = -kInf;
+    check("column all -inf", dt, special, {}, xs, 0, false);
+  }
 }
 
 //===----------------------------------------------------------------------===//

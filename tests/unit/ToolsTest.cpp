@@ -169,6 +169,8 @@ TEST_F(Tools, BadInputsGiveOneClearLine) {
   std::ofstream(tmp("foreign.mlir")) << "func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {\n"
                                         "  %0 = arith.addf %x, %x : tensor<4xf32>\n  return %0 : tensor<4xf32>\n}\n";
   std::ofstream(tmp("dynamic.mlir")) << "func.func @f(%x: tensor<?xf32>) -> tensor<?xf32> {\n  return %x : tensor<?xf32>\n}\n";
+  std::ofstream(tmp("exp_f64.mlir")) << "func.func @f(%x: tensor<64xf64>) -> tensor<64xf64> {\n"
+                                        "  %0 = ajit.exp %x : tensor<64xf64>\n  return %0 : tensor<64xf64>\n}\n";
   {
     std::ifstream in(data("run/softmax.in0.npy"), std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), {});
@@ -204,6 +206,9 @@ TEST_F(Tools, BadInputsGiveOneClearLine) {
       {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --name 'bad name'", "'bad name' is not usable as a C function name"},
       {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --target ptx", "--header is for CPU objects"},
       {ajitc + " " + softmax + " -o " + tmp("g.ptx") + " --target ptx --gpu sm_x", "unknown GPU architecture 'sm_x'"},
+      // f64 exp on the GPU is libdevice's; as on a machine without the CUDA toolkit.
+      {"AJIT_CUDA_TOOLKIT= " + ajitc + " " + tmp("exp_f64.mlir") + " -o " + tmp("g.ptx") + " --target ptx",
+       "calls __nv_exp: libdevice functions (f64 transcendentals), and no CUDA toolkit"},
       {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --target tpu", "unknown --target 'tpu'"},
       {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --cpu pentium99", "unknown CPU 'pentium99'"},
   };

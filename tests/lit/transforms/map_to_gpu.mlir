@@ -13,19 +13,36 @@
 #res = affine_map<(d0, d1, d2) -> (d0, d2)>
 #all = affine_map<(d0) -> ()>
 
-// 1000 elements: 4 blocks of 256 threads, the last 24 threads idle.
+// 1000 elements, 4 consecutive ones per thread: 250 threads in one block of 256, the
+// last 6 idle. Each thread loads its 4 elements, computes them, then stores the 4 (the
+// stores after every load, so that LLVM can join each group into one 16-byte access);
+// the buffers are marked 16-byte aligned at the top of the kernel.
 // CHECK-LABEL: func.func @h
-// CHECK-DAG:   %[[N:.+]] = arith.constant 1000 : index
+// CHECK-DAG:   %[[N:.+]] = arith.constant 250 : index
 // CHECK-DAG:   %[[B:.+]] = arith.constant 256 : index
-// CHECK-DAG:   %[[G:.+]] = arith.constant 4 : index
-// CHECK:       gpu.launch blocks(%[[BX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[G]], {{.+}} threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[B]], {{.+}} module(@h_kernels) function(@h_k0)
-// CHECK:         %[[BASE:.+]] = arith.muli %[[BX]], %[[B]]
-// CHECK:         %[[I:.+]] = arith.addi %[[BASE]], %[[TX]]
-// CHECK:         %[[IN:.+]] = arith.cmpi ult, %[[I]], %[[N]]
+// CHECK-DAG:   %[[ONE:.+]] = arith.constant 1 : index
+// CHECK-DAG:   %[[FOUR:.+]] = arith.constant 4 : index
+// CHECK:       gpu.launch blocks(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %[[ONE]], {{.+}} threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[B]], {{.+}} module(@h_kernels) function(@h_k0)
+// CHECK-NEXT:    %[[X:.+]] = memref.assume_alignment %arg0, 16
+// CHECK-NEXT:    %[[OUT:.+]] = memref.assume_alignment %arg1, 16
+// CHECK:         %[[IN:.+]] = arith.cmpi ult, %[[TX]], %[[N]]
 // CHECK:         scf.if %[[IN]] {
-// CHECK:           memref.load %arg0[%[[I]]]
-// CHECK:           math.exp
-// CHECK:           memref.store %{{.+}}, %arg1[%[[I]]]
+// CHECK:           %[[I0:.+]] = arith.muli %[[TX]], %[[FOUR]]
+// CHECK:           %[[I1:.+]] = arith.addi %[[I0]], %[[ONE]]
+// CHECK:           %[[I2:.+]] = arith.addi %[[I0]], %c2
+// CHECK:           %[[I3:.+]] = arith.addi %[[I0]], %c3
+// CHECK:           memref.load %[[X]][%[[I0]]]
+// CHECK-NEXT:      math.exp
+// CHECK-NEXT:      memref.load %[[X]][%[[I1]]]
+// CHECK-NEXT:      math.exp
+// CHECK-NEXT:      memref.load %[[X]][%[[I2]]]
+// CHECK-NEXT:      math.exp
+// CHECK-NEXT:      memref.load %[[X]][%[[I3]]]
+// CHECK-NEXT:      math.exp
+// CHECK-NEXT:      memref.store %{{.+}}, %[[OUT]][%[[I0]]]
+// CHECK-NEXT:      memref.store %{{.+}}, %[[OUT]][%[[I1]]]
+// CHECK-NEXT:      memref.store %{{.+}}, %[[OUT]][%[[I2]]]
+// CHECK-NEXT:      memref.store %{{.+}}, %[[OUT]][%[[I3]]]
 // CHECK:       gpu.terminator
 // CHECK-NOT:   gpu.launch
 // CHECK:       return
@@ -182,7 +199,8 @@ func.func @dot_f64(%a: memref<9x13xf64>, %b: memref<13x7xf64>, %out: memref<9x7x
 }
 
 // A whole-array mean: one thread for the 0-d fill; the sum a block of 256 threads
-// striding over the 1000 elements, combined by gpu.all_reduce, thread 0 folding the
+// striding over the 1000 elements 4 at a time (4 adjacent loads from the aligned input,
+// folded in order, one 16-byte load in the PTX), combined by gpu.all_reduce, thread 0 folding the
 // total into the accumulator; one thread for the division, whose load, divide and store
 // have no loop around them and form one kernel. The temporary stays on the host, for
 // the runtime to allocate.
@@ -191,16 +209,28 @@ func.func @dot_f64(%a: memref<9x13xf64>, %b: memref<13x7xf64>, %out: memref<9x7x
 // CHECK:       gpu.launch {{.+}} in (%{{.+}} = %c1, {{.+}} threads({{.+}}) in (%{{.+}} = %c1, {{.+}} function(@mean_k0)
 // CHECK-NEXT:    memref.store %{{.+}}, %[[ACC]][]
 // CHECK:       gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, {{.+}} threads(%[[T:[^,]+]], {{.+}}) in (%{{.+}} = %c256, {{.+}} function(@mean_k1)
-// CHECK-NEXT:    %[[PART:.+]] = scf.for %[[I:.+]] = %[[T]] to %c1000 step %c256 iter_args(%[[A:.+]] = %cst)
-// CHECK-NEXT:      %[[X:.+]] = memref.load %arg0[%[[I]]]
-// CHECK-NEXT:      %[[S:.+]] = arith.addf %[[A]], %[[X]]
-// CHECK-NEXT:      scf.yield %[[S]]
+// CHECK-NEXT:    %[[X:.+]] = memref.assume_alignment %arg0, 16
+// CHECK-NEXT:    %[[ACCA:.+]] = memref.assume_alignment %[[ACC]], 16
+// CHECK-NEXT:    %[[FIRST4:.+]] = arith.muli %[[T]], %c4
+// CHECK-NEXT:    %[[PART:.+]] = scf.for %[[I:.+]] = %[[FIRST4]] to %c1000 step %c1024 iter_args(%[[A:.+]] = %cst)
+// CHECK-NEXT:      %[[X0:.+]] = memref.load %[[X]][%[[I]]]
+// CHECK-NEXT:      %[[S0:.+]] = arith.addf %[[A]], %[[X0]]
+// CHECK-NEXT:      %[[I1:.+]] = arith.addi %[[I]], %c1
+// CHECK-NEXT:      %[[X1:.+]] = memref.load %[[X]][%[[I1]]]
+// CHECK-NEXT:      %[[S1:.+]] = arith.addf %[[S0]], %[[X1]]
+// CHECK-NEXT:      %[[I2:.+]] = arith.addi %[[I]], %c2
+// CHECK-NEXT:      %[[X2:.+]] = memref.load %[[X]][%[[I2]]]
+// CHECK-NEXT:      %[[S2:.+]] = arith.addf %[[S1]], %[[X2]]
+// CHECK-NEXT:      %[[I3:.+]] = arith.addi %[[I]], %c3
+// CHECK-NEXT:      %[[X3:.+]] = memref.load %[[X]][%[[I3]]]
+// CHECK-NEXT:      %[[S3:.+]] = arith.addf %[[S2]], %[[X3]]
+// CHECK-NEXT:      scf.yield %[[S3]]
 // CHECK:         %[[TOTAL:.+]] = gpu.all_reduce add %[[PART]] uniform
 // CHECK:         %[[FIRST:.+]] = arith.cmpi eq, %[[T]], %c0
 // CHECK-NEXT:    scf.if %[[FIRST]] {
-// CHECK-NEXT:      %[[OLD:.+]] = memref.load %[[ACC]][]
+// CHECK-NEXT:      %[[OLD:.+]] = memref.load %[[ACCA]][]
 // CHECK-NEXT:      %[[NEW:.+]] = arith.addf %[[OLD]], %[[TOTAL]]
-// CHECK-NEXT:      memref.store %[[NEW]], %[[ACC]][]
+// CHECK-NEXT:      memref.store %[[NEW]], %[[ACCA]][]
 // CHECK:       gpu.launch {{.+}} function(@mean_k2)
 // CHECK-NEXT:    memref.load %[[ACC]][]
 // CHECK-NEXT:    arith.divf
@@ -253,6 +283,39 @@ func.func @sum_and_values(%x: memref<37x130xf32>, %sums: memref<37xf32>, %exps: 
   return
 }
 
+// The same with rows of 128: a warp per row, each thread 4 adjacent elements per step,
+// their loads, exps and sums first (in element order), then their 4 stores.
+// CHECK-LABEL: func.func @sum_and_values_4
+// CHECK:       gpu.launch blocks(%[[ROW:[^,]+]], {{.+}}) in (%{{.+}} = %c37, {{.+}} threads(%[[T:[^,]+]], {{.+}}) in (%{{.+}} = %c32,
+// CHECK:         %[[X:.+]] = memref.assume_alignment %arg0, 16
+// CHECK:         %[[E:.+]] = memref.assume_alignment %arg2, 16
+// CHECK:         scf.for %[[J:.+]] = %{{.+}} to %c128 step %c128 iter_args(%[[A:.+]] = %cst)
+// CHECK-NEXT:      %[[X0:.+]] = memref.load %[[X]][%[[ROW]], %[[J]]]
+// CHECK-NEXT:      %[[E0:.+]] = math.exp %[[X0]]
+// CHECK-NEXT:      %[[S0:.+]] = arith.addf %[[E0]], %[[A]]
+// CHECK-NEXT:      %[[J1:.+]] = arith.addi %[[J]], %c1
+// CHECK-NEXT:      memref.load %[[X]][%[[ROW]], %[[J1]]]
+// CHECK-COUNT-8:   {{math.exp|arith.addf|arith.addi|memref.load}}
+// CHECK-NEXT:      %[[E3:.+]] = math.exp
+// CHECK-NEXT:      %[[S3:.+]] = arith.addf %[[E3]],
+// CHECK-NEXT:      memref.store %[[E0]], %[[E]][%[[ROW]], %[[J]]]
+// CHECK-NEXT:      memref.store %{{.+}}, %[[E]][%[[ROW]], %[[J1]]]
+// CHECK-NEXT:      memref.store
+// CHECK-NEXT:      memref.store %[[E3]],
+// CHECK-NEXT:      scf.yield %[[S3]]
+func.func @sum_and_values_4(%x: memref<37x128xf32>, %sums: memref<37xf32>, %exps: memref<37x128xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>,
+                                   affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<37x128xf32>) outs(%sums, %exps : memref<37xf32>, memref<37x128xf32>) {
+  ^bb0(%in: f32, %s: f32, %o: f32):
+    %e = math.exp %in : f32
+    %t = arith.addf %e, %s : f32
+    linalg.yield %t, %e : f32, f32
+  }
+  return
+}
+
 // Column sums of 64 x 8192: the reduced elements are 8192 floats apart and the 8192
 // outputs fill the device, so one thread per column (neighbours read neighbouring
 // columns: coalesced), no block reduction.
@@ -274,22 +337,27 @@ func.func @column_sums(%x: memref<64x8192xf32>, %out: memref<8192xf32>) {
 
 // -----
 
-// W2's g: the sum of 10000 elements is a block of 256 threads whose all-reduce is warp
-// shuffles, 32 partials in shared memory and a barrier.
+// W2's g: the sum of 10000 elements is a block of 256 threads, each reading 4 elements
+// per step with one 16-byte load, whose all-reduce is warp shuffles, 32 partials in
+// shared memory and a barrier; the 6400 exp values are 1600
+// threads of 4, each reading and writing its 4 with one 16-byte access.
 // PTX-LABEL: func.func @g(
 // PTX-NOT:     gpu.launch {
 // PTX:         gpu.launch_func @g_kernels::@g_k0 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
 // PTX:         gpu.launch_func @g_kernels::@g_k1
-// PTX:         gpu.launch_func @g_kernels::@g_k2 blocks in (%c25, %c1, %c1) threads in (%c256, %c1, %c1)
+// PTX:         gpu.launch_func @g_kernels::@g_k2 blocks in (%c7, %c1, %c1) threads in (%c256, %c1, %c1)
 // PTX-NEXT:    return
 // PTX:         gpu.binary @g_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">
 // PTX-SAME:      .target sm_90
 // PTX-SAME:      .visible .entry g_k0(
 // PTX-SAME:      .visible .entry g_k1(
 // PTX-SAME:      .shared .align 4 .b8 {{.+}}[128]
+// PTX-SAME:      ld.global.v4.b32
 // PTX-SAME:      shfl.sync.bfly.b32
 // PTX-SAME:      bar.sync
 // PTX-SAME:      .visible .entry g_k2(
+// PTX-SAME:      ld.global.v4.b32
+// PTX-SAME:      st.global.v4.b32
 func.func @g(%x: tensor<10000xf32>, %y: tensor<100x64xf32>) -> (tensor<f32>, tensor<100x64xf32>) {
   %s = ajit.sin %x : tensor<10000xf32>
   %c = ajit.cos %x : tensor<10000xf32>

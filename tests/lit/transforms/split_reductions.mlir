@@ -129,3 +129,54 @@ func.func @bare_sum(%a: tensor<131072xf32>, %acc: tensor<f32>) -> tensor<f32> {
   } -> tensor<f32>
   return %s : tensor<f32>
 }
+
+// -----
+
+// An argmax of 131072 elements (split-arg-reductions): 1024 chunks of 128, each a
+// (value, index) pair whose index counts from the start of the axis (chunk * 128 +
+// element), then an arg reduction over the 1024 pairs in chunk order taking the pair's
+// index (the first chunk always wins, later ones when strictly better). Without the
+// option the argmax stays whole.
+// RUN: ajit-opt %s --split-input-file --ajit-split-reductions="max-chunks=1024 split-arg-reductions=1" | FileCheck %s --check-prefix=ARG
+// RUN: ajit-opt %s --split-input-file --ajit-split-reductions="max-chunks=1024" | FileCheck %s --check-prefix=WHOLE
+// ARG-LABEL: func.func @argmax_long
+// ARG-DAG:     %[[X:.+]] = tensor.expand_shape %arg0 {{\[\[}}0, 1]] output_shape [1024, 128]
+// ARG-DAG:     %[[V0:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<1024xf32>)
+// ARG-DAG:     %[[I0:.+]] = linalg.fill ins(%{{.+}} : i64) outs(%{{.+}} : tensor<1024xi64>)
+// ARG:         %[[P:.+]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : {{.*}}) outs(%[[V0]], %[[I0]] : {{.*}}) attrs = {ajit.arg_reduce = "max"}
+// ARG:           %[[C:.+]] = linalg.index 0
+// ARG:           %[[E:.+]] = linalg.index 1
+// ARG:           %[[BASE:.+]] = arith.muli %[[C]], %c128
+// ARG:           %[[AT:.+]] = arith.addi %[[BASE]], %[[E]]
+// ARG:           arith.index_cast %[[AT]] : index to i64
+// ARG:         linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[P]]#0, %[[P]]#1 : tensor<1024xf32>, tensor<1024xi64>) outs(%{{.+}}, %{{.+}} : tensor<f32>, tensor<i64>) attrs = {ajit.arg_reduce = "max"}
+// ARG-NEXT:    ^bb0(%[[V:.+]]: f32, %[[I:.+]]: i64, %[[BEST:.+]]: f32, %[[BESTI:.+]]: i64):
+// ARG:           %[[K:.+]] = linalg.index 0
+// ARG:           %[[TAKE:.+]] = arith.ori
+// ARG:           %[[NV:.+]] = arith.select %[[TAKE]], %[[V]], %[[BEST]]
+// ARG:           %[[NI:.+]] = arith.select %[[TAKE]], %[[I]], %[[BESTI]]
+// ARG:           linalg.yield %[[NV]], %[[NI]]
+// WHOLE-LABEL: func.func @argmax_long
+// WHOLE-NOT:     tensor.expand_shape
+func.func @argmax_long(%a: tensor<131072xf32>) -> (tensor<f32>, tensor<i64>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0 : i64
+  %ev = tensor.empty() : tensor<f32>
+  %v0 = linalg.fill ins(%ninf : f32) outs(%ev : tensor<f32>) -> tensor<f32>
+  %ei = tensor.empty() : tensor<i64>
+  %i0 = linalg.fill ins(%zero : i64) outs(%ei : tensor<i64>) -> tensor<i64>
+  %r:2 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>, affine_map<(d0) -> ()>],
+                         iterator_types = ["reduction"]}
+      ins(%a : tensor<131072xf32>) outs(%v0, %i0 : tensor<f32>, tensor<i64>) attrs = {ajit.arg_reduce = "max"} {
+  ^bb0(%x: f32, %b: f32, %bi: i64):
+    %j = linalg.index 0 : index
+    %ji = arith.index_cast %j : index to i64
+    %gt = arith.cmpf ogt, %x, %b : f32
+    %first = arith.cmpi eq, %ji, %zero : i64
+    %take = arith.ori %gt, %first : i1
+    %v = arith.select %take, %x, %b : f32
+    %k = arith.select %take, %ji, %bi : i64
+    linalg.yield %v, %k : f32, i64
+  } -> (tensor<f32>, tensor<i64>)
+  return %r#0, %r#1 : tensor<f32>, tensor<i64>
+}
