@@ -110,24 +110,42 @@ Value expand(OpBuilder &b, Location loc, Value v, unsigned at, int64_t k, int64_
   return tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), v, groups);
 }
 
-LogicalResult split(linalg::GenericOp op, int64_t maxChunks, bool splitBare) {
-  if (op.getNumReductionLoops() != 1 || !op.hasPureTensorSemantics() || op->hasAttr(ajit::kMatmulAttr)) return failure();
-  // Lane reductions chunk themselves; a body that reads its loop indices would see the
-  // chunk's.
-  if (ajit::hasLaneLoops(op) || op->walk([](linalg::IndexOp) { return WalkResult::interrupt(); }).wasInterrupted())
-    return failure();
+/// How a generic with one reduction loop splits: loop `r` of `n` elements into `k`
+/// chunks of `c`.
+struct Chunking {
+  unsigned r;
+  int64_t n, k, c;
+};
+
+/// The chunking of `op` (tensors of static shape, one reduction loop of at least
+/// kMinElements to fewer than 8 values, a chunk count in [8, maxChunks] dividing it,
+/// projected-permutation maps), or none.
+std::optional<Chunking> chunkingOf(linalg::GenericOp op, int64_t maxChunks) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (llvm::any_of(ranges, ShapedType::isDynamic)) return failure();
+  if (op.getNumReductionLoops() != 1 || !op.hasPureTensorSemantics() || llvm::any_of(ranges, ShapedType::isDynamic))
+    return std::nullopt;
   unsigned r = 0;
   int64_t parallel = 1;
   for (auto [i, it] : llvm::enumerate(op.getIteratorTypesArray())) {
     if (it == utils::IteratorType::reduction) r = i;
     else parallel *= ranges[i];
   }
-  int64_t n = ranges[r], k = chunksFor(n, maxChunks), c = k ? n / k : 0;
-  if (parallel >= 8 || n < kMinElements || !k) return failure();
+  int64_t n = ranges[r], k = chunksFor(n, maxChunks);
+  if (parallel >= 8 || n < kMinElements || !k) return std::nullopt;
   for (AffineMap map : op.getIndexingMapsArray())
-    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true)) return failure();
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true)) return std::nullopt;
+  return Chunking{r, n, k, n / k};
+}
+
+LogicalResult split(linalg::GenericOp op, int64_t maxChunks, bool splitBare) {
+  if (op.getNumReductionLoops() != 1 || !op.hasPureTensorSemantics() || op->hasAttr(ajit::kMatmulAttr)) return failure();
+  // Lane reductions chunk themselves; a body that reads its loop indices would see the
+  // chunk's.
+  if (ajit::hasLaneLoops(op) || op->walk([](linalg::IndexOp) { return WalkResult::interrupt(); }).wasInterrupted())
+    return failure();
+  std::optional<Chunking> chunking = chunkingOf(op, maxChunks);
+  if (!chunking) return failure();
+  auto [r, n, k, c] = *chunking;
   // Every output either reduced by a combiner or written once per element (softmax's
   // exp values, stored beside their sum): the latter is viewed as K x N/K like the
   // inputs, so each chunk writes its own slice of the result's buffer.
@@ -240,19 +258,11 @@ LogicalResult splitArgReduction(linalg::GenericOp op, int64_t maxChunks) {
   if (!op->hasAttr(ajit::kArgReduceAttr) || op.getNumReductionLoops() != 1 || !op.hasPureTensorSemantics() ||
       op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 2)
     return failure();
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (llvm::any_of(ranges, ShapedType::isDynamic)) return failure();
-  unsigned r = 0;
-  int64_t parallel = 1;
-  for (auto [i, it] : llvm::enumerate(op.getIteratorTypesArray())) {
-    if (it == utils::IteratorType::reduction) r = i;
-    else parallel *= ranges[i];
-  }
-  int64_t n = ranges[r], k = chunksFor(n, maxChunks), c = k ? n / k : 0;
+  std::optional<Chunking> chunking = chunkingOf(op, maxChunks);
   // Indices below 2^31: MapToGpu packs a pair's index into 32 bits of its key.
-  if (parallel >= 8 || n < kMinElements || !k || n > std::numeric_limits<int32_t>::max()) return failure();
-  for (AffineMap map : op.getIndexingMapsArray())
-    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true)) return failure();
+  if (!chunking || chunking->n > std::numeric_limits<int32_t>::max()) return failure();
+  auto [r, n, k, c] = *chunking;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   Block &body = op.getRegion().front();
   auto pick = body.getTerminator()->getOperand(1).getDefiningOp<arith::SelectOp>();
   Value initValue = fillValue(op.getDpsInits()[0]), initIndex = fillValue(op.getDpsInits()[1]);
