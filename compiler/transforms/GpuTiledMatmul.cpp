@@ -24,8 +24,9 @@ static MemRefType workgroupBuffer(MLIRContext *ctx, int64_t rows, int64_t cols) 
 }
 
 // A is stored transposed (k rows of tile rows) so that the inner loop reads a row of
-// it; the extra column spreads the transposing stores over the banks.
-MemRefType TiledMatmul::aTileType() const { return workgroupBuffer(op->getContext(), kDepth, kTile + 1); }
+// it; the kVector extra columns keep its rows 16-byte aligned (for ld.shared.v4) and
+// spread the transposing stores of a warp over all 32 banks (bank 4 k + row).
+MemRefType TiledMatmul::aTileType() const { return workgroupBuffer(op->getContext(), kDepth, kTile + kVector); }
 MemRefType TiledMatmul::bTileType() const { return workgroupBuffer(op->getContext(), kDepth, kTile); }
 
 std::optional<TiledMatmul> tiledMatmul(linalg::GenericOp op) {
@@ -95,33 +96,43 @@ bool withEpilogue(TiledMatmul &plan, linalg::GenericOp epilogue) {
   return true;
 }
 
-/// Stores output (row, col) of the product, `value`, through the epilogue if there is
-/// one (it reads the product's element as `value`, its other operands from memory).
-static void storeOutput(OpBuilder &b, Location loc, const TiledMatmul &plan, const IRMapping &map, Value value,
-                        ArrayRef<Value> ivs) {
+/// Stores outputs of the product, `values` at `at[e]`, through the epilogue if there is
+/// one (it reads the product's element as the value, its other operands from memory).
+/// Every element's loads and arithmetic come before the first store: a store between
+/// two loads would keep LLVM from joining adjacent ones (it cannot tell the buffers
+/// apart).
+static void storeOutputs(OpBuilder &b, Location loc, const TiledMatmul &plan, const IRMapping &map,
+                         ArrayRef<Value> values, ArrayRef<SmallVector<Value>> at) {
   linalg::GenericOp op = plan.op, epi = plan.epilogue;
   Value product = op.getDpsInitOperand(0)->get();
-  bool productOverwritten = epi && llvm::is_contained(epi.getDpsInits(), product);
-  if (!productOverwritten)
-    memref::StoreOp::create(b, loc, value, map.lookupOrDefault(product), ivs);
-  if (!epi) return;
-  IRMapping body = map;
-  Block &block = epi.getRegion().front();
-  for (OpOperand &operand : epi->getOpOperands()) {
-    BlockArgument arg = epi.getMatchingBlockArgument(&operand);
-    if (operand.get() == product && epi.isDpsInput(&operand)) {
-      body.map(arg, value);
-      continue;
+  SmallVector<std::pair<Value, Value>> stores; // (value, buffer), element by element
+  SmallVector<size_t> firstStore;              // each element's first entry in stores
+  for (auto [value, ivs] : llvm::zip(values, at)) {
+    firstStore.push_back(stores.size());
+    bool productOverwritten = epi && llvm::is_contained(epi.getDpsInits(), product);
+    if (!productOverwritten) stores.push_back({value, map.lookupOrDefault(product)});
+    if (!epi) continue;
+    IRMapping body = map;
+    Block &block = epi.getRegion().front();
+    for (OpOperand &operand : epi->getOpOperands()) {
+      BlockArgument arg = epi.getMatchingBlockArgument(&operand);
+      if (operand.get() == product && epi.isDpsInput(&operand)) {
+        body.map(arg, value);
+        continue;
+      }
+      Value v = map.lookupOrDefault(operand.get());
+      if (isa<MemRefType>(v.getType()) && !arg.use_empty())
+        v = memref::LoadOp::create(b, loc, v, indicesAt(b, loc, epi.getMatchingIndexingMap(&operand), ivs));
+      body.map(arg, v);
     }
-    Value v = map.lookupOrDefault(operand.get());
-    if (isa<MemRefType>(v.getType()) && !arg.use_empty())
-      v = memref::LoadOp::create(b, loc, v, indicesAt(b, loc, epi.getMatchingIndexingMap(&operand), ivs));
-    body.map(arg, v);
+    for (Operation &o : block.without_terminator()) b.clone(o, body);
+    for (auto [i, init] : llvm::enumerate(epi.getDpsInits()))
+      stores.push_back({body.lookupOrDefault(block.getTerminator()->getOperand(i)), map.lookupOrDefault(init)});
   }
-  for (Operation &o : block.without_terminator()) b.clone(o, body);
-  for (auto [i, init] : llvm::enumerate(epi.getDpsInits()))
-    memref::StoreOp::create(b, loc, body.lookupOrDefault(block.getTerminator()->getOperand(i)),
-                            map.lookupOrDefault(init), ivs);
+  firstStore.push_back(stores.size());
+  for (size_t e = 0; e < at.size(); ++e)
+    for (size_t s = firstStore[e]; s < firstStore[e + 1]; ++s)
+      memref::StoreOp::create(b, loc, stores[s].first, stores[s].second, at[e]);
 }
 
 void emitTiledMatmul(OpBuilder &b, Location loc, const TiledMatmul &plan, gpu::LaunchOp launch,
@@ -163,32 +174,63 @@ void emitTiledMatmul(OpBuilder &b, Location loc, const TiledMatmul &plan, gpu::L
     Value v = memref::LoadOp::create(ob, loc, mem, at(r, k));
     return arith::SelectOp::create(ob, loc, ok, v, zero).getResult();
   };
-  // This thread's outputs: rows ty + 16 i, columns tx + 16 j.
+  // kVector consecutive elements of row `row` from column `col0` (a multiple of
+  // kVector), zero where out of range. Where `cols` is a multiple of kVector the group is
+  // all in range or all out: one clamped base column and consecutive loads, which LLVM
+  // joins into one 16-byte load; else each element is clamped on its own.
+  auto loadGroup = [&](OpBuilder &ob, Value mem, Value row, int64_t rows, Value col0, int64_t cols) {
+    SmallVector<Value> values;
+    if (cols % T::kVector != 0) {
+      for (int64_t e = 0; e < T::kVector; ++e) values.push_back(loadOrZero(ob, mem, row, rows, add(ob, col0, index(ob, e)), cols));
+      return values;
+    }
+    Value ok = arith::AndIOp::create(ob, loc, below(ob, row, rows), below(ob, col0, cols));
+    Value r = arith::MinUIOp::create(ob, loc, row, index(ob, rows - 1));
+    Value base = arith::MinUIOp::create(ob, loc, col0, index(ob, cols - T::kVector));
+    for (int64_t e = 0; e < T::kVector; ++e) {
+      Value v = memref::LoadOp::create(ob, loc, mem, at(r, add(ob, base, index(ob, e))));
+      values.push_back(arith::SelectOp::create(ob, loc, ok, v, zero));
+    }
+    return values;
+  };
+  // The tile offset of a thread's i-th row (t = ty) or column (t = tx): two groups of
+  // kVector consecutive ones, half a tile apart (t * 4 + {0..3}, 64 + t * 4 + {0..3}),
+  // so that each group is one 16-byte shared-memory load.
+  auto offsetOf = [&](OpBuilder &ob, Value t, int64_t i) {
+    constexpr int64_t kGroupStride = T::kThreadsPerSide * T::kVector;
+    Value first = arith::MulIOp::create(ob, loc, t, index(ob, T::kVector));
+    return add(ob, first, index(ob, (i / T::kVector) * kGroupStride + i % T::kVector));
+  };
   SmallVector<Value> rows, cols;
   for (int64_t i = 0; i < T::kPerThread; ++i) {
-    rows.push_back(add(b, m0, add(b, ty, index(b, i * T::kThreadsPerSide))));
-    cols.push_back(add(b, n0, add(b, tx, index(b, i * T::kThreadsPerSide))));
+    rows.push_back(add(b, m0, offsetOf(b, ty, i)));
+    cols.push_back(add(b, n0, offsetOf(b, tx, i)));
   }
   // The accumulators start from the output's values, as the generic's body expects.
   SmallVector<Value> init;
   for (Value row : rows)
     for (Value col : cols) init.push_back(loadOrZero(b, c, row, plan.m, col, plan.n));
+  // The tile copies: each thread loads kVector consecutive elements along one row of A
+  // (k) and one row of B (columns).
+  static_assert(T::kTile * T::kDepth == T::kThreads * T::kVector, "one group of each tile per thread");
+  constexpr int64_t kAGroupsPerRow = T::kDepth / T::kVector, kBGroupsPerRow = T::kTile / T::kVector;
+  Value aRow = arith::DivUIOp::create(b, loc, thread, index(b, kAGroupsPerRow));
+  Value aK = arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, thread, index(b, kAGroupsPerRow)),
+                                   index(b, T::kVector));
+  Value bK = arith::DivUIOp::create(b, loc, thread, index(b, kBGroupsPerRow));
+  Value bCol = arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, thread, index(b, kBGroupsPerRow)),
+                                     index(b, T::kVector));
 
   Block &body = op.getRegion().front();
   auto steps = scf::ForOp::create(
       b, loc, index(b, 0), index(b, plan.k), index(b, T::kDepth), init,
       [&](OpBuilder &sb, Location, Value k0, ValueRange accs) {
-        // Each thread copies kTile * kDepth / kThreads elements of each tile.
-        for (int64_t q = 0; q < T::kTile * T::kDepth / T::kThreads; ++q) {
-          Value e = add(sb, thread, index(sb, q * T::kThreads));
-          Value ar = arith::DivUIOp::create(sb, loc, e, index(sb, T::kDepth));
-          Value ak = arith::RemUIOp::create(sb, loc, e, index(sb, T::kDepth));
-          memref::StoreOp::create(sb, loc, loadOrZero(sb, a, add(sb, m0, ar), plan.m, add(sb, k0, ak), plan.k), aTile,
-                                  ValueRange{ak, ar});
-          Value bk = arith::DivUIOp::create(sb, loc, e, index(sb, T::kTile));
-          Value bc = arith::RemUIOp::create(sb, loc, e, index(sb, T::kTile));
-          memref::StoreOp::create(sb, loc, loadOrZero(sb, bm, add(sb, k0, bk), plan.k, add(sb, n0, bc), plan.n), bTile,
-                                  ValueRange{bk, bc});
+        // Each thread copies one group of each tile (A transposed into its k rows).
+        SmallVector<Value> aGroup = loadGroup(sb, a, add(sb, m0, aRow), plan.m, add(sb, k0, aK), plan.k);
+        SmallVector<Value> bGroup = loadGroup(sb, bm, add(sb, k0, bK), plan.k, add(sb, n0, bCol), plan.n);
+        for (int64_t e = 0; e < T::kVector; ++e) {
+          memref::StoreOp::create(sb, loc, aGroup[e], aTile, ValueRange{add(sb, aK, index(sb, e)), aRow});
+          memref::StoreOp::create(sb, loc, bGroup[e], bTile, ValueRange{bK, add(sb, bCol, index(sb, e))});
         }
         gpu::BarrierOp::create(sb, loc);
         auto inner = scf::ForOp::create(
@@ -196,10 +238,8 @@ void emitTiledMatmul(OpBuilder &b, Location loc, const TiledMatmul &plan, gpu::L
             [&](OpBuilder &ib, Location, Value kk, ValueRange in) {
               SmallVector<Value> as, bs, next;
               for (int64_t i = 0; i < T::kPerThread; ++i) {
-                Value off = add(ib, index(ib, i * T::kThreadsPerSide), ty);
-                as.push_back(memref::LoadOp::create(ib, loc, aTile, ValueRange{kk, off}));
-                Value offB = add(ib, index(ib, i * T::kThreadsPerSide), tx);
-                bs.push_back(memref::LoadOp::create(ib, loc, bTile, ValueRange{kk, offB}));
+                as.push_back(memref::LoadOp::create(ib, loc, aTile, ValueRange{kk, offsetOf(ib, ty, i)}));
+                bs.push_back(memref::LoadOp::create(ib, loc, bTile, ValueRange{kk, offsetOf(ib, tx, i)}));
               }
               for (int64_t i = 0; i < T::kPerThread; ++i)
                 for (int64_t j = 0; j < T::kPerThread; ++j) {
@@ -222,12 +262,21 @@ void emitTiledMatmul(OpBuilder &b, Location loc, const TiledMatmul &plan, gpu::L
         gpu::BarrierOp::create(sb, loc);
         scf::YieldOp::create(sb, loc, inner.getResults());
       });
+  // The outputs, a group of kVector columns under one guard where n is a multiple of
+  // kVector (the group is all in or all out): adjacent stores LLVM can join.
+  int64_t together = plan.n % T::kVector == 0 ? T::kVector : 1;
   for (int64_t i = 0; i < T::kPerThread; ++i)
-    for (int64_t j = 0; j < T::kPerThread; ++j) {
+    for (int64_t j = 0; j < T::kPerThread; j += together) {
       Value ok = arith::AndIOp::create(b, loc, below(b, rows[i], plan.m), below(b, cols[j], plan.n));
       auto write = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/false);
       OpBuilder wb = write.getThenBodyBuilder();
-      storeOutput(wb, loc, plan, map, steps.getResult(i * T::kPerThread + j), at(rows[i], cols[j]));
+      SmallVector<Value> values;
+      SmallVector<SmallVector<Value>> where;
+      for (int64_t e = j; e < j + together; ++e) {
+        values.push_back(steps.getResult(i * T::kPerThread + e));
+        where.push_back(at(rows[i], cols[e]));
+      }
+      storeOutputs(wb, loc, plan, map, values, where);
     }
 }
 

@@ -3,10 +3,13 @@
 // ajit-map-to-gpu's kernel for an f32 `ajit.matmul` generic on buffers (2-D or batched,
 // after its parallel dimensions were moved first: (b, m, n, k)): each block of 256
 // threads computes a kTile x kTile tile of the output; per step of kDepth along k the
-// threads copy an A and a B tile into shared memory, then each thread updates its
-// kPerThread x kPerThread outputs (rows ty + 16 i, columns tx + 16 j: neighbouring
-// threads read neighbouring shared-memory words and write neighbouring outputs) from
-// registers. Out-of-range rows, columns and k-steps read as zero and are not written.
+// threads copy an A and a B tile into shared memory (each thread kVector consecutive
+// elements of a row of each: one 16-byte global load where the row length allows), then
+// each thread updates its kPerThread x kPerThread outputs from registers: rows
+// ty * 4 + {0..3} and 64 + ty * 4 + {0..3} of the tile, columns likewise with tx, so
+// that its A and B values of a k-step are four 16-byte shared-memory loads instead of
+// sixteen 4-byte ones. Out-of-range rows, columns and k-steps read as zero and are not
+// written.
 // The output fusion's epilogue (bias, GELU) that follows the product is applied to each
 // output as it is stored, when it reads the product element for element.
 //
@@ -24,6 +27,7 @@ namespace ajit {
 
 struct TiledMatmul {
   static constexpr int64_t kPerThread = 8, kThreadsPerSide = 16;
+  static constexpr int64_t kVector = 4; ///< consecutive elements a thread loads or owns
   static constexpr int64_t kTile = kPerThread * kThreadsPerSide; ///< 128 x 128 outputs a block
   static constexpr int64_t kDepth = 8;                            ///< k per shared-memory step
   static constexpr int64_t kThreads = kThreadsPerSide * kThreadsPerSide;

@@ -630,9 +630,9 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
       kb.clone(*def, map);
       return success();
     };
-    // Only kernels whose threads take several consecutive elements have accesses to
-    // join; everywhere else the fact would be noise in the IR.
-    if (perThread > 1) alignBuffers(kb, loc, group, entry, map);
+    // Only kernels whose threads take several consecutive elements (and the tiled
+    // matmul's groups of 4) have accesses to join; elsewhere the fact would be noise.
+    if (perThread > 1 || matmul) alignBuffers(kb, loc, group, entry, map);
     for (Operation *member : group) {
       WalkResult walked = member->walk([&](Operation *inner) {
         for (Value v : inner->getOperands())

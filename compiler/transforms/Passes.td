@@ -279,6 +279,18 @@ def AjitLowerGpuAllReduce : Pass<"ajit-lower-gpu-all-reduce", "mlir::ModuleOp"> 
                            "mlir::cf::ControlFlowDialect"];
 }
 
+def AjitAlignWorkgroupBuffers : Pass<"ajit-align-workgroup-buffers", "mlir::ModuleOp"> {
+  let summary = "Every workgroup attribution of a gpu.func 16-byte aligned (llvm.align)";
+  let description = [{
+    Sets `llvm.align = 16` on each workgroup attribution, which convert-gpu-to-nvvm
+    gives the `.shared` global it makes; without it the global is aligned to its
+    element only, and the 16-byte shared-memory loads of the tiled matmul stay four
+    4-byte loads. Runs after gpu-kernel-outlining (gpu.launch carries no attribution
+    attributes).
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 def AjitNativeMathToLlvm : Pass<"ajit-native-math-to-llvm"> {
   let summary = "Math ops the GPU has instructions for as LLVM intrinsics, ahead of libdevice";
   let description = [{

@@ -65,7 +65,8 @@ func.func @h(%x: memref<1000xf32>, %out: memref<1000xf32>) {
 // CHECK:         %[[C:.+]] = arith.remui %{{.+}}, %c50
 // CHECK:         %[[R:.+]] = arith.divui %{{.+}}, %c50
 // CHECK:         memref.store %cst, %arg2[%[[R]], %[[C]]]
-// CHECK:       gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, {{.+}} threads({{.+}}) in (%{{.+}} = %c256, {{.+}} function(@dot_k1) workgroup(%[[AT:.+]] : memref<8x129xf32, #gpu.address_space<workgroup>>, %[[BT:.+]] : memref<8x128xf32, #gpu.address_space<workgroup>>)
+// CHECK:       gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, {{.+}} threads({{.+}}) in (%{{.+}} = %c256, {{.+}} function(@dot_k1) workgroup(%[[AT:.+]] : memref<8x132xf32, #gpu.address_space<workgroup>>, %[[BT:.+]] : memref<8x128xf32, #gpu.address_space<workgroup>>)
+// CHECK:         %[[C2:.+]] = memref.assume_alignment %arg2, 16
 // CHECK:         %[[OUT:.+]]:64 = scf.for %{{.+}} = %c0 to %c64 step %c8 iter_args(
 // CHECK:           memref.store %{{.+}}, %[[AT]][
 // CHECK:           memref.store %{{.+}}, %[[BT]][
@@ -77,7 +78,7 @@ func.func @h(%x: memref<1000xf32>, %out: memref<1000xf32>) {
 // CHECK-NEXT:        arith.addf {{.+}} fastmath<contract>
 // CHECK:           gpu.barrier
 // CHECK:         scf.if
-// CHECK-NEXT:      memref.store %[[OUT]]#0, %arg2[
+// CHECK-NEXT:      memref.store %[[OUT]]#0, %[[C2]][
 // CHECK-NOT:   gpu.launch {{.+}} function(@dot_k2)
 func.func @dot(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %out: memref<37x50xf32>) {
   %zero = arith.constant 0.0 : f32
@@ -99,10 +100,10 @@ func.func @dot(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %out: memref<37x50x
 // CHECK-LABEL: func.func @dot_epilogue
 // CHECK:       gpu.launch {{.+}} function(@dot_epilogue_k0) workgroup(
 // CHECK:         scf.if
-// CHECK-NEXT:      %[[B:.+]] = memref.load %arg2[
+// CHECK-NEXT:      %[[B:.+]] = memref.load %{{.+}}[
 // CHECK-NEXT:      %[[S:.+]] = arith.addf %{{.+}}, %[[B]]
 // CHECK-NEXT:      %[[R:.+]] = arith.maxnumf %[[S]],
-// CHECK-NEXT:      memref.store %[[R]], %arg3[
+// CHECK-NEXT:      memref.store %[[R]], %{{.+}}[
 // CHECK-NEXT:    }
 // CHECK-NOT:   gpu.launch
 // CHECK-LABEL: func.func @no_fuse_transposed_epilogue
@@ -351,7 +352,7 @@ func.func @column_sums(%x: memref<64x8192xf32>, %out: memref<8192xf32>) {
 // PTX-SAME:      .target sm_90
 // PTX-SAME:      .visible .entry g_k0(
 // PTX-SAME:      .visible .entry g_k1(
-// PTX-SAME:      .shared .align 4 .b8 {{.+}}[128]
+// PTX-SAME:      .shared .align 16 .b8 {{.+}}[128]
 // PTX-SAME:      ld.global.v4.b32
 // PTX-SAME:      shfl.sync.bfly.b32
 // PTX-SAME:      bar.sync
@@ -367,4 +368,30 @@ func.func @g(%x: tensor<10000xf32>, %y: tensor<100x64xf32>) -> (tensor<f32>, ten
   %r = ajit.reduce sum %a, axes = [0], keepdims = false : tensor<10000xf32> -> tensor<f32>
   %e = ajit.exp %y : tensor<100x64xf32>
   return %r, %e : tensor<f32>, tensor<100x64xf32>
+}
+
+// -----
+
+// Linear with a bias, n a multiple of 4: each thread's outputs are two groups of 4
+// columns (and rows), so a k-step reads its A and B values with 16-byte shared loads
+// from 16-byte aligned tiles; the tiles are filled with 16-byte global loads, and the
+// bias is read and the outputs written 4 at a time, all loads of a group before its
+// stores.
+// PTX-LABEL: func.func @linear(
+// PTX:         gpu.binary @linear_kernels
+// PTX-SAME:      .shared .align 16 .b8
+// PTX-SAME:      ld.global.v4.b32
+// PTX-SAME:      st.shared.v4.b32
+// PTX-SAME:      bar.sync
+// PTX-SAME:      ld.shared.v4.b32
+// PTX-SAME:      ld.shared.v4.b32
+// PTX-SAME:      ld.shared.v4.b32
+// PTX-SAME:      fma.rn.f32
+// PTX-SAME:      ld.global.v4.b32
+// PTX-SAME:      st.global.v4.b32
+func.func @linear(%a: tensor<100x64xf32>, %b: tensor<64x96xf32>, %c: tensor<96xf32>) -> tensor<100x96xf32> {
+  %p = ajit.dot %a, %b : tensor<100x64xf32>, tensor<64x96xf32> -> tensor<100x96xf32>
+  %cb = ajit.broadcast_in_dim %c, dims = [1] : tensor<96xf32> -> tensor<100x96xf32>
+  %s = ajit.add %p, %cb : tensor<100x96xf32>
+  return %s : tensor<100x96xf32>
 }
