@@ -141,8 +141,8 @@ static const std::pair<const char *, const char *> kPtxLowering[] = {
 const std::string &libdeviceToolkit() {
   static const std::string found = [] {
     std::vector<std::string> candidates;
-    // AJIT_CUDA_TOOLKIT names the one toolkit to use (empty: none), for a machine with
-    // several, and so the tests can compile as on a machine without one.
+    // AJIT_CUDA_TOOLKIT names the one toolkit to use, for a machine with several (and
+    // so that the tests can compile as on a machine without one).
     if (const char *chosen = std::getenv("AJIT_CUDA_TOOLKIT")) {
       candidates.emplace_back(chosen);
     } else {
@@ -162,16 +162,20 @@ const std::string &libdeviceToolkit() {
   return found;
 }
 
-/// `text` with its placeholders filled: @CHIP@ and @TOOLKIT@ (" toolkit=<dir>": left
-/// empty, upstream looks only where CUDA_HOME and friends point, so the same program
-/// linked libdevice in one shell and not in another; with no toolkit found, a directory
-/// that does not exist, so that upstream finds none either).
+/// `text` with its placeholders filled: @CHIP@ and @TOOLKIT@ (" toolkit=<dir>" for the
+/// toolkit found; left empty, upstream looks only where CUDA_HOME and friends point, so
+/// the same program linked libdevice in one shell and not in another). With none
+/// found: $AJIT_CUDA_TOOLKIT when set (upstream then says that it lacks libdevice,
+/// rather than take CUDA_HOME's), else nothing (the same places were searched, and
+/// upstream stays quiet).
 static std::string fillPlaceholders(std::string text, const std::string &chip) {
   auto fill = [&](const std::string &name, const std::string &value) {
     if (auto at = text.find(name); at != std::string::npos) text.replace(at, name.size(), value);
   };
   fill("@CHIP@", chip);
-  fill("@TOOLKIT@", " toolkit=" + (libdeviceToolkit().empty() ? "/no-cuda-toolkit" : libdeviceToolkit()));
+  std::string toolkit = libdeviceToolkit();
+  if (const char *chosen = std::getenv("AJIT_CUDA_TOOLKIT"); toolkit.empty() && chosen) toolkit = chosen;
+  fill("@TOOLKIT@", toolkit.empty() || toolkit.find_first_of(" \t'\"{}") != std::string::npos ? "" : " toolkit=" + toolkit);
   return text;
 }
 

@@ -263,10 +263,21 @@ LogicalResult splitArgReduction(linalg::GenericOp op, int64_t maxChunks) {
   if (!chunking || chunking->n > std::numeric_limits<int32_t>::max()) return failure();
   auto [r, n, k, c] = *chunking;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  // The body must compare the element itself and select it (not a function of it: a
+  // fused producer would be applied again to the chunks' winners), reading only the
+  // reduced axis's index (the fold maps every linalg.index to the chunk).
   Block &body = op.getRegion().front();
   auto pick = body.getTerminator()->getOperand(1).getDefiningOp<arith::SelectOp>();
+  auto pickValue = body.getTerminator()->getOperand(0).getDefiningOp<arith::SelectOp>();
   Value initValue = fillValue(op.getDpsInits()[0]), initIndex = fillValue(op.getDpsInits()[1]);
-  if (!pick || pick.getFalseValue() != body.getArgument(2) || !initValue || !initIndex) return failure();
+  if (!pick || pick.getFalseValue() != body.getArgument(2) || !pickValue ||
+      pickValue.getTrueValue() != body.getArgument(0) || pickValue.getFalseValue() != body.getArgument(1) ||
+      pickValue.getCondition() != pick.getCondition() || !initValue || !initIndex)
+    return failure();
+  WalkResult otherIndex = op.getRegion().walk([&](linalg::IndexOp index) {
+    return index.getDim() == r ? WalkResult::advance() : WalkResult::interrupt();
+  });
+  if (otherIndex.wasInterrupted()) return failure();
   OpOperand *input = op.getDpsInputOperand(0);
   auto at = positionOf(op.getMatchingIndexingMap(input), r);
   if (!at) return failure();

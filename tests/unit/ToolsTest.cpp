@@ -207,7 +207,7 @@ TEST_F(Tools, BadInputsGiveOneClearLine) {
       {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --target ptx", "--header is for CPU objects"},
       {ajitc + " " + softmax + " -o " + tmp("g.ptx") + " --target ptx --gpu sm_x", "unknown GPU architecture 'sm_x'"},
       // f64 exp on the GPU is libdevice's; as on a machine without the CUDA toolkit.
-      {"AJIT_CUDA_TOOLKIT= " + ajitc + " " + tmp("exp_f64.mlir") + " -o " + tmp("g.ptx") + " --target ptx",
+      {"AJIT_CUDA_TOOLKIT=" + tmp("no-toolkit") + " " + ajitc + " " + tmp("exp_f64.mlir") + " -o " + tmp("g.ptx") + " --target ptx",
        "calls __nv_exp: libdevice functions (f64 transcendentals), and no CUDA toolkit"},
       {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --target tpu", "unknown --target 'tpu'"},
       {ajitc + " " + softmax + " -o " + tmp("g.o") + " --header " + tmp("g.h") + " --cpu pentium99", "unknown CPU 'pentium99'"},

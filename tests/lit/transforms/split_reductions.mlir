@@ -152,7 +152,9 @@ func.func @bare_sum(%a: tensor<131072xf32>, %acc: tensor<f32>) -> tensor<f32> {
 // ARG:         linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[P]]#0, %[[P]]#1 : tensor<1024xf32>, tensor<1024xi64>) outs(%{{.+}}, %{{.+}} : tensor<f32>, tensor<i64>) attrs = {ajit.arg_reduce = "max"}
 // ARG-NEXT:    ^bb0(%[[V:.+]]: f32, %[[I:.+]]: i64, %[[BEST:.+]]: f32, %[[BESTI:.+]]: i64):
 // ARG:           %[[K:.+]] = linalg.index 0
-// ARG:           %[[TAKE:.+]] = arith.ori
+// ARG:           %[[KI:.+]] = arith.index_cast %[[K]]
+// ARG:           %[[FIRST:.+]] = arith.cmpi eq, %[[KI]], %c0_i64
+// ARG:           %[[TAKE:.+]] = arith.ori %{{.+}}, %[[FIRST]]
 // ARG:           %[[NV:.+]] = arith.select %[[TAKE]], %[[V]], %[[BEST]]
 // ARG:           %[[NI:.+]] = arith.select %[[TAKE]], %[[I]], %[[BESTI]]
 // ARG:           linalg.yield %[[NV]], %[[NI]]
@@ -175,6 +177,37 @@ func.func @argmax_long(%a: tensor<131072xf32>) -> (tensor<f32>, tensor<i64>) {
     %first = arith.cmpi eq, %ji, %zero : i64
     %take = arith.ori %gt, %first : i1
     %v = arith.select %take, %x, %b : f32
+    %k = arith.select %take, %ji, %bi : i64
+    linalg.yield %v, %k : f32, i64
+  } -> (tensor<f32>, tensor<i64>)
+  return %r#0, %r#1 : tensor<f32>, tensor<i64>
+}
+
+// -----
+
+// An argmax whose body compares a function of the element (a fused negation) is not
+// split: the fold would apply the function again to the chunks' winners.
+// ARG-LABEL: func.func @argmax_of_neg
+// ARG-NOT:     tensor.expand_shape
+// ARG:         linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%arg0 : tensor<131072xf32>)
+func.func @argmax_of_neg(%a: tensor<131072xf32>) -> (tensor<f32>, tensor<i64>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0 : i64
+  %ev = tensor.empty() : tensor<f32>
+  %v0 = linalg.fill ins(%ninf : f32) outs(%ev : tensor<f32>) -> tensor<f32>
+  %ei = tensor.empty() : tensor<i64>
+  %i0 = linalg.fill ins(%zero : i64) outs(%ei : tensor<i64>) -> tensor<i64>
+  %r:2 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>, affine_map<(d0) -> ()>],
+                         iterator_types = ["reduction"]}
+      ins(%a : tensor<131072xf32>) outs(%v0, %i0 : tensor<f32>, tensor<i64>) attrs = {ajit.arg_reduce = "max"} {
+  ^bb0(%x: f32, %b: f32, %bi: i64):
+    %y = arith.negf %x : f32
+    %j = linalg.index 0 : index
+    %ji = arith.index_cast %j : index to i64
+    %gt = arith.cmpf ogt, %y, %b : f32
+    %first = arith.cmpi eq, %ji, %zero : i64
+    %take = arith.ori %gt, %first : i1
+    %v = arith.select %take, %y, %b : f32
     %k = arith.select %take, %ji, %bi : i64
     linalg.yield %v, %k : f32, i64
   } -> (tensor<f32>, tensor<i64>)
