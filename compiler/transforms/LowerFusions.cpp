@@ -235,6 +235,25 @@ void dissolve(FusionOp fusion) {
   fusion.erase();
 }
 
+/// Carries ajit.arg_reduce from an argmax / argmin generic to the generic fused from it
+/// and a producer (upstream's fusion builds the new op, without the old one's
+/// attributes, right before the consumer it then erases): the PTX target's block
+/// reduction and the split of long argmaxes recognise the pair reduction by it, and
+/// without it a fused argmax ran on one GPU thread. The new op is recognised by its
+/// place, its loops and its leading results (the consumer's).
+struct KeepArgReduceMarker : public RewriterBase::Listener {
+  void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint) override {
+    auto fused = dyn_cast<linalg::GenericOp>(op);
+    auto marked = fused ? dyn_cast_or_null<linalg::GenericOp>(op->getNextNode()) : linalg::GenericOp();
+    if (!marked || !marked->hasAttr(ajit::kArgReduceAttr) || fused->hasAttr(ajit::kArgReduceAttr) ||
+        fused.getIteratorTypesArray() != marked.getIteratorTypesArray() ||
+        fused->getNumResults() < marked->getNumResults() ||
+        TypeRange(fused->getResultTypes()).take_front(marked->getNumResults()) != TypeRange(marked->getResultTypes()))
+      return;
+    fused->setAttr(ajit::kArgReduceAttr, marked->getAttr(ajit::kArgReduceAttr));
+  }
+};
+
 struct LowerFusionsPass : public ajit::impl::AjitLowerFusionsBase<LowerFusionsPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
@@ -247,8 +266,10 @@ struct LowerFusionsPass : public ajit::impl::AjitLowerFusionsBase<LowerFusionsPa
     tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, ctx);
     tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, ctx);
     ctx->getLoadedDialect<linalg::LinalgDialect>()->getCanonicalizationPatterns(patterns);
+    KeepArgReduceMarker keepMarker;
     GreedyRewriteConfig config;
     config.setUseTopDownTraversal(true);
+    config.setListener(&keepMarker);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
 

@@ -168,6 +168,8 @@ def AjitLowerFusions : Pass<"ajit-lower-fusions", "mlir::ModuleOp"> {
     ops share a loop, which are kept apart) are exactly what the loops implement. Each
     region then leaves one `linalg.generic` (a multi-output fusion yields several results
     from it) and the region is dissolved into its function.
+    A generic fused from an argmax / argmin (ajit.arg_reduce) and its producers keeps the
+    marker.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::affine::AffineDialect"];

@@ -122,6 +122,10 @@ std::vector<Case> cases() {
   out.push_back(make("argmax_ties_nan", [](Tensor a) { return argmax(a, 1); }, tricky));
   out.push_back(make("argmin_ties_nan", [](Tensor a) { return argmin(a, 1); }, tricky));
   out.push_back(make("argmax_1m", [](Tensor a) { return argmax(a, 0); }, big));
+  // A producer fused into the argmax: still a block reduction (not split: the chunks'
+  // winners are values of -a), argmin of the ties and NaNs likewise.
+  out.push_back(make("argmax_of_neg_1m", [](Tensor a) { return argmax(-a, 0); }, big));
+  out.push_back(make("argmin_of_scaled", [](Tensor a) { return argmin(a * 2.0, 1); }, tricky));
   out.push_back(make("transpose_reshape", [](Tensor a) { return reshape(transpose(a), {65, 74}); }, x));
   out.push_back(make("broadcast", [](Tensor r) { return broadcastTo(r, {5, 130}) + 1.0; }, row));
   // W2's g and h: elementwise chains, and one fused into a whole-array reduction.
