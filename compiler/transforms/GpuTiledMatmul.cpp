@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 #include <limits>
@@ -237,9 +238,17 @@ void emitTiledMatmul(OpBuilder &b, Location loc, const TiledMatmul &plan, gpu::L
             sb, loc, index(sb, 0), index(sb, T::kDepth), index(sb, 1), accs,
             [&](OpBuilder &ib, Location, Value kk, ValueRange in) {
               SmallVector<Value> as, bs, next;
-              for (int64_t i = 0; i < T::kPerThread; ++i) {
-                as.push_back(memref::LoadOp::create(ib, loc, aTile, ValueRange{kk, offsetOf(ib, ty, i)}));
-                bs.push_back(memref::LoadOp::create(ib, loc, bTile, ValueRange{kk, offsetOf(ib, tx, i)}));
+              // One vector load per group: left to LLVM's load/store vectorizer, the last
+              // A value of a group stayed a scalar load (instcombine rewrote its offset,
+              // ((tid >> 2) & 60) | 3, as (tid >> 2) | 3, hiding the common base).
+              auto vectorType = VectorType::get({T::kVector}, ib.getF32Type());
+              for (int64_t g = 0; g < T::kPerThread; g += T::kVector) {
+                Value aGroup = vector::LoadOp::create(ib, loc, vectorType, aTile, ValueRange{kk, offsetOf(ib, ty, g)});
+                Value bGroup = vector::LoadOp::create(ib, loc, vectorType, bTile, ValueRange{kk, offsetOf(ib, tx, g)});
+                for (int64_t e = 0; e < T::kVector; ++e) {
+                  as.push_back(vector::ExtractOp::create(ib, loc, aGroup, e));
+                  bs.push_back(vector::ExtractOp::create(ib, loc, bGroup, e));
+                }
               }
               for (int64_t i = 0; i < T::kPerThread; ++i)
                 for (int64_t j = 0; j < T::kPerThread; ++j) {

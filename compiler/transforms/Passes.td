@@ -264,7 +264,7 @@ def AjitMapToGpu : Pass<"ajit-map-to-gpu", "mlir::ModuleOp"> {
                         "threads per block of a parallel loop nest">];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect", "mlir::linalg::LinalgDialect",
-                           "mlir::affine::AffineDialect"];
+                           "mlir::affine::AffineDialect", "mlir::vector::VectorDialect"];
 }
 
 def AjitLowerGpuAllReduce : Pass<"ajit-lower-gpu-all-reduce", "mlir::ModuleOp"> {

@@ -72,8 +72,8 @@ func.func @h(%x: memref<1000xf32>, %out: memref<1000xf32>) {
 // CHECK:           memref.store %{{.+}}, %[[BT]][
 // CHECK:           gpu.barrier
 // CHECK:           scf.for %[[KK:.+]] = %c0 to %c8 step %c1 iter_args(
-// CHECK:             memref.load %[[AT]][%[[KK]],
-// CHECK:             memref.load %[[BT]][%[[KK]],
+// CHECK:             vector.load %[[AT]][%[[KK]], %{{.+}}] : memref<8x132xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK:             vector.load %[[BT]][%[[KK]], %{{.+}}] : memref<8x128xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 // CHECK:             arith.mulf {{.+}} fastmath<contract>
 // CHECK-NEXT:        arith.addf {{.+}} fastmath<contract>
 // CHECK:           gpu.barrier
@@ -383,6 +383,8 @@ func.func @g(%x: tensor<10000xf32>, %y: tensor<100x64xf32>) -> (tensor<f32>, ten
 // PTX-SAME:      ld.global.v4.b32
 // PTX-SAME:      st.shared.v4.b32
 // PTX-SAME:      bar.sync
+// PTX-NOT:       ld.shared.b32
+// PTX-SAME:      ld.shared.v4.b32
 // PTX-SAME:      ld.shared.v4.b32
 // PTX-SAME:      ld.shared.v4.b32
 // PTX-SAME:      ld.shared.v4.b32
