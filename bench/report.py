@@ -17,6 +17,9 @@ from benchlib import fmt, pyplot
 HERE = os.path.dirname(os.path.abspath(__file__))
 PY = ["numpy", "jax", "torch", "torch.compile"]
 BLAS = ["openblas", "onednn", "onednn.matmul_only"]
+# ajit with the weights frozen into the program (ajit::constant, packed at compile time):
+# beside oneDNN's prepacked weights, not a peer.
+FROZEN = ["ajit.constant_weights"]
 JIT = ["ajit", "jax", "torch.compile"]
 OPS = ["add", "sub", "mul", "div", "scale", "abs", "clamp", "fma", "lerp", "dot", "sum", "max", "min", "argmax",
        "argmin", "norm_l1", "norm_l2", "norm_linf", "relu", "sigmoid", "tanh", "exp", "gelu", "swish", "softmax",
@@ -36,14 +39,14 @@ TABLES = [
     ("W2: g and h", ["W2.g", "W2.h"], PY, "bandwidth"),
     ("W2: op matrix", ["W2." + op for op in OPS], PY, "bandwidth"),
     ("W3: GELU", ["W3.gelu"], PY + ["onnxruntime"], "bandwidth"),
-    ("W3: Linear+GELU", ["W3.linear_gelu"], PY + ["onnxruntime"] + BLAS, "peak"),
+    ("W3: Linear+GELU", ["W3.linear_gelu"], FROZEN + PY + ["onnxruntime"] + BLAS, "peak"),
     ("W4: optimizer step over 10 parameters of 1000x512", ["W4." + o for o in OPTIMIZER_STREAMS], PY, "bandwidth"),
     ("W5: square matmul", ["W5.matmul"], PY + ["onnxruntime"] + BLAS[:2], "peak"),
-    ("W5: MLP 784-512-512-10 (ReLU) inference", ["W5.mlp"], PY + ["onnxruntime"] + BLAS[:2], "peak"),
+    ("W5: MLP 784-512-512-10 (ReLU) inference", ["W5.mlp"], FROZEN + PY + ["onnxruntime"] + BLAS[:2], "peak"),
     ("W6: jit(grad), jit(vmap), jit(vmap(grad)) (NumPy: gradients by hand, batched formulas)",
      ["W6.grad", "W6.vmap", "W6.vmap_grad"], PY, None),
 ]
-NOT_BEST = {"onednn.matmul_only"}  # shown for reference: it skips the GELU
+NOT_BEST = {"onednn.matmul_only", *FROZEN}  # shown for reference: it skips the GELU; ajit itself
 
 
 def size_key(size):
@@ -102,10 +105,10 @@ def tables(records, info):
         by.setdefault((r["workload"], r["size"], r["threads"]), {})[r["system"]] = r
     out = []
     for title, workloads, applicable, limit_kind in TABLES:
-        peers = [s for s in applicable if s in installed or s in BLAS]
+        peers = [s for s in applicable if s in installed or s in BLAS or s in FROZEN]
         keys = sorted((k for k in by if k[0] in workloads),
                       key=lambda k: (workloads.index(k[0]), k[2], size_key(k[1])))
-        peers = [s for s in peers if s not in BLAS or any(s in by[k] for k in keys)]
+        peers = [s for s in peers if s not in BLAS + FROZEN or any(s in by[k] for k in keys)]
         if not keys:
             continue
         head = ["workload", "size", "threads", "ajit"] + peers + ["best peer", "ajit ÷ best peer"]

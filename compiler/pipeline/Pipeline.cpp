@@ -53,7 +53,9 @@ namespace ajit {
 //   outermost dimension parallel; convert-scf-to-openmp splits it across libomp's
 //   workers (AJIT_NUM_THREADS), one contiguous chunk each. Reduction accumulators
 //   move from memory into loop-carried values while the buffers are still told apart
-//   (in the outlined OpenMP functions LLVM could no longer tell).
+//   (in the outlined OpenMP functions LLVM could no longer tell). A constant B is packed
+//   at compile time into a global of its own; symbol-dce drops the unpacked original
+//   when nothing else reads it, before LLVM has to translate it.
 // - llvm: f32 transcendentals become polynomial approximations (arith only, so they
 //   vectorize), then everything is converted to the LLVM dialect with the bare-pointer
 //   calling convention (static shapes make the memref descriptors redundant).
@@ -70,7 +72,7 @@ static const Phase kCpuPhases[] = {
      "buffer-deallocation-pipeline,canonicalize"},
     {"loops", Stage::Lowering,
      "ajit-tile-matmuls,convert-linalg-to-parallel-loops,ajit-parallelize-outer-loops,"
-     "canonicalize,cse,ajit-promote-loop-accumulators"},
+     "canonicalize,cse,ajit-promote-loop-accumulators,symbol-dce"},
     {"llvm", Stage::Lowering,
      "math-extend-to-supported-types,ajit-approximate-math,ajit-math-to-funcs,"
      "expand-strided-metadata,lower-affine,convert-scf-to-openmp,convert-vector-to-llvm,finalize-memref-to-llvm,convert-scf-to-cf,"

@@ -1585,6 +1585,44 @@ TEST(Matmul, FusedEpilogues) {
   EXPECT_TRUE(matchF("batched product * 2 + 1", gh2, DType::f32, os, h2, Tol{1e-5, 1e-5 * 80}));
 }
 
+// Weights captured with ajit::constant: ajit-tile-matmuls packs them at compile time
+// (no pack per call). Panel tails (n = 70, 33), two k blocks (k = 600), B read in place
+// (4 rows), a batch of constant weights, and f64 (plain loops, not packed), each against
+// the f64 reference with the tolerance of FusedEpilogues.
+TEST(Matmul, ConstantWeights) {
+  struct Case {
+    Shape xs, ws;
+    DType dt;
+  };
+  std::vector<Case> cases = {{{200, 600}, {600, 70}, DType::f32}, {{64, 33}, {33, 33}, DType::f32},
+                             {{4, 50}, {50, 40}, DType::f32},     {{3, 50, 40}, {3, 40, 70}, DType::f32},
+                             {{20, 30}, {30, 40}, DType::f64}};
+  for (const Case &c : cases) {
+    std::mt19937_64 rng(5100 + c.xs[0]);
+    std::vector<double> x = asStored(uniform(rng, R::numElements(c.xs), -1, 1), c.dt);
+    std::vector<double> w = asStored(uniform(rng, R::numElements(c.ws), -1, 1), c.dt);
+    Array weights = makeF(w, c.ws, c.dt);
+    auto f = jit([&](const Tensor &in) { return gelu(matmul(in, constant(weights)) + 0.25, true); },
+                 {.name = "frozen_linear"});
+    Shape os = R::matmulShape(c.xs, c.ws);
+    int64_t k = c.ws[c.ws.size() - 2];
+    std::vector<double> h(R::numElements(os)), want(h.size()), scale(h.size());
+    R::matmul(x.data(), c.xs, w.data(), c.ws, h.data());
+    std::vector<double> ax(x.size()), aw(w.size()), absH(h.size());
+    for (size_t i = 0; i < x.size(); ++i) ax[i] = std::fabs(x[i]);
+    for (size_t i = 0; i < w.size(); ++i) aw[i] = std::fabs(w[i]);
+    R::matmul(ax.data(), c.xs, aw.data(), c.ws, absH.data());
+    for (size_t i = 0; i < h.size(); ++i) {
+      want[i] = R::unary(R::Unary::geluTanh, h[i] + 0.25);
+      scale[i] = absH[i] + 0.25;
+    }
+    double u = c.dt == DType::f32 ? 1e-5 : 1e-12;
+    std::string what = std::string("constant weights ") + dtypeName(c.dt) + " " + shapeStr(c.xs) + " x " +
+                       shapeStr(c.ws) + " k=" + std::to_string(k);
+    EXPECT_TRUE(matchF(what, f(makeF(x, c.xs, c.dt)), c.dt, os, want, Tol{u, u}, 0, -1, nullptr, &scale));
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // softmax, logSoftmax
 //===----------------------------------------------------------------------===//
