@@ -1,8 +1,12 @@
 // A constant B (weights captured with ajit::constant) is packed at compile time into a
 // new constant global of 32-column panels (zero-padded, 64-byte aligned) that the kernel
 // reads with the packed flag: no ajit_uk_sgemm_pack_b call and no pool buffer per call.
-// A B that is a mutable global still packs on every call.
+// A B that is a mutable global still packs on every call; two products of the same
+// weights share one packed global.
 // RUN: ajit-opt %s --ajit-tile-matmuls=threads=1 --canonicalize --symbol-dce | FileCheck %s
+// RUN: ajit-opt %s --ajit-tile-matmuls=threads=1 | grep -c 'memref.global "private" constant @w_packed' \
+// RUN:   | FileCheck %s --check-prefix=ONCE
+// ONCE: {{^1$}}
 
 #lhs = affine_map<(d0, d1, d2) -> (d0, d1)>
 #rhs = affine_map<(d0, d1, d2) -> (d1, d2)>
@@ -43,6 +47,22 @@ func.func @frozen(%x: memref<8x2xf32>, %out: memref<8x3xf32>) {
 // CHECK:         ajit_rt_buffer_release
 func.func @updatable(%x: memref<8x2xf32>, %out: memref<8x3xf32>) {
   %w = memref.get_global @mutable : memref<2x3xf32>
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<8x3xf32>)
+  linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%x, %w : memref<8x2xf32>, memref<2x3xf32>) outs(%out : memref<8x3xf32>) attrs = {ajit.matmul} {
+  ^bb0(%a: f32, %bb: f32, %acc: f32):
+    %p = arith.mulf %a, %bb : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @frozen_again
+// CHECK:         memref.get_global @w_packed : memref<64xf32>
+func.func @frozen_again(%x: memref<8x2xf32>, %out: memref<8x3xf32>) {
+  %w = memref.get_global @w : memref<2x3xf32>
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%out : memref<8x3xf32>)
   linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
