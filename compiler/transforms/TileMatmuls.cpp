@@ -107,23 +107,38 @@ std::optional<Site> match(linalg::GenericOp matmul) {
   s.n = bShape[batched ? 2 : 1];
   if (s.batch == 0 || s.m == 0 || s.n == 0) return std::nullopt; // nothing to tile; loops do nothing
 
-  // The product's buffer: zero-filled right before, then read only by the epilogue.
+  // The product's buffer: zero-filled right before, then read only by the epilogue until
+  // the buffer is filled again. Bufferization gives the layers of an MLP one buffer in
+  // turn (product 1, then product 2 after a new fill): uses past the next fill see another
+  // value. Uses in other blocks are taken as readers.
+  Block *block = matmul->getBlock();
+  auto inBlock = [&](Operation *op) { return op->getBlock() == block; };
+  for (Operation *user : s.c.getUsers())
+    if (auto fill = dyn_cast<linalg::FillOp>(user);
+        fill && inBlock(fill) && fill->isBeforeInBlock(matmul) && (!s.fill || s.fill->isBeforeInBlock(fill)))
+      s.fill = fill; // the last fill before the product
+  if (s.fill && !isZeroFill(s.fill)) return std::nullopt;
+  Operation *refill = nullptr; // the first fill after the product: the end of its value
+  for (Operation *user : s.c.getUsers())
+    if (isa<linalg::FillOp>(user) && inBlock(user) && matmul->isBeforeInBlock(user) &&
+        (!refill || user->isBeforeInBlock(refill)))
+      refill = user;
+  // The epilogue: the first op after the product marked as its output fusion. One that
+  // writes in place also ends the product's value: later users read the epilogue's.
+  for (Operation *user : s.c.getUsers()) {
+    auto epilogue = dyn_cast<linalg::GenericOp>(user);
+    if (epilogue && epilogue->hasAttr(kMatmulEpilogueAttr) && inBlock(epilogue) &&
+        matmul->isBeforeInBlock(epilogue) && (!refill || epilogue->isBeforeInBlock(refill)) &&
+        (!s.epilogue || epilogue->isBeforeInBlock(s.epilogue)))
+      s.epilogue = epilogue;
+  }
+  Operation *end = s.epilogue && s.epilogue.getDpsInits()[0] == s.c ? s.epilogue.getOperation() : refill;
   bool otherReader = false;
   for (Operation *user : s.c.getUsers()) {
     if (user == matmul || user == s.fill || user == s.epilogue || isa<memref::DeallocOp>(user))
       continue; // (an op using the buffer twice is listed twice)
-    if (auto fill = dyn_cast<linalg::FillOp>(user); fill && isZeroFill(fill) && !s.fill &&
-                                                    fill->getBlock() == matmul->getBlock() &&
-                                                    fill->isBeforeInBlock(matmul)) {
-      s.fill = fill;
-      continue;
-    }
-    auto epilogue = dyn_cast<linalg::GenericOp>(user);
-    if (epilogue && epilogue->hasAttr(kMatmulEpilogueAttr) && !s.epilogue &&
-        epilogue->getBlock() == matmul->getBlock() && matmul->isBeforeInBlock(epilogue)) {
-      s.epilogue = epilogue;
-      continue;
-    }
+    if (inBlock(user) && s.fill && (user->isBeforeInBlock(s.fill) || (end && !user->isBeforeInBlock(end))))
+      continue; // an earlier or a later value of the buffer
     otherReader = true;
   }
   if (!s.fill) return std::nullopt;

@@ -1585,6 +1585,51 @@ TEST(Matmul, FusedEpilogues) {
   EXPECT_TRUE(matchF("batched product * 2 + 1", gh2, DType::f32, os, h2, Tol{1e-5, 1e-5 * 80}));
 }
 
+// An MLP whose two hidden products share one buffer after bufferization (equal shapes):
+// each epilogue still runs per tile (lit: tile_matmuls_reused_buffer.mlir); the layers
+// against the f64 reference, on the runtime's default worker count.
+TEST(Matmul, MlpLayersSharingABuffer) {
+  const int64_t batch = 128, d0 = 96, d1 = 80, d2 = 80, d3 = 10;
+  auto f = jit([](const Tensor &x, const Tensor &w1, const Tensor &b1, const Tensor &w2, const Tensor &b2,
+                  const Tensor &w3, const Tensor &b3) {
+    Tensor h = relu(matmul(x, w1) + b1);
+    h = relu(matmul(h, w2) + b2);
+    return matmul(h, w3) + b3;
+  }, {.name = "mlp"});
+  std::mt19937_64 rng(6100);
+  auto make = [&](int64_t n) { return asStored(uniform(rng, n, -1, 1), DType::f32); };
+  std::vector<double> x = make(batch * d0), w1 = make(d0 * d1), b1 = make(d1), w2 = make(d1 * d2), b2 = make(d2),
+                      w3 = make(d2 * d3), b3 = make(d3);
+  // The reference layer by layer; the absolute tolerance scales with sum_k |a b| of each.
+  auto layer = [](const std::vector<double> &in, int64_t rows, int64_t k, const std::vector<double> &w,
+                  const std::vector<double> &b, int64_t n, bool relu, std::vector<double> &scale) {
+    std::vector<double> out(rows * n), absIn(in.size()), absW(w.size());
+    R::matmul(in.data(), {rows, k}, w.data(), {k, n}, out.data());
+    for (size_t i = 0; i < in.size(); ++i) absIn[i] = std::fabs(in[i]);
+    for (size_t i = 0; i < w.size(); ++i) absW[i] = std::fabs(w[i]);
+    scale.assign(rows * n, 0);
+    R::matmul(absIn.data(), {rows, k}, absW.data(), {k, n}, scale.data());
+    for (int64_t i = 0; i < rows * n; ++i) {
+      out[i] += b[i % n];
+      scale[i] += std::fabs(b[i % n]);
+      if (relu) out[i] = std::max(out[i], 0.0);
+    }
+    return out;
+  };
+  std::vector<double> s1, s2, s3;
+  std::vector<double> h1 = layer(x, batch, d0, w1, b1, d1, true, s1);
+  std::vector<double> h2 = layer(h1, batch, d1, w2, b2, d2, true, s2);
+  std::vector<double> y = layer(h2, batch, d2, w3, b3, d3, false, s3);
+  // Errors of the hidden layers pass on through |w|: bound them by the last layer's
+  // scale times the depth.
+  for (double &v : s3) v *= 3;
+  EXPECT_TRUE(matchF("mlp 128x96-80-80-10", f(makeF(x, {batch, d0}, DType::f32), makeF(w1, {d0, d1}, DType::f32),
+                                             makeF(b1, {d1}, DType::f32), makeF(w2, {d1, d2}, DType::f32),
+                                             makeF(b2, {d2}, DType::f32), makeF(w3, {d2, d3}, DType::f32),
+                                             makeF(b3, {d3}, DType::f32)),
+                     DType::f32, {batch, d3}, y, Tol{1e-5, 1e-5}, 0, -1, nullptr, &s3));
+}
+
 // Weights captured with ajit::constant: ajit-tile-matmuls packs them at compile time
 // (no pack per call). Panel tails (n = 70, 33), two k blocks (k = 600), B read in place
 // (4 rows), a batch of constant weights, and f64 (plain loops, not packed), each against
