@@ -86,6 +86,8 @@ bool tileable(linalg::GenericOp op, Value product) {
   // other input may read it.
   Value out = op.getDpsInits()[0];
   if (!isPlainF32(out)) return false;
+  for (Value init : op.getDpsInits().drop_front())
+    if (init == product) return false; // it would become the first output's tile
   for (OpOperand *in : op.getDpsInputOperands())
     if (in->get() == out && out != product) return false;
   return true;
@@ -110,14 +112,19 @@ std::optional<Site> match(linalg::GenericOp matmul) {
   // The product's buffer: zero-filled right before, then read only by the epilogue until
   // the buffer is filled again. Bufferization gives the layers of an MLP one buffer in
   // turn (product 1, then product 2 after a new fill): uses past the next fill see another
-  // value. Uses in other blocks are taken as readers.
+  // value, and so do uses before the fill when the block runs once (a function body, not
+  // a loop's). Only ops that access the buffer where they stand (linalg ops, copies) are
+  // placed so; views, casts and anything else count as readers wherever they are, as do
+  // uses in other blocks.
   Block *block = matmul->getBlock();
+  bool runsOnce = isa<func::FuncOp>(block->getParentOp());
   auto inBlock = [&](Operation *op) { return op->getBlock() == block; };
+  auto accessesInPlace = [](Operation *op) { return isa<linalg::LinalgOp, memref::CopyOp>(op); };
   for (Operation *user : s.c.getUsers())
     if (auto fill = dyn_cast<linalg::FillOp>(user);
         fill && inBlock(fill) && fill->isBeforeInBlock(matmul) && (!s.fill || s.fill->isBeforeInBlock(fill)))
       s.fill = fill; // the last fill before the product
-  if (s.fill && !isZeroFill(s.fill)) return std::nullopt;
+  if (!s.fill || !isZeroFill(s.fill)) return std::nullopt;
   Operation *refill = nullptr; // the first fill after the product: the end of its value
   for (Operation *user : s.c.getUsers())
     if (isa<linalg::FillOp>(user) && inBlock(user) && matmul->isBeforeInBlock(user) &&
@@ -137,11 +144,15 @@ std::optional<Site> match(linalg::GenericOp matmul) {
   for (Operation *user : s.c.getUsers()) {
     if (user == matmul || user == s.fill || user == s.epilogue || isa<memref::DeallocOp>(user))
       continue; // (an op using the buffer twice is listed twice)
-    if (inBlock(user) && s.fill && (user->isBeforeInBlock(s.fill) || (end && !user->isBeforeInBlock(end))))
+    bool placed = inBlock(user) && accessesInPlace(user);
+    // Between the fill and the product a use would see the zeros, which the kernel never
+    // writes (the fill goes): leave such a product alone. (A view made earlier and read
+    // there is not seen; bufferization makes views next to their reads.)
+    if (inBlock(user) && s.fill->isBeforeInBlock(user) && user->isBeforeInBlock(matmul)) return std::nullopt;
+    if (placed && ((runsOnce && user->isBeforeInBlock(s.fill)) || (end && !user->isBeforeInBlock(end))))
       continue; // an earlier or a later value of the buffer
     otherReader = true;
   }
-  if (!s.fill) return std::nullopt;
   if (otherReader) s.epilogue = nullptr; // it needs the whole product: no epilogue per tile
   // Unless the epilogue writes in place, fusing it drops the product's buffer: that must
   // be a temporary.
@@ -205,14 +216,14 @@ memref::GlobalOp packConstant(const Site &s, ModuleOp module, Location loc,
   for (int64_t batch = 0; batch < s.batch; ++batch)
     ajit_uk_sgemm_pack_b(b.data() + batch * s.k * s.n, s.n, s.k, s.n, 0, panels, packed.data() + batch * perBatch);
 
-  OpBuilder builder = OpBuilder::atBlockBegin(module.getBody());
+  OpBuilder builder(module.getContext()); // detached: SymbolTable::insert places it
   auto type = MemRefType::get({int64_t(packed.size())}, builder.getF32Type());
   auto data = DenseElementsAttr::get(RankedTensorType::get(type.getShape(), type.getElementType()),
                                      llvm::ArrayRef<float>(packed));
   auto result = memref::GlobalOp::create(builder, loc, (global.getSymName() + "_packed").str(),
                                          builder.getStringAttr("private"), type, data, /*constant=*/true,
                                          builder.getI64IntegerAttr(64));
-  SymbolTable(module).insert(result); // renamed if the name is taken
+  SymbolTable(module).insert(result, module.getBody()->begin()); // renamed if the name is taken
   packedOf[global] = result;
   return result;
 }

@@ -195,8 +195,9 @@ TEST_P(PtxasTest, EveryOpAndFusionKind) {
     EXPECT_EQ(ptxasErrors(ptx, arch, c.name), "");
     // f32 work is PTX instructions and polynomials: it must load on a machine without
     // the CUDA toolkit's libdevice. Only f64 transcendentals call it.
-    if (c.name.find("f64") == std::string::npos)
+    if (c.name.find("f64") == std::string::npos) {
       EXPECT_EQ(ptx.find("__nv_"), std::string::npos) << "calls libdevice: " << ptx.substr(ptx.find("__nv_"), 40);
+    }
   }
 }
 

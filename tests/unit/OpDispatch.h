@@ -33,7 +33,10 @@ inline int intBits(DType dt) {
 /// "[2,3]".
 inline std::string shapeStr(const Shape &s) {
   std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i) r += ',';
+    r += std::to_string(s[i]); // (not "," + ...: GCC 12 warns -Wrestrict on that, wrongly)
+  }
   return r + "]";
 }
 

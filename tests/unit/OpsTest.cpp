@@ -1587,9 +1587,10 @@ TEST(Matmul, FusedEpilogues) {
 
 // An MLP whose two hidden products share one buffer after bufferization (equal shapes):
 // each epilogue still runs per tile (lit: tile_matmuls_reused_buffer.mlir); the layers
-// against the f64 reference, on the runtime's default worker count.
+// against the f64 reference, on the runtime's default worker count (with two or more the
+// hidden layers, over 4 Mflop with n >= m, are split by columns).
 TEST(Matmul, MlpLayersSharingABuffer) {
-  const int64_t batch = 128, d0 = 96, d1 = 80, d2 = 80, d3 = 10;
+  const int64_t batch = 128, d0 = 256, d1 = 160, d2 = 160, d3 = 10;
   auto f = jit([](const Tensor &x, const Tensor &w1, const Tensor &b1, const Tensor &w2, const Tensor &b2,
                   const Tensor &w3, const Tensor &b3) {
     Tensor h = relu(matmul(x, w1) + b1);
@@ -1623,7 +1624,7 @@ TEST(Matmul, MlpLayersSharingABuffer) {
   // Errors of the hidden layers pass on through |w|: bound them by the last layer's
   // scale times the depth.
   for (double &v : s3) v *= 3;
-  EXPECT_TRUE(matchF("mlp 128x96-80-80-10", f(makeF(x, {batch, d0}, DType::f32), makeF(w1, {d0, d1}, DType::f32),
+  EXPECT_TRUE(matchF("mlp 128x256-160-160-10", f(makeF(x, {batch, d0}, DType::f32), makeF(w1, {d0, d1}, DType::f32),
                                              makeF(b1, {d1}, DType::f32), makeF(w2, {d1, d2}, DType::f32),
                                              makeF(b2, {d2}, DType::f32), makeF(w3, {d2, d3}, DType::f32),
                                              makeF(b3, {d3}, DType::f32)),
@@ -1639,7 +1640,10 @@ TEST(Matmul, ConstantWeights) {
     Shape xs, ws;
     DType dt;
   };
+  // 100x300 . 300x200: parallel on two or more workers, split by columns (n >= m), so the
+  // workers read the constant panels from their own offsets.
   std::vector<Case> cases = {{{200, 600}, {600, 70}, DType::f32}, {{64, 33}, {33, 33}, DType::f32},
+                             {{100, 300}, {300, 200}, DType::f32},
                              {{4, 50}, {50, 40}, DType::f32},     {{3, 50, 40}, {3, 40, 70}, DType::f32},
                              {{20, 30}, {30, 40}, DType::f64}};
   for (const Case &c : cases) {

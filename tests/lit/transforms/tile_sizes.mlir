@@ -55,7 +55,10 @@ func.func @linear(%x: memref<1000x512xf32>, %w: memref<512x768xf32>, %out: memre
 // TWO:         %[[P0:.+]] = arith.divui %{{.+}}, %c2
 // TWO:         %[[P1:.+]] = arith.divui %{{.+}}, %c2
 // TWO:         func.call @ajit_uk_sgemm_pack_b(%{{.+}}, %c768, %c512, %c768, %[[P0]], %[[P1]], %{{.+}})
-// TWO:         scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c384
+// TWO:         %[[HI:.+]] = arith.minsi %c768, %{{.+}}
+// TWO:         %[[LO:.+]] = arith.muli %[[P0]], %c32
+// TWO:         scf.for %[[J:.+]] = %[[LO]] to %[[HI]] step %c384
+// TWO:           arith.subi %[[HI]], %[[J]]
 // TWO:           scf.for %{{.+}} = %c0 to %c512 step %c512
 // TWO:             func.call @ajit_uk_sgemm(
 // TWO-NOT:   scf.parallel
