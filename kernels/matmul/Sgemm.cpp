@@ -94,8 +94,12 @@ void sgemmWith(const float *a, int64_t lda, const float *b, int64_t ldb, float *
   // A is packed when more than eight column groups reuse each sliver; for fewer the kernel
   // reads A's rows in place. Measured with the 12 x 32 kernel on one thread, B packed:
   // 64^3 59.6 -> 90.5 GFLOP/s, 128^3 101 -> 124, 256^3 116 -> 127 in place; from 512
-  // columns both within 2%. TileMatmuls' tiles (at most 512 columns) read A in place.
-  bool packA = n > 8 * Kernel::NR;
+  // columns both within 2%. The AVX-512 6 x 64 kernel reads A in place at every width:
+  // packing took 5-9% more time at 144x512x1024, 576x768x2048, 1024^3, 96x784x4096 and
+  // 2048x512x2048 (one thread, B packed; a sliver is packed again for every 512 columns,
+  // so wider B brings it no more reuse). TileMatmuls' tiles (at most 512 columns) read A
+  // in place on every variant.
+  bool packA = Kernel::NR < 64 && n > 8 * Kernel::NR;
   alignas(64) float apack[kMc * kKc];
   int64_t bstride = packed ? kPanel : ldb;
   int64_t bgap = packed ? k * kPanel : kPanel; // from column j to column j + kPanel in b
