@@ -190,11 +190,21 @@ std::pair<int64_t, int64_t> tileSizes(const Site &s, int64_t workers) {
   return {mb, nb};
 }
 
-/// B is packed when enough rows of A reuse each panel to repay the copy. Read in place, B's
-/// rows (a power-of-two stride apart in most layers) fall into a few L1 sets and evict
-/// each other: measured on 32x784 . 784x512, one thread, packing included, 55.6 GFLOP/s
-/// packed against 43.7 in place. A row vector reads each element once: in place.
+/// B is packed when enough rows of A reuse each panel to repay the copy: more than 32
+/// rows, and B over 64 KiB (smaller, its rows stay in L1 however they fall into sets). A
+/// constant B is packed at compile time whenever 8 or more rows read it. Measured on one
+/// thread (ajit_uk_sgemm on TileMatmuls' tiles, packing per call included, time in place
+/// over packed): 64^3 0.80, 96^3 0.86, 128^3 0.88, 32x784x512 0.90; 64x784x512 1.04,
+/// 128x784x512 1.20, 256^3 1.09, 512^3 1.44, 1024^3 2.17; B packed once (a constant):
+/// 32x784x512 1.48 (so constants are packed), 128^3 0.98. A row vector reads each element
+/// once: in place.
 constexpr int64_t kPackMinRows = 8;
+constexpr int64_t kInPlaceMaxRows = 32;
+constexpr int64_t kInPlaceMaxFloats = 16 << 10;
+
+bool packsAtRunTime(const Site &s) {
+  return s.m > kInPlaceMaxRows && s.k * s.n > kInPlaceMaxFloats;
+}
 
 /// B's packed panels as a constant global when B is itself a constant global (weights
 /// captured with ajit::constant): packed once, at compile time, instead of on every call,
@@ -339,8 +349,8 @@ void emitTile(Emitter &e, OpBuilder &b, Location loc, ModuleOp module, Site &s, 
 /// 2048^3 57.4 -> 55.2 ms, 2048x768x3072 + GELU 33.7 -> 32.2 ms, 4096x1024x4096 + GELU
 /// 114.6 -> 111.8 ms; 32..128 x 784 x 512 even; 1000x512x768 + GELU (more rows) 2.57 ->
 /// 2.60 ms, so that one keeps the row split.
-bool ownsColumns(const Site &s, int64_t workers, bool parallel, bool pack) {
-  return parallel && pack && s.batch == 1 && s.n >= s.m && int64_t(llvm::divideCeil(s.n, kPanel)) >= 2 * workers;
+bool ownsColumns(const Site &s, int64_t workers, bool parallel) {
+  return parallel && s.batch == 1 && s.n >= s.m && int64_t(llvm::divideCeil(s.n, kPanel)) >= 2 * workers;
 }
 
 void rewrite(Site &s, ModuleOp module, int64_t workers, llvm::DenseMap<Operation *, memref::GlobalOp> &packedOf) {
@@ -349,8 +359,9 @@ void rewrite(Site &s, ModuleOp module, int64_t workers, llvm::DenseMap<Operation
   Location loc = s.matmul.getLoc();
   Emitter e(b, loc);
   bool parallel = workers > 1 && 2 * s.batch * s.m * s.n * s.k >= kMinParallelFlops;
-  bool pack = s.m >= kPackMinRows;
-  bool owners = ownsColumns(s, workers, parallel, pack);
+  memref::GlobalOp packedGlobal = s.m >= kPackMinRows ? packConstant(s, module, loc, packedOf) : nullptr;
+  bool pack = packedGlobal || packsAtRunTime(s);
+  bool owners = ownsColumns(s, workers, parallel);
   // Column owners tile their columns as one thread would.
   auto [mb, nb] = tileSizes(s, parallel && !owners ? workers : 1);
   int64_t tm = llvm::divideCeil(s.m, mb), tn = llvm::divideCeil(s.n, nb), panels = llvm::divideCeil(s.n, kPanel);
@@ -361,7 +372,6 @@ void rewrite(Site &s, ModuleOp module, int64_t workers, llvm::DenseMap<Operation
   Value packed;
   int64_t panelBytes = s.k * kPanel * int64_t(sizeof(float));
   int64_t packedBytes = s.batch * panels * panelBytes;
-  memref::GlobalOp packedGlobal = pack ? packConstant(s, module, loc, packedOf) : nullptr;
   if (packedGlobal) {
     auto get = memref::GetGlobalOp::create(b, loc, packedGlobal.getType(), packedGlobal.getSymName());
     packed = e.address(get, e.idx(0));
@@ -381,7 +391,7 @@ void rewrite(Site &s, ModuleOp module, int64_t workers, llvm::DenseMap<Operation
     Value w = e.loopOver(workers, /*parallel=*/true);
     tileLoop = b.getInsertionBlock()->getParentOp();
     Value p0 = e.div(e.mul(w, panels), workers), p1 = e.div(e.mul(e.add(w, e.idx(1)), panels), workers);
-    if (!packedGlobal) packPanels(p0, p1);
+    if (pack && !packedGlobal) packPanels(p0, p1);
     Value colEnd = e.min(e.idx(s.n), e.mul(p1, kPanel));
     auto columns = scf::ForOp::create(b, loc, e.mul(p0, kPanel), colEnd, e.idx(nb));
     b.setInsertionPoint(columns.getBody()->getTerminator());

@@ -175,7 +175,9 @@ struct Avx512 {
         for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
       }
     };
-    if (packed && cols == 16 * V) { // packed panels are zero-padded: full loads
+    // Full loads wherever every lane is a column (packed or in place): the masked loop
+    // below ran B in place at half the speed (64^3 in place: 64 -> 144 GFLOP/s).
+    if (cols == 16 * V) {
       for (int64_t p = 0; p < kc; ++p, b += bstride) {
         __m512 bv[V];
         for (int v = 0; v < V; ++v) bv[v] = _mm512_loadu_ps(vectorAt(b, bgap, v));

@@ -8,8 +8,8 @@
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d1)>
 
-// Linear + bias + ReLU (4.9 MFLOP: split across the workers), the product in a temporary:
-// B is packed (200 rows reuse it), the tiles (108 x 64 here: at least two per worker)
+// Linear + bias + ReLU (9.8 MFLOP: split across the workers), the product in a temporary:
+// B is packed (96 KiB, 200 rows reuse it), the tiles (108 x 64 here: at least two per worker)
 // call the kernel into the output, and the epilogue reads and writes that tile. The
 // temporary is gone.
 // CHECK-LABEL: func.func @linear_relu
@@ -29,12 +29,12 @@
 // CHECK-NOT:   linalg.fill
 // CHECK-NOT:   memref.dealloc
 // CHECK:       return
-func.func @linear_relu(%x: memref<200x128xf32>, %w: memref<128x96xf32>, %b: memref<96xf32>, %out: memref<200x96xf32>) {
+func.func @linear_relu(%x: memref<200x256xf32>, %w: memref<256x96xf32>, %b: memref<96xf32>, %out: memref<200x96xf32>) {
   %zero = arith.constant 0.0 : f32
   %t = memref.alloc() : memref<200x96xf32>
   linalg.fill ins(%zero : f32) outs(%t : memref<200x96xf32>)
   linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
-      ins(%x, %w : memref<200x128xf32>, memref<128x96xf32>) outs(%t : memref<200x96xf32>) attrs = {ajit.matmul} {
+      ins(%x, %w : memref<200x256xf32>, memref<256x96xf32>) outs(%t : memref<200x96xf32>) attrs = {ajit.matmul} {
   ^bb0(%a: f32, %bb: f32, %acc: f32):
     %p = arith.mulf %a, %bb : f32
     %s = arith.addf %acc, %p : f32
@@ -157,6 +157,56 @@ func.func @zero_rows(%x: memref<0x8xf32>, %w: memref<8x4xf32>, %out: memref<0x4x
       ins(%x, %w : memref<0x8xf32>, memref<8x4xf32>) outs(%out : memref<0x4xf32>) attrs = {ajit.matmul} {
   ^bb0(%a: f32, %bb: f32, %acc: f32):
     %p = arith.mulf %a, %bb : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A small B (48 KiB: its rows stay in L1) is read in place, as is any B for 32 rows or
+// fewer: no pack call, no pool buffer, the kernel's flags 0.
+#lhs = affine_map<(d0, d1, d2) -> (d0, d1)>
+#rhs = affine_map<(d0, d1, d2) -> (d1, d2)>
+#res = affine_map<(d0, d1, d2) -> (d0, d2)>
+
+// CHECK-LABEL: func.func @small_b_in_place
+// CHECK-NOT:   ajit_uk_sgemm_pack_b
+// CHECK-NOT:   ajit_rt_buffer_acquire
+// CHECK:       %[[B:.+]] = memref.extract_aligned_pointer_as_index %arg1
+// CHECK:       func.call @ajit_uk_sgemm(%{{.+}}, %c128, %{{.+}}, %c96, %{{.+}}, %c96, %{{.+}}, %{{.+}}, %c128, %c0)
+func.func @small_b_in_place(%x: memref<200x128xf32>, %w: memref<128x96xf32>, %out: memref<200x96xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<200x96xf32>)
+  linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%x, %w : memref<200x128xf32>, memref<128x96xf32>) outs(%out : memref<200x96xf32>) attrs = {ajit.matmul} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// 32 rows read even a large B (784x512, 1.5 MiB) in place: packing it would cost more
+// than the 32 rows save.
+#lhs = affine_map<(d0, d1, d2) -> (d0, d1)>
+#rhs = affine_map<(d0, d1, d2) -> (d1, d2)>
+#res = affine_map<(d0, d1, d2) -> (d0, d2)>
+
+// CHECK-LABEL: func.func @few_rows_in_place
+// CHECK-NOT:   ajit_uk_sgemm_pack_b
+// CHECK:       func.call @ajit_uk_sgemm(
+func.func @few_rows_in_place(%x: memref<32x784xf32>, %w: memref<784x512xf32>, %out: memref<32x512xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<32x512xf32>)
+  linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%x, %w : memref<32x784xf32>, memref<784x512xf32>) outs(%out : memref<32x512xf32>) attrs = {ajit.matmul} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
   }
