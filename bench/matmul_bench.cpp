@@ -253,7 +253,11 @@ __attribute__((target("avx512f"))) double fmaLoop(long iterations) {
   }
   __m512 s = acc[0];
   for (int i = 1; i < 12; ++i) s = _mm512_add_ps(s, acc[i]);
-  return _mm512_reduce_add_ps(s);
+  alignas(64) float lanes[16]; // (not _mm512_reduce_add_ps: GCC 12 warns inside it)
+  _mm512_store_ps(lanes, s);
+  double sum = 0;
+  for (float v : lanes) sum += v;
+  return sum;
 }
 
 void peak(double budget) {

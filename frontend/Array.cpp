@@ -45,7 +45,10 @@ int64_t numElements(const Shape &shape) {
 std::string describe(DType dtype, const Shape &shape) {
   std::string s = dtypeName(dtype);
   s += '[';
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(shape[i]);
+  }
   return s + ']';
 }
 

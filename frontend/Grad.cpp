@@ -155,7 +155,7 @@ std::vector<std::optional<Tensor>> vjpRule(Trace &trace, mlir::Operation *op, co
     // m = max(x), s = sum(exp(x - m)) along the axis (kept): dm/dx is the max's share,
     // ds/dx = exp(x - m) - s dm/dx.
     Tensor x = in(0), m = out(0), s = out(1);
-    std::vector<int64_t> ax = {stats.getAxis()};
+    std::vector<int64_t> ax = {static_cast<int64_t>(stats.getAxis())};
     Tensor hit = mask(x == broadcastTo(m, x.shape()), x);
     Tensor share = hit / broadcastTo(sum(hit, ax, true), x.shape());
     Tensor ctm = ct[0] ? *ct[0] : zerosLike(m), cts = ct[1] ? *ct[1] : zerosLike(s);

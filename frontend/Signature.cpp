@@ -57,7 +57,9 @@ std::vector<ArgSignature> decodeKey(const std::string &key) {
       else if (tag == 'b') arg.staticValue = readPod<char>(key, pos) ? "true" : "false";
       else {
         uint32_t n = readPod<uint32_t>(key, pos);
-        arg.staticValue = "\"" + key.substr(pos, n) + "\"";
+        arg.staticValue = '"';
+        arg.staticValue.append(key, pos, n);
+        arg.staticValue += '"';
         pos += n;
       }
     }

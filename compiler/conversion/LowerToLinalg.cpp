@@ -298,7 +298,7 @@ Value emitElementwise(OpBuilder &b, Location loc, Operation *op, ValueRange args
       .Case([&](PowOp) { return emitPow(b, loc, x, args[1]); })
       .Case([&](CompareOp c) -> Value {
         if (f) {
-          arith::CmpFPredicate p;
+          arith::CmpFPredicate p = arith::CmpFPredicate::OEQ; // (every case sets it)
           switch (c.getPredicate()) {
           case ComparePredicate::eq: p = arith::CmpFPredicate::OEQ; break;
           case ComparePredicate::ne: p = arith::CmpFPredicate::UNE; break;
@@ -311,7 +311,7 @@ Value emitElementwise(OpBuilder &b, Location loc, Operation *op, ValueRange args
         }
         // i1 compares unsigned (false < true); wider integers signed.
         bool u = t.isInteger(1);
-        arith::CmpIPredicate p;
+        arith::CmpIPredicate p = arith::CmpIPredicate::eq; // (every case sets it)
         switch (c.getPredicate()) {
         case ComparePredicate::eq: p = arith::CmpIPredicate::eq; break;
         case ComparePredicate::ne: p = arith::CmpIPredicate::ne; break;

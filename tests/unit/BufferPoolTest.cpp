@@ -31,7 +31,9 @@ TEST(BufferPool, AlignsAndBoundsWhatItKeeps) {
   for (size_t bytes : {size_t{1}, size_t{100}, size_t{70000}, size_t{3} << 20}) {
     void *p = pool.allocate(bytes);
     EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u) << bytes;
-    if (bytes >= BufferPool::kHuge) EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % BufferPool::kHuge, 0u);
+    if (bytes >= BufferPool::kHuge) {
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % BufferPool::kHuge, 0u);
+    }
     pool.release(p, bytes);
   }
   // 70000 bytes (rounded to 72 KiB) fit under the 3 MiB bound; the 4 MiB buffer did not.
