@@ -120,24 +120,25 @@ std::optional<Site> match(linalg::GenericOp matmul) {
   bool runsOnce = isa<func::FuncOp>(block->getParentOp());
   auto inBlock = [&](Operation *op) { return op->getBlock() == block; };
   auto accessesInPlace = [](Operation *op) { return isa<linalg::LinalgOp, memref::CopyOp>(op); };
+  // The buffer's users in this block, in program order: the last fill before the product,
+  // the first fill after it (the end of its value), and between them the first op marked
+  // as its output fusion, the epilogue.
+  SmallVector<Operation *> ordered;
   for (Operation *user : s.c.getUsers())
-    if (auto fill = dyn_cast<linalg::FillOp>(user);
-        fill && inBlock(fill) && fill->isBeforeInBlock(matmul) && (!s.fill || s.fill->isBeforeInBlock(fill)))
-      s.fill = fill; // the last fill before the product
+    if (inBlock(user) && !llvm::is_contained(ordered, user)) ordered.push_back(user);
+  llvm::sort(ordered, [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
+  auto at = llvm::find(ordered, matmul.getOperation());
+  for (Operation *user : llvm::make_range(ordered.begin(), at))
+    if (auto fill = dyn_cast<linalg::FillOp>(user)) s.fill = fill;
   if (!s.fill || !isZeroFill(s.fill)) return std::nullopt;
-  Operation *refill = nullptr; // the first fill after the product: the end of its value
-  for (Operation *user : s.c.getUsers())
-    if (isa<linalg::FillOp>(user) && inBlock(user) && matmul->isBeforeInBlock(user) &&
-        (!refill || user->isBeforeInBlock(refill)))
+  Operation *refill = nullptr;
+  for (Operation *user : llvm::make_range(std::next(at), ordered.end())) {
+    if (isa<linalg::FillOp>(user)) {
       refill = user;
-  // The epilogue: the first op after the product marked as its output fusion. One that
-  // writes in place also ends the product's value: later users read the epilogue's.
-  for (Operation *user : s.c.getUsers()) {
+      break;
+    }
     auto epilogue = dyn_cast<linalg::GenericOp>(user);
-    if (epilogue && epilogue->hasAttr(kMatmulEpilogueAttr) && inBlock(epilogue) &&
-        matmul->isBeforeInBlock(epilogue) && (!refill || epilogue->isBeforeInBlock(refill)) &&
-        (!s.epilogue || epilogue->isBeforeInBlock(s.epilogue)))
-      s.epilogue = epilogue;
+    if (!s.epilogue && epilogue && epilogue->hasAttr(kMatmulEpilogueAttr)) s.epilogue = epilogue;
   }
   Operation *end = s.epilogue && s.epilogue.getDpsInits()[0] == s.c ? s.epilogue.getOperation() : refill;
   bool otherReader = false;
@@ -220,11 +221,15 @@ memref::GlobalOp packConstant(const Site &s, ModuleOp module, Location loc,
   if (!value || !value.getElementType().isF32()) return nullptr;
   if (memref::GlobalOp done = packedOf.lookup(global)) return done;
 
-  std::vector<float> b(value.value_begin<float>(), value.value_end<float>());
+  // A splat is expanded; otherwise the attribute's own storage is read (dense f32: the
+  // floats themselves).
+  std::vector<float> splat;
+  if (value.isSplat()) splat.assign(s.batch * s.k * s.n, value.getSplatValue<float>());
+  const float *b = value.isSplat() ? splat.data() : reinterpret_cast<const float *>(value.getRawData().data());
   int64_t panels = llvm::divideCeil(s.n, kPanel), perBatch = panels * s.k * kPanel;
   std::vector<float> packed(s.batch * perBatch);
   for (int64_t batch = 0; batch < s.batch; ++batch)
-    ajit_uk_sgemm_pack_b(b.data() + batch * s.k * s.n, s.n, s.k, s.n, 0, panels, packed.data() + batch * perBatch);
+    ajit_uk_sgemm_pack_b(b + batch * s.k * s.n, s.n, s.k, s.n, 0, panels, packed.data() + batch * perBatch);
 
   OpBuilder builder(module.getContext()); // detached: SymbolTable::insert places it
   auto type = MemRefType::get({int64_t(packed.size())}, builder.getF32Type());
@@ -360,7 +365,7 @@ void rewrite(Site &s, ModuleOp module, int64_t workers, llvm::DenseMap<Operation
   Emitter e(b, loc);
   bool parallel = workers > 1 && 2 * s.batch * s.m * s.n * s.k >= kMinParallelFlops;
   memref::GlobalOp packedGlobal = s.m >= kPackMinRows ? packConstant(s, module, loc, packedOf) : nullptr;
-  bool pack = packedGlobal || packsAtRunTime(s);
+  bool packPerCall = !packedGlobal && packsAtRunTime(s); // into a pool buffer, on every call
   bool owners = ownsColumns(s, workers, parallel);
   // Column owners tile their columns as one thread would.
   auto [mb, nb] = tileSizes(s, parallel && !owners ? workers : 1);
@@ -375,7 +380,7 @@ void rewrite(Site &s, ModuleOp module, int64_t workers, llvm::DenseMap<Operation
   if (packedGlobal) {
     auto get = memref::GetGlobalOp::create(b, loc, packedGlobal.getType(), packedGlobal.getSymName());
     packed = e.address(get, e.idx(0));
-  } else if (pack) {
+  } else if (packPerCall) {
     packed = e.callValue(module, "ajit_rt_buffer_acquire", {e.idx(packedBytes)});
   }
   auto packPanels = [&](Value p0, Value p1) {
@@ -391,7 +396,7 @@ void rewrite(Site &s, ModuleOp module, int64_t workers, llvm::DenseMap<Operation
     Value w = e.loopOver(workers, /*parallel=*/true);
     tileLoop = b.getInsertionBlock()->getParentOp();
     Value p0 = e.div(e.mul(w, panels), workers), p1 = e.div(e.mul(e.add(w, e.idx(1)), panels), workers);
-    if (pack && !packedGlobal) packPanels(p0, p1);
+    if (packPerCall) packPanels(p0, p1);
     Value colEnd = e.min(e.idx(s.n), e.mul(p1, kPanel));
     auto columns = scf::ForOp::create(b, loc, e.mul(p0, kPanel), colEnd, e.idx(nb));
     b.setInsertionPoint(columns.getBody()->getTerminator());
@@ -403,7 +408,7 @@ void rewrite(Site &s, ModuleOp module, int64_t workers, llvm::DenseMap<Operation
     Value rows = e.min(e.idx(mb), e.sub(e.idx(s.m), i0));
     emitTile(e, b, loc, module, s, out, packed, e.idx(0), i0, j0, rows, cols);
   } else {
-    if (pack && !packedGlobal) {
+    if (packPerCall) {
       OpBuilder::InsertionGuard guard(b);
       int64_t chunks = parallel ? std::min(panels, workers) : 1;
       Value chunk = e.loopOver(chunks, chunks > 1);
@@ -418,7 +423,7 @@ void rewrite(Site &s, ModuleOp module, int64_t workers, llvm::DenseMap<Operation
     Value cols = e.min(e.idx(nb), e.sub(e.idx(s.n), j0));
     emitTile(e, b, loc, module, s, out, packed, batch, i0, j0, rows, cols);
   }
-  if (pack && !packedGlobal) {
+  if (packPerCall) {
     b.setInsertionPointAfter(tileLoop);
     e.call(module, "ajit_rt_buffer_release", {packed, e.idx(packedBytes)});
   }
