@@ -181,17 +181,19 @@ static std::string fillPlaceholders(std::string text, const std::string &chip) {
   return text;
 }
 
-ArrayRef<Phase> ptxPhases(const std::string &chip) {
+ArrayRef<Phase> ptxPhases(const std::string &chip, bool llvmBitcode) {
   // One phase list per architecture for the life of the process: compile sessions key
   // their pass managers by the Phase's address.
   static std::mutex mutex;
-  static std::map<std::string, std::pair<std::vector<std::string>, std::vector<Phase>>> lists;
+  static std::map<std::pair<std::string, bool>, std::pair<std::vector<std::string>, std::vector<Phase>>> lists;
   std::lock_guard lock(mutex);
-  auto [it, fresh] = lists.try_emplace(chip);
+  auto [it, fresh] = lists.try_emplace({chip, llvmBitcode});
   auto &[texts, phases] = it->second;
   if (fresh) {
     for (auto [name, pipeline] : kPtxLowering) {
-      texts.push_back(fillPlaceholders(pipeline, chip));
+      bool last = texts.size() + 1 == std::size(kPtxLowering);
+      texts.push_back(last && llvmBitcode ? std::string("gpu-module-to-binary{format=llvm}")
+                                          : fillPlaceholders(pipeline, chip));
     }
     phases = {kCpuPhases[0], kCpuPhases[1]};
     for (size_t i = 0; i < texts.size(); ++i)

@@ -41,7 +41,10 @@ llvm::ArrayRef<Phase> cpuPhases(bool parallel = true, bool microKernels = true);
 
 /// The PTX target's phases for `chip` (sm_80, sm_90, ...): graph IR to a gpu.binary
 /// holding the PTX of every kernel, and a host function of allocations and launches.
-llvm::ArrayRef<Phase> ptxPhases(const std::string &chip);
+/// With `llvmBitcode`, the last phase stops one step short of PTX: each gpu.binary holds
+/// the kernels' LLVM IR as bitcode, optimized for NVPTX as the PTX would be but linked
+/// with no libdevice (the GPU emulator of the tests runs that IR on the host).
+llvm::ArrayRef<Phase> ptxPhases(const std::string &chip, bool llvmBitcode = false);
 
 /// The CUDA toolkit whose nvvm/libdevice/libdevice.10.bc the PTX phases link (f64
 /// transcendentals call it): the first of $CUDA_HOME, $CUDA_PATH, $CUDA_ROOT,

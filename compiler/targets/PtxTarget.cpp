@@ -49,9 +49,9 @@ std::string unresolvedFunctions(llvm::StringRef ptx) {
 
 class PtxTarget final : public TargetInfo {
 public:
-  explicit PtxTarget(std::string arch) : arch_(std::move(arch)) {}
-  std::string name() const override { return "ptx-" + arch_; }
-  ArrayRef<Phase> phases() const override { return ptxPhases(arch_); }
+  PtxTarget(std::string arch, bool llvmBitcode) : arch_(std::move(arch)), llvmBitcode_(llvmBitcode) {}
+  std::string name() const override { return (llvmBitcode_ ? "nvptx-llvm-" : "ptx-") + arch_; }
+  ArrayRef<Phase> phases() const override { return ptxPhases(arch_, llvmBitcode_); }
   std::vector<std::string> codeStages() const override { return {"asm"}; } // the .ptx
 
   LogicalResult emitObject(ModuleOp module, const std::string &fnName, const std::string &exportAs,
@@ -70,9 +70,10 @@ public:
     for (auto binary : module.getOps<mlir::gpu::BinaryOp>()) {
       if (binary.getObjects().size() != 1) return fail("expected one object per gpu.binary");
       auto object = cast<mlir::gpu::ObjectAttr>(binary.getObjects()[0]);
-      if (object.getFormat() != mlir::gpu::CompilationTarget::Assembly) return fail("expected PTX assembly");
+      auto format = llvmBitcode_ ? mlir::gpu::CompilationTarget::Offload : mlir::gpu::CompilationTarget::Assembly;
+      if (object.getFormat() != format) return fail(llvmBitcode_ ? "expected LLVM bitcode" : "expected PTX assembly");
       std::string ptx = object.getObject().str();
-      if (std::string missing = unresolvedFunctions(ptx); !missing.empty())
+      if (std::string missing = llvmBitcode_ ? "" : unresolvedFunctions(ptx); !missing.empty())
         return fail("kernel module " + binary.getSymName().str() + " calls " + missing +
                     (libdeviceToolkit().empty()
                          ? ": libdevice functions (f64 transcendentals), and no CUDA toolkit with "
@@ -132,7 +133,7 @@ public:
       }
       program.launches.push_back(std::move(l));
     }
-    if (dump) dump("ptx", program.allPtx());
+    if (dump && !llvmBitcode_) dump("ptx", program.allPtx());
     out.bytes = program.serialize();
     out.entrySymbol.clear();
     return success();
@@ -140,14 +141,15 @@ public:
 
 private:
   std::string arch_;
+  bool llvmBitcode_;
 };
 
 } // namespace
 
-std::unique_ptr<TargetInfo> createPtxTarget(const std::string &arch) {
+std::unique_ptr<TargetInfo> createPtxTarget(const std::string &arch, bool llvmBitcode) {
   if (arch.size() < 5 || arch.rfind("sm_", 0) != 0 || arch.find_first_not_of("0123456789a", 3) != std::string::npos)
     return nullptr;
-  return std::make_unique<PtxTarget>(arch);
+  return std::make_unique<PtxTarget>(arch, llvmBitcode);
 }
 
 } // namespace ajit

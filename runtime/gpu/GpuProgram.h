@@ -27,7 +27,8 @@ struct Launch {
 struct GpuProgram {
   std::string arch;                                 ///< sm_80, sm_90, ...
   std::vector<uint64_t> inputBytes, outputBytes, tempBytes;
-  std::vector<std::string> modules;                 ///< PTX text, one module per kernel
+  std::vector<std::string> modules;                 ///< PTX text, one module per kernel (NVPTX
+                                                    ///< LLVM bitcode for tests/emulator)
   std::vector<Launch> launches;                     ///< in order, on one stream
 
   size_t bufferCount() const { return inputBytes.size() + outputBytes.size() + tempBytes.size(); }
