@@ -72,8 +72,8 @@ public:
       auto object = cast<mlir::gpu::ObjectAttr>(binary.getObjects()[0]);
       auto format = llvmBitcode_ ? mlir::gpu::CompilationTarget::Offload : mlir::gpu::CompilationTarget::Assembly;
       if (object.getFormat() != format) return fail(llvmBitcode_ ? "expected LLVM bitcode" : "expected PTX assembly");
-      std::string ptx = object.getObject().str();
-      if (std::string missing = llvmBitcode_ ? "" : unresolvedFunctions(ptx); !missing.empty())
+      std::string code = object.getObject().str(); // PTX, or bitcode
+      if (std::string missing = llvmBitcode_ ? "" : unresolvedFunctions(code); !missing.empty())
         return fail("kernel module " + binary.getSymName().str() + " calls " + missing +
                     (libdeviceToolkit().empty()
                          ? ": libdevice functions (f64 transcendentals), and no CUDA toolkit with "
@@ -81,7 +81,7 @@ public:
                            "$CUDA_ROOT, /usr/local/cuda, /usr/lib/cuda)"
                          : ", which libdevice under " + libdeviceToolkit() + " does not define"));
       moduleIndex[binary.getSymNameAttr()] = program.modules.size();
-      program.modules.push_back(std::move(ptx));
+      program.modules.push_back(std::move(code));
     }
 
     // Buffers: inputs (the traced function's arguments, first), outputs (the out-params

@@ -30,7 +30,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
-#include <set>
 
 namespace ajit::emu {
 namespace {
@@ -178,9 +177,8 @@ std::vector<Function *> kernelsOf(Module &m) {
   return kernels;
 }
 
-/// Rewrites `m` for the host (see the file comment); adds the intrinsics it replaced to
-/// `seen`.
-void retarget(Module &m, const orc::LLJIT &jit, std::set<std::string> &seen) {
+/// Rewrites `m` for the host (see the file comment).
+void retarget(Module &m, const orc::LLJIT &jit) {
   std::vector<Function *> kernels = kernelsOf(m);
   if (NamedMDNode *annotations = m.getNamedMetadata("nvvm.annotations")) m.eraseNamedMetadata(annotations);
   for (Function &f : m) {
@@ -200,7 +198,6 @@ void retarget(Module &m, const orc::LLJIT &jit, std::set<std::string> &seen) {
   for (Function &f : m)
     if (f.isDeclaration() && f.getName().starts_with("llvm.nvvm.")) intrinsics.push_back(&f);
   for (Function *f : intrinsics) {
-    seen.insert(f->getName().drop_front(StringRef("llvm.nvvm.").size()).str());
     Function *emulation = emulationOf(*f);
     f->replaceAllUsesWith(emulation);
     f->eraseFromParent();
@@ -256,7 +253,6 @@ struct EmulatedProgram::Impl {
   gpu::GpuProgram program;
   std::unique_ptr<orc::LLJIT> jit;
   std::vector<void (*)(void **)> entries; ///< one per launch
-  std::vector<std::string> intrinsics;
 };
 
 EmulatedProgram::EmulatedProgram(gpu::GpuProgram program) : impl_(std::make_unique<Impl>()) {
@@ -286,7 +282,6 @@ EmulatedProgram::EmulatedProgram(gpu::GpuProgram program) : impl_(std::make_uniq
   // Kernel names may repeat across modules: one JITDylib per module, each linked
   // against the main one (runtime entry points, libm).
   std::vector<orc::JITDylib *> libraries;
-  std::set<std::string> seen;
   for (size_t i = 0; i < im.program.modules.size(); ++i) {
     auto context = std::make_unique<LLVMContext>();
     const std::string &bytes = im.program.modules[i];
@@ -295,7 +290,7 @@ EmulatedProgram::EmulatedProgram(gpu::GpuProgram program) : impl_(std::make_uniq
       throw ajit::Error("emulator: kernel module " + std::to_string(i) +
                         " is not LLVM bitcode (compile with createPtxTarget(arch, true)): " +
                         describe(module.takeError()));
-    retarget(**module, *im.jit, seen);
+    retarget(**module, *im.jit);
     auto lib = im.jit->createJITDylib("kernels" + std::to_string(i));
     if (!lib) throw ajit::Error("emulator: " + describe(lib.takeError()));
     lib->addToLinkOrder(dylib);
@@ -310,12 +305,9 @@ EmulatedProgram::EmulatedProgram(gpu::GpuProgram program) : impl_(std::make_uniq
       throw ajit::Error("emulator: cannot link kernel " + l.kernel + ": " + describe(address.takeError()));
     im.entries.push_back(address->toPtr<void (*)(void **)>());
   }
-  im.intrinsics.assign(seen.begin(), seen.end());
 }
 
 EmulatedProgram::~EmulatedProgram() = default;
-
-const std::vector<std::string> &EmulatedProgram::intrinsics() const { return impl_->intrinsics; }
 
 void EmulatedProgram::run(void *const *args, ThreadOrder order) {
   const gpu::GpuProgram &p = impl_->program;

@@ -58,9 +58,6 @@ public:
   /// 0xff bytes (NaN, -1), so an element no kernel writes shows.
   void run(void *const *args, ThreadOrder order);
 
-  /// The NVVM intrinsics the program's kernels called (sorted, without `llvm.nvvm.`).
-  const std::vector<std::string> &intrinsics() const;
-
 private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -34,7 +34,7 @@ enum class State : uint8_t { ready, barrier, shuffle, warpSync, exited };
 struct Thread {
   ucontext_t context;
   State state = State::ready;
-  uint32_t tid[3] = {0, 0, 0}, lane = 0;
+  uint32_t tid[3] = {0, 0, 0};
   // A pending shuffle (mask alone for a warp sync) and its result.
   uint32_t mode = 0, mask = 0, value = 0, b = 0, c = 0;
   uint64_t result = 0;
@@ -183,7 +183,6 @@ void runGrid(const Grid &g, ThreadOrder order) {
     for (uint32_t y = 0; y < g.block[1]; ++y)
       for (uint32_t x = 0; x < g.block[0]; ++x, ++i) {
         b.threads[i].tid[0] = x, b.threads[i].tid[1] = y, b.threads[i].tid[2] = z;
-        b.threads[i].lane = i % kWarp;
       }
   struct Reset {
     ~Reset() { tBlock = nullptr; }
@@ -209,7 +208,7 @@ extern "C" uint32_t ajit_emu_sreg(uint32_t which) {
   case ntidX: case ntidY: case ntidZ: return b.grid->block[which - ntidX];
   case ctaidX: case ctaidY: case ctaidZ: return b.ctaid[which - ctaidX];
   case nctaidX: case nctaidY: case nctaidZ: return b.grid->grid[which - nctaidX];
-  case laneId: return t.lane;
+  case laneId: return static_cast<uint32_t>(b.current % kWarp); // threads are numbered x fastest
   default: return kWarp;
   }
 }

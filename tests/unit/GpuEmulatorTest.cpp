@@ -41,14 +41,14 @@ gpu::GpuProgram compileForEmulator(const Case &c) {
 }
 
 /// Runs `c` in the emulator with `order`; the outputs, shaped as the CPU's `like`.
-std::vector<Array> emulate(const emu::EmulatedProgram &program, const Case &c, const std::vector<Array> &like,
+std::vector<Array> emulate(emu::EmulatedProgram &program, const Case &c, const std::vector<Array> &like,
                            emu::ThreadOrder order) {
   std::vector<Array> out;
   std::vector<void *> args;
   for (const Array &in : c.inputs) args.push_back(const_cast<void *>(in.rawData()));
   for (const Array &l : like) out.push_back(Array::empty(l.shape(), l.dtype()));
   for (Array &o : out) args.push_back(o.rawData());
-  const_cast<emu::EmulatedProgram &>(program).run(args.data(), order);
+  program.run(args.data(), order);
   return out;
 }
 
@@ -80,7 +80,7 @@ TEST_F(GpuEmulator, EveryOpAndFusionKindMatchesTheCpu) {
       ADD_FAILURE() << e.what();
       continue;
     }
-    const emu::EmulatedProgram &program = *loaded;
+    emu::EmulatedProgram &program = *loaded;
     for (emu::ThreadOrder order : {emu::ThreadOrder::ascending, emu::ThreadOrder::descending}) {
       SCOPED_TRACE(order == emu::ThreadOrder::ascending ? "threads in ascending order" : "in descending order");
       std::vector<Array> got;
