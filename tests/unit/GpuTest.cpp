@@ -56,13 +56,23 @@ TEST_P(PtxasTest, EveryOpAndFusionKind) {
   const std::string arch = GetParam();
   for (const Case &c : cases()) {
     SCOPED_TRACE(c.name);
-    Compiled compiled = compileProgram(c.program, c.name, "", Target::cuda(arch));
-    std::string ptx = compiled.ptx();
+    std::string ptx;
+    try {
+      ptx = compileProgram(c.program, c.name, "", Target::cuda(arch)).ptx();
+    } catch (const Error &e) {
+      // Without libdevice (the ctest run with AJIT_CUDA_TOOLKIT pointing nowhere) an f64
+      // transcendental cannot compile, and says so; nothing else may fail.
+      bool needsLibdevice = std::string(e.what()).find("libdevice functions (f64 transcendentals)") != std::string::npos;
+      EXPECT_TRUE(needsLibdevice && c.name.find("f64") != std::string::npos) << e.what();
+      continue;
+    }
     if (c.name == "empty") continue; // nothing to launch, no PTX
     ASSERT_NE(ptx.find(".target " + arch), std::string::npos) << ptx.substr(0, 400);
     EXPECT_EQ(ptxasErrors(ptx, arch, c.name), "");
     // f32 work is PTX instructions and polynomials: it must load on a machine without
-    // the CUDA toolkit's libdevice. Only f64 transcendentals call it.
+    // the CUDA toolkit's libdevice. Only f64 transcendentals call it. (Where libdevice
+    // is found its functions are inlined and their names gone: the check bites in the
+    // ctest run without it.)
     if (c.name.find("f64") == std::string::npos) {
       EXPECT_EQ(ptx.find("__nv_"), std::string::npos) << "calls libdevice: " << ptx.substr(ptx.find("__nv_"), 40);
     }
