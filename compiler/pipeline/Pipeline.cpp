@@ -114,7 +114,8 @@ ArrayRef<Phase> cpuPhases(bool parallel, bool microKernels) {
 // - gpu: each kernel a gpu.launch (ajit-map-to-gpu): contiguous reductions a block of
 //   threads per output element, combined by gpu.all_reduce; the rest one thread per
 //   output element; f32 transcendentals as polynomials (the CPU's numerics, and no
-//   libdevice); launch bodies outlined into gpu.funcs of one gpu.module, then the
+//   libdevice); launch bodies outlined into gpu.funcs of one gpu.module, the tiled
+//   matmul's kernels asking for two blocks per SM (nvvm.minctasm), then the
 //   all-reduces lowered to warp shuffles and shared memory, and every shared-memory
 //   buffer aligned for 16-byte accesses.
 // - nvvm: the gpu.module to the NVVM/LLVM dialects, kernels taking bare pointers; math
@@ -131,7 +132,8 @@ static const std::pair<const char *, const char *> kPtxLowering[] = {
                    "function-boundary-type-conversion=identity-layout-map},canonicalize,"
                    "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},canonicalize"},
     {"gpu", "ajit-map-to-gpu,canonicalize,ajit-approximate-math,gpu-launch-sink-index-computations,"
-            "gpu-kernel-outlining,ajit-lower-gpu-all-reduce,ajit-align-workgroup-buffers,canonicalize,cse"},
+            "gpu-kernel-outlining,ajit-set-kernel-occupancy,ajit-lower-gpu-all-reduce,ajit-align-workgroup-buffers,"
+            "canonicalize,cse"},
     {"nvvm", "nvvm-attach-target{chip=@CHIP@ features=+ptx80 O=3},"
              "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
              "ajit-native-math-to-llvm,"

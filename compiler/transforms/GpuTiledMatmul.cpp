@@ -19,8 +19,9 @@ int64_t TiledMatmul::blocks() const {
   return batch * llvm::divideCeil(m, kTile) * llvm::divideCeil(n, kTile);
 }
 
+/// Two tiles of `rows` x `cols` (double buffering).
 static MemRefType workgroupBuffer(MLIRContext *ctx, int64_t rows, int64_t cols) {
-  return MemRefType::get({rows, cols}, Float32Type::get(ctx), MemRefLayoutAttrInterface{},
+  return MemRefType::get({2, rows, cols}, Float32Type::get(ctx), MemRefLayoutAttrInterface{},
                          gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
 }
 
@@ -207,10 +208,12 @@ void emitTiledMatmul(OpBuilder &b, Location loc, const TiledMatmul &plan, gpu::L
     rows.push_back(add(b, m0, offsetOf(b, ty, i)));
     cols.push_back(add(b, n0, offsetOf(b, tx, i)));
   }
-  // The accumulators start from the output's values, as the generic's body expects.
+  // The accumulators start from the output's values, as the generic's body expects (or
+  // from the value of the fill folded into the kernel).
   SmallVector<Value> init;
+  Value initial = plan.initialValue ? arith::ConstantOp::create(b, loc, plan.initialValue).getResult() : Value();
   for (Value row : rows)
-    for (Value col : cols) init.push_back(loadOrZero(b, c, row, plan.m, col, plan.n));
+    for (Value col : cols) init.push_back(initial ? initial : loadOrZero(b, c, row, plan.m, col, plan.n));
   // The tile copies: each thread loads kVector consecutive elements along one row of A
   // (k) and one row of B (columns).
   static_assert(T::kTile * T::kDepth == T::kThreads * T::kVector, "one group of each tile per thread");
@@ -222,54 +225,78 @@ void emitTiledMatmul(OpBuilder &b, Location loc, const TiledMatmul &plan, gpu::L
   Value bCol = arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, thread, index(b, kBGroupsPerRow)),
                                      index(b, T::kVector));
 
+  // Each thread's share of the tiles of the k-step at `k0`: one group of A (a row of the
+  // tile, transposed into its k rows when stored) and one of B; zeros past k.
+  auto loadTiles = [&](OpBuilder &ob, Value k0) {
+    SmallVector<Value> groups = loadGroup(ob, a, add(ob, m0, aRow), plan.m, add(ob, k0, aK), plan.k);
+    groups.append(loadGroup(ob, bm, add(ob, k0, bK), plan.k, add(ob, n0, bCol), plan.n));
+    return groups;
+  };
+  auto storeTiles = [&](OpBuilder &ob, Value buffer, ArrayRef<Value> groups) {
+    for (int64_t e = 0; e < T::kVector; ++e) {
+      memref::StoreOp::create(ob, loc, groups[e], aTile, ValueRange{buffer, add(ob, aK, index(ob, e)), aRow});
+      memref::StoreOp::create(ob, loc, groups[T::kVector + e], bTile,
+                              ValueRange{buffer, bK, add(ob, bCol, index(ob, e))});
+    }
+  };
+  // The first step's tiles go into buffer 0 before the loop.
+  storeTiles(b, index(b, 0), loadTiles(b, index(b, 0)));
+  gpu::BarrierOp::create(b, loc);
+
   Block &body = op.getRegion().front();
   auto steps = scf::ForOp::create(
       b, loc, index(b, 0), index(b, plan.k), index(b, T::kDepth), init,
       [&](OpBuilder &sb, Location, Value k0, ValueRange accs) {
-        // Each thread copies one group of each tile (A transposed into its k rows).
-        SmallVector<Value> aGroup = loadGroup(sb, a, add(sb, m0, aRow), plan.m, add(sb, k0, aK), plan.k);
-        SmallVector<Value> bGroup = loadGroup(sb, bm, add(sb, k0, bK), plan.k, add(sb, n0, bCol), plan.n);
-        for (int64_t e = 0; e < T::kVector; ++e) {
-          memref::StoreOp::create(sb, loc, aGroup[e], aTile, ValueRange{add(sb, aK, index(sb, e)), aRow});
-          memref::StoreOp::create(sb, loc, bGroup[e], bTile, ValueRange{bK, add(sb, bCol, index(sb, e))});
-        }
-        gpu::BarrierOp::create(sb, loc);
-        auto inner = scf::ForOp::create(
-            sb, loc, index(sb, 0), index(sb, T::kDepth), index(sb, 1), accs,
-            [&](OpBuilder &ib, Location, Value kk, ValueRange in) {
-              SmallVector<Value> as, bs, next;
-              // One vector load per group: left to LLVM's load/store vectorizer, the last
-              // A value of a group stayed a scalar load (instcombine rewrote its offset,
-              // ((tid >> 2) & 60) | 3, as (tid >> 2) | 3, hiding the common base).
-              auto vectorType = VectorType::get({T::kVector}, ib.getF32Type());
-              for (int64_t g = 0; g < T::kPerThread; g += T::kVector) {
-                Value aGroup = vector::LoadOp::create(ib, loc, vectorType, aTile, ValueRange{kk, offsetOf(ib, ty, g)});
-                Value bGroup = vector::LoadOp::create(ib, loc, vectorType, bTile, ValueRange{kk, offsetOf(ib, tx, g)});
-                for (int64_t e = 0; e < T::kVector; ++e) {
-                  as.push_back(vector::ExtractOp::create(ib, loc, aGroup, e));
-                  bs.push_back(vector::ExtractOp::create(ib, loc, bGroup, e));
-                }
+        // This step reads buffer (k0 / kDepth) % 2 and fills the other.
+        Value current = arith::RemUIOp::create(sb, loc, arith::DivUIOp::create(sb, loc, k0, index(sb, T::kDepth)),
+                                               index(sb, 2));
+        Value other = arith::SubIOp::create(sb, loc, index(sb, 1), current);
+        // The next step's tiles, loaded before this step's arithmetic (after the last
+        // step: zeros from clamped addresses, stored where nothing reads them).
+        SmallVector<Value> next = loadTiles(sb, add(sb, k0, index(sb, T::kDepth)));
+        // The step's kDepth rows of the tiles, unrolled (as nvcc unrolls a loop of constant
+        // trip count): constant shared-memory offsets, and ptxas can issue a row's loads
+        // while the previous row's FMAs run.
+        SmallVector<Value> sums(accs.begin(), accs.end());
+        auto vectorType = VectorType::get({T::kVector}, sb.getF32Type());
+        for (int64_t kk = 0; kk < T::kDepth; ++kk) {
+          // One vector load per group: left to LLVM's load/store vectorizer, the last A
+          // value of a group stayed a scalar load (instcombine rewrote its offset,
+          // ((tid >> 2) & 60) | 3, as (tid >> 2) | 3, hiding the common base).
+          SmallVector<Value> as, bs;
+          for (int64_t g = 0; g < T::kPerThread; g += T::kVector) {
+            Value row = index(sb, kk);
+            Value aGroup =
+                vector::LoadOp::create(sb, loc, vectorType, aTile, ValueRange{current, row, offsetOf(sb, ty, g)});
+            Value bGroup =
+                vector::LoadOp::create(sb, loc, vectorType, bTile, ValueRange{current, row, offsetOf(sb, tx, g)});
+            for (int64_t e = 0; e < T::kVector; ++e) {
+              as.push_back(vector::ExtractOp::create(sb, loc, aGroup, e));
+              bs.push_back(vector::ExtractOp::create(sb, loc, bGroup, e));
+            }
+          }
+          for (int64_t i = 0; i < T::kPerThread; ++i)
+            for (int64_t j = 0; j < T::kPerThread; ++j) {
+              IRMapping step = map;
+              Value &sum = sums[i * T::kPerThread + j];
+              step.map(body.getArgument(0), as[i]);
+              step.map(body.getArgument(1), bs[j]);
+              step.map(body.getArgument(2), sum);
+              for (Operation &o : body.without_terminator()) {
+                Operation *copy = sb.clone(o, step);
+                // The accumulate carries `contract` (ajit.dot's product is an FMA on the
+                // CPU too); the multiply needs it as well for LLVM to fuse them.
+                if (auto mul = dyn_cast<arith::MulFOp>(copy))
+                  mul.setFastmath(mul.getFastmath() | arith::FastMathFlags::contract);
               }
-              for (int64_t i = 0; i < T::kPerThread; ++i)
-                for (int64_t j = 0; j < T::kPerThread; ++j) {
-                  IRMapping step = map;
-                  step.map(body.getArgument(0), as[i]);
-                  step.map(body.getArgument(1), bs[j]);
-                  step.map(body.getArgument(2), in[i * T::kPerThread + j]);
-                  for (Operation &o : body.without_terminator()) {
-                    Operation *copy = ib.clone(o, step);
-                    // The accumulate carries `contract` (ajit.dot's product is an FMA on the
-                    // CPU too); the multiply needs it as well for LLVM to fuse them.
-                    if (auto mul = dyn_cast<arith::MulFOp>(copy))
-                      mul.setFastmath(mul.getFastmath() | arith::FastMathFlags::contract);
-                  }
-                  next.push_back(step.lookupOrDefault(body.getTerminator()->getOperand(0)));
-                }
-              scf::YieldOp::create(ib, loc, next);
-            });
-        // No thread refills the tiles while another still reads them.
+              sum = step.lookupOrDefault(body.getTerminator()->getOperand(0));
+            }
+        }
+        // The other buffer was last read in the previous step, before the barrier that
+        // ended it; this step's barrier makes the new tiles visible to the next step.
+        storeTiles(sb, other, next);
         gpu::BarrierOp::create(sb, loc);
-        scf::YieldOp::create(sb, loc, inner.getResults());
+        scf::YieldOp::create(sb, loc, sums);
       });
   // The outputs, a group of kVector columns under one guard where n is a multiple of
   // kVector (the group is all in or all out): adjacent stores LLVM can join.

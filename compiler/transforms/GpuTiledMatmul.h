@@ -10,6 +10,10 @@
 // that its A and B values of a k-step are four 16-byte shared-memory loads instead of
 // sixteen 4-byte ones. Out-of-range rows, columns and k-steps read as zero and are not
 // written.
+// The tiles are double-buffered (CUTLASS's SIMT pipeline): a step's global loads of the
+// next tiles are issued before its arithmetic and land in registers, stored into the
+// other pair of shared tiles after it; one barrier per step instead of two, and the
+// loads' latency hidden behind the step's 512 FMAs a thread.
 // The output fusion's epilogue (bias, GELU) that follows the product is applied to each
 // output as it is stored, when it reads the product element for element.
 //
@@ -31,6 +35,9 @@ struct TiledMatmul {
   static constexpr int64_t kTile = kPerThread * kThreadsPerSide; ///< 128 x 128 outputs a block
   static constexpr int64_t kDepth = 8;                            ///< k per shared-memory step
   static constexpr int64_t kThreads = kThreadsPerSide * kThreadsPerSide;
+  /// Blocks an SM must hold at once (one's barrier wait overlapping the other's FMAs):
+  /// caps ptxas at 65536 / (2 * 256) = 128 registers a thread (ajit-set-kernel-occupancy).
+  static constexpr int64_t kBlocksPerSm = 2;
 
   mlir::linalg::GenericOp op;
   int64_t batch = 1, m = 0, n = 0, k = 0;
@@ -38,10 +45,13 @@ struct TiledMatmul {
   /// The output fusion's epilogue (bias, GELU, ...), applied to each output before it
   /// is stored, when it directly follows the product and fits (see withEpilogue).
   mlir::linalg::GenericOp epilogue;
+  /// The value every output starts from, when the fill that wrote it was folded into
+  /// the kernel; otherwise the accumulators start from the output buffer's contents.
+  mlir::FloatAttr initialValue;
 
   int64_t blocks() const;
-  /// The workgroup buffers the launch must carry: the A tile (transposed, a padded
-  /// row) and the B tile.
+  /// The workgroup buffers the launch must carry: two A tiles (transposed, a padded
+  /// row) and two B tiles, the leading dimension choosing the buffer.
   mlir::MemRefType aTileType() const;
   mlir::MemRefType bTileType() const;
 };

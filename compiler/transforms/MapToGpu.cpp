@@ -27,7 +27,8 @@
 // - An f32 product (2-D or batched) is a tiled shared-memory kernel (GpuTiledMatmul.h):
 //   a block computes 128 x 128 outputs, 8 x 8 per thread, from tiles of A and B that
 //   its threads copy into shared memory; the output fusion's epilogue that follows it
-//   is applied to each output as it is stored.
+//   is applied to each output as it is stored, and the zero fill before it is folded
+//   into it (foldFillsIntoProducts).
 //
 // What stays in the function after this pass is allocations, deallocations and
 // launches; gpu-kernel-outlining then moves each launch body into a gpu.func, and the
@@ -422,6 +423,8 @@ void emitBlockReduction(OpBuilder &b, Location loc, const BlockReduction &plan, 
 struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
   using AjitMapToGpuBase::AjitMapToGpuBase;
   int64_t kernelCount_ = 0;
+  /// Tiled products whose output fill was folded into their kernel, and its value.
+  llvm::DenseMap<Operation *, FloatAttr> initialValues_;
 
   void runOnOperation() override {
     for (auto fn : getOperation().getOps<func::FuncOp>()) {
@@ -449,6 +452,7 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
         if (failed(parallelDimsFirst(rewriter, generic)))
           return op->emitError("ajit-map-to-gpu: cannot move the parallel dimensions outward");
     }
+    foldFillsIntoProducts(fn);
     ops.clear();
     fn.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
     llvm::SmallPtrSet<Operation *, 4> epilogues;
@@ -470,6 +474,42 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
       for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
         if (isOpTriviallyDead(&op)) op.erase();
     return success();
+  }
+
+  /// Asks ajit-set-kernel-occupancy to make room for `blocks` blocks of `launch`'s
+  /// kernel on one SM (the module's kMinBlocksPerSmAttr dictionary).
+  static void recordBlocksPerSm(gpu::LaunchOp launch, int64_t blocks) {
+    auto module = launch->getParentOfType<ModuleOp>();
+    NamedAttrList entries(module->getAttrOfType<DictionaryAttr>(ajit::kMinBlocksPerSmAttr));
+    Builder b(module.getContext());
+    entries.set(launch.getFunctionAttr().getAttr(), b.getI32IntegerAttr(static_cast<int32_t>(blocks)));
+    module->setAttr(ajit::kMinBlocksPerSmAttr, entries.getDictionary(module.getContext()));
+  }
+
+  /// A tiled product's output is filled (with zero) just before it: a kernel writing
+  /// every element, then the product's kernel reading every element back as its
+  /// accumulators' start. The product starts its accumulators from the fill's constant
+  /// instead, and the fill goes: one launch and two passes over the output fewer. Only
+  /// when the fill writes the product's own output buffer (the same value, whole) and
+  /// nothing but host ops lies between them; the product's kernel writes every element.
+  void foldFillsIntoProducts(func::FuncOp fn) {
+    initialValues_.clear();
+    SmallVector<linalg::GenericOp> products;
+    fn.walk([&](linalg::GenericOp op) {
+      if (ajit::tiledMatmul(op)) products.push_back(op);
+    });
+    for (linalg::GenericOp product : products) {
+      Operation *previous = product->getPrevNode();
+      while (previous && staysOnHost(*previous) && !isa<gpu::LaunchOp>(previous)) previous = previous->getPrevNode();
+      auto fill = dyn_cast_or_null<linalg::FillOp>(previous);
+      if (!fill || fill.getOutputs().size() != 1 || fill.getOutputs()[0] != product.getDpsInitOperand(0)->get())
+        continue;
+      auto value = dyn_cast_or_null<arith::ConstantOp>(fill.value().getDefiningOp());
+      auto constant = value ? dyn_cast<FloatAttr>(value.getValue()) : FloatAttr();
+      if (!constant || !constant.getType().isF32()) continue;
+      initialValues_[product] = constant;
+      fill->erase();
+    }
   }
 
   /// The output fusion's epilogue that runs in the kernel of tiled product `product`:
@@ -570,6 +610,7 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     if (matmul && group.size() == 2 && !ajit::withEpilogue(*matmul, dyn_cast<linalg::GenericOp>(group[1])))
       return op->emitError("ajit-map-to-gpu: the product's epilogue no longer fits its kernel");
     if (generic && !reduction && !matmul) return op->emitError("ajit-map-to-gpu: a linalg op left on the host");
+    if (matmul) matmul->initialValue = initialValues_.lookup(op);
     auto parallel = group.size() == 1 ? dyn_cast<scf::ParallelOp>(op) : scf::ParallelOp();
     if (parallel && parallel.getNumResults())
       return op->emitError("ajit-map-to-gpu: a parallel loop with reductions");
@@ -645,6 +686,7 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     if (reduction) {
       emitBlockReduction(kb, loc, *reduction, launch, block, perThread, map);
     } else if (matmul) {
+      recordBlocksPerSm(launch, ajit::TiledMatmul::kBlocksPerSm);
       launch.addWorkgroupAttribution(matmul->aTileType(), loc);
       launch.addWorkgroupAttribution(matmul->bTileType(), loc);
       ajit::emitTiledMatmul(kb, loc, *matmul, launch, map);

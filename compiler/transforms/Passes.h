@@ -15,6 +15,7 @@ namespace cf { class ControlFlowDialect; }
 namespace func { class FuncDialect; }
 namespace scf { class SCFDialect; }
 namespace LLVM { class LLVMDialect; }
+namespace NVVM { class NVVMDialect; }
 namespace affine { class AffineDialect; }
 namespace memref { class MemRefDialect; }
 namespace gpu { class GPUDialect; }
@@ -28,6 +29,10 @@ inline constexpr llvm::StringLiteral kMatmulAttr = "ajit.matmul";
 /// On the linalg.generic of an output fusion's epilogue, which reads the product
 /// (ajit-lower-fusions); ajit-tile-matmuls applies it to each tile.
 inline constexpr llvm::StringLiteral kMatmulEpilogueAttr = "ajit.matmul_epilogue";
+/// On the module (ajit-map-to-gpu): kernel name -> the blocks each SM must be able to
+/// hold at once (i32), for ajit-set-kernel-occupancy to put on the outlined gpu.func;
+/// gpu.launch carries no function attributes through outlining.
+inline constexpr llvm::StringLiteral kMinBlocksPerSmAttr = "ajit.min_blocks_per_sm";
 /// On the linalg.generic of an argmax or argmin ("max" / "min") built without lane
 /// reductions (ajit-lower-to-linalg): ajit-map-to-gpu combines its (value, index) pairs
 /// across a block of threads as one packed 64-bit key.

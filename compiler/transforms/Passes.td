@@ -245,7 +245,10 @@ def AjitMapToGpu : Pass<"ajit-map-to-gpu", "mlir::ModuleOp"> {
       packed 64-bit key through `gpu.all_reduce maxui`;
     - an f32 `ajit.matmul` generic (2-D or batched) becomes a tiled kernel: 128 x 128
       outputs per block of 256 threads, 8 x 8 per thread in registers, A and B tiles
-      copied through workgroup memory 8 k-steps at a time (GpuTiledMatmul.h);
+      copied through double-buffered workgroup memory 8 k-steps at a time
+      (GpuTiledMatmul.h); a constant fill of its output just before it is folded into
+      the kernel (the accumulators start from the constant), and the kernel is
+      recorded as needing two blocks per SM (`ajit.min_blocks_per_sm` on the module);
     - an `scf.parallel` nest is flattened to one linear index over all of its
       dimensions, the innermost fastest (neighbouring threads touch neighbouring
       elements: coalesced), in blocks of `block-size` threads, with a guard for the
@@ -291,6 +294,20 @@ def AjitAlignWorkgroupBuffers : Pass<"ajit-align-workgroup-buffers", "mlir::Modu
     attributes).
   }];
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+def AjitSetKernelOccupancy : Pass<"ajit-set-kernel-occupancy", "mlir::ModuleOp"> {
+  let summary = "The blocks per SM ajit-map-to-gpu asked for, as nvvm.minctasm on the outlined kernels";
+  let description = [{
+    ajit-map-to-gpu records, in the module's `ajit.min_blocks_per_sm` dictionary, the
+    kernels that must fit several blocks on one SM (the tiled matmul: two blocks of 256
+    threads, so that one block's barrier wait overlaps the other's arithmetic). After
+    gpu-kernel-outlining this pass sets `nvvm.minctasm` on each named gpu.func, which
+    becomes PTX's `.minnctapersm`: with `.maxntid` it caps ptxas's registers per thread
+    (65536 / (2 * 256) = 128), where unbounded it took 129 and one block per SM. The
+    dictionary is then removed; a name with no kernel is an error.
+  }];
+  let dependentDialects = ["mlir::NVVM::NVVMDialect"];
 }
 
 def AjitNativeMathToLlvm : Pass<"ajit-native-math-to-llvm"> {

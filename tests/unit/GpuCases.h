@@ -147,6 +147,15 @@ inline std::vector<Case> cases() {
   // The same with Linear+GELU's epilogue applied in the product's kernel.
   out.push_back(make("linear_gelu_tiles", [](Tensor p, Tensor q, Tensor c) { return gelu(matmul(p, q) + c, true); },
                      tall, wide, random({260}, DType::f32, 22)));
+  // Whole 16-byte groups along k and n (vector loads throughout), an odd number of
+  // 8-deep steps (88: the double-buffered tiles end in the second buffer), and a second
+  // product reading the first's epilogue: two folded fills in one program.
+  Array x88 = random({130, 88}, DType::f32, 23), w88 = random({88, 132}, DType::f32, 24);
+  Array w2 = random({132, 36}, DType::f32, 25), b88 = random({132}, DType::f32, 26);
+  out.push_back(make("matmul_aligned", [](Tensor p, Tensor q) { return matmul(p, q); }, x88, w88));
+  out.push_back(make("mlp_two_layers",
+                     [](Tensor p, Tensor q, Tensor c, Tensor r) { return matmul(gelu(matmul(p, q) + c, true), r); },
+                     x88, w88, b88, w2));
   out.push_back(make("empty", [](Tensor e) { return e * 2.0; }, Array::zeros({0, 4}, DType::f32)));
   return out;
 }

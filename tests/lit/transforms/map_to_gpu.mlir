@@ -17,6 +17,9 @@
 // last 6 idle. Each thread loads its 4 elements, computes them, then stores the 4 (the
 // stores after every load, so that LLVM can join each group into one 16-byte access);
 // the buffers are marked 16-byte aligned at the top of the kernel.
+// Each tiled product's kernel asks for two blocks per SM (ajit-set-kernel-occupancy
+// puts that on the outlined kernel); no other kernel asks anything.
+// CHECK:       module attributes {ajit.min_blocks_per_sm = {dot_accumulates_k0 = 2 : i32, dot_epilogue_k0 = 2 : i32, dot_fill_not_next_k2 = 2 : i32, dot_k0 = 2 : i32, no_fuse_transposed_epilogue_k0 = 2 : i32}}
 // CHECK-LABEL: func.func @h
 // CHECK-DAG:   %[[N:.+]] = arith.constant 250 : index
 // CHECK-DAG:   %[[B:.+]] = arith.constant 256 : index
@@ -56,33 +59,84 @@ func.func @h(%x: memref<1000xf32>, %out: memref<1000xf32>) {
   return
 }
 
-// A product in ajit.dot's (m, k, n) order, marked ajit.matmul: the fill is one thread
-// per element; the product is the tiled kernel, one block of 256 threads for the one
-// 128 x 128 tile, A and B tiles in workgroup memory, 8 k-steps between two barriers,
-// each thread's 64 outputs carried through the k loops and stored where in range.
-// CHECK-LABEL: func.func @dot
-// CHECK:       gpu.launch {{.+}} module(@dot_kernels) function(@dot_k0)
-// CHECK:         %[[C:.+]] = arith.remui %{{.+}}, %c50
-// CHECK:         %[[R:.+]] = arith.divui %{{.+}}, %c50
-// CHECK:         memref.store %cst, %arg2[%[[R]], %[[C]]]
-// CHECK:       gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, {{.+}} threads({{.+}}) in (%{{.+}} = %c256, {{.+}} function(@dot_k1) workgroup(%[[AT:.+]] : memref<8x132xf32, #gpu.address_space<workgroup>>, %[[BT:.+]] : memref<8x128xf32, #gpu.address_space<workgroup>>)
+// A product in ajit.dot's (m, k, n) order, marked ajit.matmul, its output zero-filled
+// just before: one kernel, the fill folded into it (the accumulators start at 0.0; no
+// fill launch, no loads of the output). One block of 256 threads for the one 128 x 128
+// tile, two blocks per SM asked of ptxas (the module's ajit.min_blocks_per_sm), the A
+// and B tiles double-buffered in workgroup memory: the first step's tiles go into
+// buffer 0 before the k loop; each step loads the next tiles from global memory first,
+// runs its 8 k-rows (unrolled) from buffer (k0 / 8) % 2, stores the next tiles into the
+// other buffer, and ends at its one barrier. The 64 outputs are stored where in range.
+// CHECK-LABEL: func.func @dot(
+// CHECK-NOT:   linalg.fill
+// CHECK:       gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, {{.+}} threads({{.+}}) in (%{{.+}} = %c256, {{.+}} function(@dot_k0) workgroup(%[[AT:.+]] : memref<2x8x132xf32, #gpu.address_space<workgroup>>, %[[BT:.+]] : memref<2x8x128xf32, #gpu.address_space<workgroup>>)
 // CHECK:         %[[C2:.+]] = memref.assume_alignment %arg2, 16
-// CHECK:         %[[OUT:.+]]:64 = scf.for %{{.+}} = %c0 to %c64 step %c8 iter_args(
-// CHECK:           memref.store %{{.+}}, %[[AT]][
-// CHECK:           memref.store %{{.+}}, %[[BT]][
+// CHECK-NOT:     memref.load %[[C2]]
+// CHECK:         memref.store %{{.+}}, %[[AT]][%c0, %{{.+}}, %{{.+}}]
+// CHECK:         memref.store %{{.+}}, %[[BT]][%c0, %{{.+}}, %{{.+}}]
+// CHECK:         gpu.barrier
+// CHECK-NEXT:    %[[OUT:.+]]:64 = scf.for %[[K0:.+]] = %c0 to %c64 step %c8 iter_args(%{{.+}} = %[[ZERO:[^,]+]],
+// CHECK-NEXT:      %[[STEP:.+]] = arith.divui %[[K0]], %c8
+// CHECK-NEXT:      %[[CUR:.+]] = arith.remui %[[STEP]], %c2
+// CHECK-NEXT:      %[[OTHER:.+]] = arith.subi %c1, %[[CUR]]
+// CHECK:           memref.load
+// CHECK-NOT:       gpu.barrier
+// CHECK:           vector.load %[[AT]][%[[CUR]], %c0, %{{.+}}] : memref<2x8x132xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK:           vector.load %[[BT]][%[[CUR]], %c0, %{{.+}}] : memref<2x8x128xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK:           arith.mulf {{.+}} fastmath<contract>
+// CHECK-NEXT:      arith.addf {{.+}} fastmath<contract>
+// CHECK:           vector.load %[[AT]][%[[CUR]], %c7, %{{.+}}]
+// CHECK-NOT:       gpu.barrier
+// CHECK:           memref.store %{{.+}}, %[[AT]][%[[OTHER]],
+// CHECK:           memref.store %{{.+}}, %[[BT]][%[[OTHER]],
 // CHECK:           gpu.barrier
-// CHECK:           scf.for %[[KK:.+]] = %c0 to %c8 step %c1 iter_args(
-// CHECK:             vector.load %[[AT]][%[[KK]], %{{.+}}] : memref<8x132xf32, #gpu.address_space<workgroup>>, vector<4xf32>
-// CHECK:             vector.load %[[BT]][%[[KK]], %{{.+}}] : memref<8x128xf32, #gpu.address_space<workgroup>>, vector<4xf32>
-// CHECK:             arith.mulf {{.+}} fastmath<contract>
-// CHECK-NEXT:        arith.addf {{.+}} fastmath<contract>
-// CHECK:           gpu.barrier
+// CHECK-NEXT:      scf.yield
 // CHECK:         scf.if
 // CHECK-NEXT:      memref.store %[[OUT]]#0, %[[C2]][
-// CHECK-NOT:   gpu.launch {{.+}} function(@dot_k2)
+// CHECK-NOT:   gpu.launch
 func.func @dot(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %out: memref<37x50xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%out : memref<37x50xf32>)
+  linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : memref<37x64xf32>, memref<64x50xf32>) outs(%out : memref<37x50xf32>) attrs = {ajit.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m fastmath<contract> : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// No fill to fold: the accumulators start from the output's values (its loads before
+// the k loop). A fill of the output with a kernel between it and the product stays a
+// launch of its own: that kernel might read the filled buffer.
+// CHECK-LABEL: func.func @dot_accumulates(
+// CHECK:       gpu.launch {{.+}} function(@dot_accumulates_k0) workgroup(
+// CHECK:         %[[C:.+]] = memref.assume_alignment %arg2, 16
+// CHECK:         memref.load %[[C]][
+// CHECK:         scf.for
+// CHECK-LABEL: func.func @dot_fill_not_next(
+// CHECK:       gpu.launch {{.+}} function(@dot_fill_not_next_k0)
+// CHECK:         memref.store %cst, %arg2[
+// CHECK:       gpu.launch {{.+}} function(@dot_fill_not_next_k1)
+// CHECK:       gpu.launch {{.+}} function(@dot_fill_not_next_k2) workgroup(
+// CHECK:         memref.load %{{.+}}[
+// CHECK:         scf.for
+func.func @dot_accumulates(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %out: memref<37x50xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : memref<37x64xf32>, memref<64x50xf32>) outs(%out : memref<37x50xf32>) attrs = {ajit.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m fastmath<contract> : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+func.func @dot_fill_not_next(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %out: memref<37x50xf32>,
+                             %copy: memref<37x50xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<37x50xf32>)
+  memref.copy %out, %copy : memref<37x50xf32> to memref<37x50xf32>
   linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
       ins(%a, %b : memref<37x64xf32>, memref<64x50xf32>) outs(%out : memref<37x50xf32>) attrs = {ajit.matmul} {
   ^bb0(%p: f32, %q: f32, %acc: f32):
