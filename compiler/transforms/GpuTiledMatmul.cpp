@@ -255,8 +255,8 @@ void emitTiledMatmul(OpBuilder &b, Location loc, const TiledMatmul &plan, gpu::L
         // step: zeros from clamped addresses, stored where nothing reads them).
         SmallVector<Value> next = loadTiles(sb, add(sb, k0, index(sb, T::kDepth)));
         // The step's kDepth rows of the tiles, unrolled (as nvcc unrolls a loop of constant
-        // trip count): constant shared-memory offsets, and ptxas can issue a row's loads
-        // while the previous row's FMAs run.
+        // trip count): constant offsets from the step's buffer, and ptxas can issue a
+        // row's loads while the previous row's FMAs run.
         SmallVector<Value> sums(accs.begin(), accs.end());
         auto vectorType = VectorType::get({T::kVector}, sb.getF32Type());
         for (int64_t kk = 0; kk < T::kDepth; ++kk) {

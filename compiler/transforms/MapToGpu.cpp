@@ -27,8 +27,8 @@
 // - An f32 product (2-D or batched) is a tiled shared-memory kernel (GpuTiledMatmul.h):
 //   a block computes 128 x 128 outputs, 8 x 8 per thread, from tiles of A and B that
 //   its threads copy into shared memory; the output fusion's epilogue that follows it
-//   is applied to each output as it is stored, and the zero fill before it is folded
-//   into it (foldFillsIntoProducts).
+//   is applied to each output as it is stored, and the constant (zero) fill of its
+//   output just before it is folded into it (foldFillsIntoProducts).
 //
 // What stays in the function after this pass is allocations, deallocations and
 // launches; gpu-kernel-outlining then moves each launch body into a gpu.func, and the
@@ -486,7 +486,8 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     module->setAttr(ajit::kMinBlocksPerSmAttr, entries.getDictionary(module.getContext()));
   }
 
-  /// A tiled product's output is filled (with zero) just before it: a kernel writing
+  /// A tiled product's output is filled (with zero, or another constant) just before
+  /// it: a kernel writing
   /// every element, then the product's kernel reading every element back as its
   /// accumulators' start. The product starts its accumulators from the fill's constant
   /// instead, and the fill goes: one launch and two passes over the output fewer. Only
@@ -502,8 +503,10 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
       Operation *previous = product->getPrevNode();
       while (previous && staysOnHost(*previous) && !isa<gpu::LaunchOp>(previous)) previous = previous->getPrevNode();
       auto fill = dyn_cast_or_null<linalg::FillOp>(previous);
-      if (!fill || fill.getOutputs().size() != 1 || fill.getOutputs()[0] != product.getDpsInitOperand(0)->get())
-        continue;
+      Value output = product.getDpsInitOperand(0)->get();
+      if (!fill || fill.getOutputs().size() != 1 || fill.getOutputs()[0] != output) continue;
+      // A product reading its own output as an operand would read the fill's values.
+      if (llvm::is_contained(product.getDpsInputs(), output)) continue;
       auto value = dyn_cast_or_null<arith::ConstantOp>(fill.value().getDefiningOp());
       auto constant = value ? dyn_cast<FloatAttr>(value.getValue()) : FloatAttr();
       if (!constant || !constant.getType().isF32()) continue;

@@ -148,11 +148,15 @@ inline std::vector<Case> cases() {
   out.push_back(make("linear_gelu_tiles", [](Tensor p, Tensor q, Tensor c) { return gelu(matmul(p, q) + c, true); },
                      tall, wide, random({260}, DType::f32, 22)));
   // Whole 16-byte groups along k and n (vector loads throughout), an odd number of
-  // 8-deep steps (88: the double-buffered tiles end in the second buffer), and a second
-  // product reading the first's epilogue: two folded fills in one program.
+  // 8-deep steps (88: the last step reads buffer 0 of the double-buffered tiles, where
+  // the cases above end in buffer 1), one step only (k = 8: the one prefetch is all past
+  // k), and a second product reading the first's epilogue: two folded fills in one
+  // program.
   Array x88 = random({130, 88}, DType::f32, 23), w88 = random({88, 132}, DType::f32, 24);
   Array w2 = random({132, 36}, DType::f32, 25), b88 = random({132}, DType::f32, 26);
   out.push_back(make("matmul_aligned", [](Tensor p, Tensor q) { return matmul(p, q); }, x88, w88));
+  out.push_back(make("matmul_one_step", [](Tensor p, Tensor q) { return matmul(p, q); },
+                     random({40, 8}, DType::f32, 27), random({8, 36}, DType::f32, 28)));
   out.push_back(make("mlp_two_layers",
                      [](Tensor p, Tensor q, Tensor c, Tensor r) { return matmul(gelu(matmul(p, q) + c, true), r); },
                      x88, w88, b88, w2));

@@ -69,13 +69,14 @@ func.func @h(%x: memref<1000xf32>, %out: memref<1000xf32>) {
 // other buffer, and ends at its one barrier. The 64 outputs are stored where in range.
 // CHECK-LABEL: func.func @dot(
 // CHECK-NOT:   linalg.fill
+// CHECK:       %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
 // CHECK:       gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, {{.+}} threads({{.+}}) in (%{{.+}} = %c256, {{.+}} function(@dot_k0) workgroup(%[[AT:.+]] : memref<2x8x132xf32, #gpu.address_space<workgroup>>, %[[BT:.+]] : memref<2x8x128xf32, #gpu.address_space<workgroup>>)
 // CHECK:         %[[C2:.+]] = memref.assume_alignment %arg2, 16
 // CHECK-NOT:     memref.load %[[C2]]
 // CHECK:         memref.store %{{.+}}, %[[AT]][%c0, %{{.+}}, %{{.+}}]
 // CHECK:         memref.store %{{.+}}, %[[BT]][%c0, %{{.+}}, %{{.+}}]
 // CHECK:         gpu.barrier
-// CHECK-NEXT:    %[[OUT:.+]]:64 = scf.for %[[K0:.+]] = %c0 to %c64 step %c8 iter_args(%{{.+}} = %[[ZERO:[^,]+]],
+// CHECK-NEXT:    %[[OUT:.+]]:64 = scf.for %[[K0:.+]] = %c0 to %c64 step %c8 iter_args(%{{.+}} = %[[ZERO]],
 // CHECK-NEXT:      %[[STEP:.+]] = arith.divui %[[K0]], %c8
 // CHECK-NEXT:      %[[CUR:.+]] = arith.remui %[[STEP]], %c2
 // CHECK-NEXT:      %[[OTHER:.+]] = arith.subi %c1, %[[CUR]]
@@ -430,9 +431,15 @@ func.func @g(%x: tensor<10000xf32>, %y: tensor<100x64xf32>) -> (tensor<f32>, ten
 // columns (and rows), so a k-step reads its A and B values with 16-byte shared loads
 // from 16-byte aligned tiles; the tiles are filled with 16-byte global loads, and the
 // bias is read and the outputs written 4 at a time, all loads of a group before its
-// stores.
+// stores. The output's zero fill is folded into the product: one kernel, which asks
+// ptxas for two blocks per SM (.minnctapersm 2 with .maxntid 256: at most 128 registers).
 // PTX-LABEL: func.func @linear(
+// PTX:         gpu.launch_func @linear_kernels::@linear_k0 blocks in (%c1, %c1, %c1) threads in (%c256, %c1, %c1)
+// PTX-NEXT:    return
 // PTX:         gpu.binary @linear_kernels
+// PTX-SAME:      .visible .entry linear_k0(
+// PTX-SAME:      .maxntid 256, 1, 1
+// PTX-SAME:      .minnctapersm 2
 // PTX-SAME:      .shared .align 16 .b8
 // PTX-SAME:      ld.global.v4.b32
 // PTX-SAME:      st.shared.v4.b32
