@@ -264,8 +264,8 @@ void emitTiledMatmul(OpBuilder &b, Location loc, const TiledMatmul &plan, gpu::L
           // value of a group stayed a scalar load (instcombine rewrote its offset,
           // ((tid >> 2) & 60) | 3, as (tid >> 2) | 3, hiding the common base).
           SmallVector<Value> as, bs;
+          Value row = index(sb, kk);
           for (int64_t g = 0; g < T::kPerThread; g += T::kVector) {
-            Value row = index(sb, kk);
             Value aGroup =
                 vector::LoadOp::create(sb, loc, vectorType, aTile, ValueRange{current, row, offsetOf(sb, ty, g)});
             Value bGroup =

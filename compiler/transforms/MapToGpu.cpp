@@ -487,12 +487,12 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
   }
 
   /// A tiled product's output is filled (with zero, or another constant) just before
-  /// it: a kernel writing
-  /// every element, then the product's kernel reading every element back as its
-  /// accumulators' start. The product starts its accumulators from the fill's constant
-  /// instead, and the fill goes: one launch and two passes over the output fewer. Only
-  /// when the fill writes the product's own output buffer (the same value, whole) and
-  /// nothing but host ops lies between them; the product's kernel writes every element.
+  /// it: a kernel writing every element, then the product's kernel reading every
+  /// element back as its accumulators' start. The product starts its accumulators from
+  /// the fill's constant instead, and the fill goes: one launch and two passes over the
+  /// output fewer. Only when the fill writes the product's own output buffer (the same
+  /// value, whole) and nothing but host ops lies between them; the product's kernel
+  /// writes every element.
   void foldFillsIntoProducts(func::FuncOp fn) {
     initialValues_.clear();
     SmallVector<linalg::GenericOp> products;
@@ -500,11 +500,9 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
       if (ajit::tiledMatmul(op)) products.push_back(op);
     });
     for (linalg::GenericOp product : products) {
-      Operation *previous = product->getPrevNode();
-      while (previous && staysOnHost(*previous) && !isa<gpu::LaunchOp>(previous)) previous = previous->getPrevNode();
-      auto fill = dyn_cast_or_null<linalg::FillOp>(previous);
+      auto fill = dyn_cast_or_null<linalg::FillOp>(adjacentWork(product, /*after=*/false));
       Value output = product.getDpsInitOperand(0)->get();
-      if (!fill || fill.getOutputs().size() != 1 || fill.getOutputs()[0] != output) continue;
+      if (!fill || fill.getOutputs()[0] != output) continue;
       // A product reading its own output as an operand would read the fill's values.
       if (llvm::is_contained(product.getDpsInputs(), output)) continue;
       auto value = dyn_cast_or_null<arith::ConstantOp>(fill.value().getDefiningOp());
@@ -520,12 +518,17 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
   static linalg::GenericOp fusedEpilogue(linalg::GenericOp product) {
     std::optional<ajit::TiledMatmul> plan = ajit::tiledMatmul(product);
     if (!plan) return {};
-    for (Operation *next = product->getNextNode(); next; next = next->getNextNode()) {
-      if (staysOnHost(*next)) continue;
-      auto epilogue = dyn_cast<linalg::GenericOp>(next);
-      return epilogue && ajit::withEpilogue(*plan, epilogue) ? epilogue : linalg::GenericOp();
-    }
-    return {};
+    auto epilogue = dyn_cast_or_null<linalg::GenericOp>(adjacentWork(product, /*after=*/true));
+    return epilogue && ajit::withEpilogue(*plan, epilogue) ? epilogue : linalg::GenericOp();
+  }
+
+  /// The nearest op after (or before) `op` in its block that is device work: the host
+  /// ops between (views, constants, allocations) are skipped; a launch is work.
+  static Operation *adjacentWork(Operation *op, bool after) {
+    auto step = [after](Operation *o) { return after ? o->getNextNode() : o->getPrevNode(); };
+    Operation *o = step(op);
+    while (o && staysOnHost(*o) && !isa<gpu::LaunchOp>(o)) o = step(o);
+    return o;
   }
 
   /// Ops that stay on the host: buffer management and side-effect-free values (views,
