@@ -77,22 +77,27 @@ const TargetInfo &hostTarget() {
   return *target;
 }
 
-/// The code generator for `target`; one per GPU architecture for the process's life.
+/// The code generator for `target`; one per GPU architecture and kernel form for the
+/// process's life. With no architecture named: the device's, in the form its driver
+/// takes (PTX; NVPTX LLVM IR for the tests' emulated driver), else sm_90.
 const TargetInfo &targetFor(const Target &target) {
   if (target.kind == Target::Kind::cpu) return hostTarget();
   std::string arch = target.arch;
+  bool llvmIr = false;
   if (arch.empty()) {
     std::string why;
-    arch = cuda::available(why) ? cuda::deviceArch() : "sm_90";
+    bool device = cuda::available(why);
+    arch = device ? cuda::deviceArch() : "sm_90";
+    llvmIr = device && cuda::takesLlvmIr();
   }
   static std::mutex mutex;
-  static std::map<std::string, std::unique_ptr<TargetInfo>> targets;
+  static std::map<std::pair<std::string, bool>, std::unique_ptr<TargetInfo>> targets;
   std::lock_guard lock(mutex);
-  auto it = targets.find(arch);
+  auto it = targets.find({arch, llvmIr});
   if (it == targets.end()) {
-    auto created = createPtxTarget(arch);
+    auto created = createPtxTarget(arch, llvmIr);
     if (!created) throw Error("ajit: unknown CUDA architecture '" + arch + "' (expected sm_80, sm_90, ...)");
-    it = targets.emplace(arch, std::move(created)).first;
+    it = targets.emplace(std::pair(arch, llvmIr), std::move(created)).first;
   }
   return *it->second;
 }

@@ -416,7 +416,8 @@ struct Target {
   enum class Kind { cpu, cuda };
   Kind kind = Kind::cpu;
   /// For cuda: the GPU architecture the PTX is generated for (`sm_80`, `sm_90`); empty
-  /// means GPU 0's own, or sm_90 on a machine without a GPU (to compile and inspect PTX).
+  /// means GPU 0's own, in the form its driver takes, or sm_90 on a machine without a GPU
+  /// (to compile and inspect PTX).
   std::string arch;
   /// The host CPU (the default).
   static Target cpu() { return {}; }
@@ -549,8 +550,8 @@ public:
   const std::vector<std::pair<DType, Shape>> &outputs() const;
   /// Per-stage times of the compile that produced this.
   const CompileTimes &compileTimes() const;
-  /// For a GPU target, the PTX of every kernel (one module after another); empty for
-  /// the CPU.
+  /// For a GPU target, the PTX of every kernel (one module after another; NVPTX LLVM IR
+  /// when the driver is the tests' emulated one, which takes that); empty for the CPU.
   std::string ptx() const;
   /// For a GPU target, seconds per call of the kernels alone, for benchmarks: `inputs` are
   /// copied to the device once and stay there, then `batches` batches of `perBatch` calls

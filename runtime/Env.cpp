@@ -16,6 +16,9 @@ const std::vector<Var> &all() {
       // its matmul tiles were sized for.
       {"AJIT_NUM_THREADS", false, "worker threads of the CPU runtime (matmul tiles are sized for them)"},
       {"AJIT_BUFFER_POOL_MB", false, "MiB of released output buffers kept for reuse (default 1024)"},
+      {"AJIT_CUDA_DRIVER", false,
+       "the CUDA driver library to open instead of libcuda.so.1 (tests/emulator's libajit-emulated-cuda.so "
+       "runs GPU programs on the host)"},
       {"AJIT_CPU", true, "target CPU for generated code: native (default), x86-64-v3, ..."},
   };
   return vars;

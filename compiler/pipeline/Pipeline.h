@@ -42,8 +42,10 @@ llvm::ArrayRef<Phase> cpuPhases(bool parallel = true, bool microKernels = true);
 /// The PTX target's phases for `chip` (sm_80, sm_90, ...): graph IR to a gpu.binary
 /// holding the PTX of every kernel, and a host function of allocations and launches.
 /// With `llvmBitcode`, the last phase stops one step short of PTX: each gpu.binary holds
-/// the kernels' LLVM IR as bitcode, optimized for NVPTX as the PTX would be but linked
-/// with no libdevice (the GPU emulator of the tests runs that IR on the host).
+/// the kernels' LLVM IR as bitcode, optimized for NVPTX as the PTX would be (the GPU
+/// emulator of the tests runs that IR on the host). It links libdevice only from where
+/// upstream alone looks, $CUDA_ROOT, $CUDA_HOME, $CUDA_PATH: the emulator, which
+/// cannot run libdevice's inline PTX, is run with them unset.
 llvm::ArrayRef<Phase> ptxPhases(const std::string &chip, bool llvmBitcode = false);
 
 /// The CUDA toolkit whose nvvm/libdevice/libdevice.10.bc the PTX phases link (f64

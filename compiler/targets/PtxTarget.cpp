@@ -17,6 +17,10 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 
@@ -47,11 +51,26 @@ std::string unresolvedFunctions(llvm::StringRef ptx) {
   return names;
 }
 
+/// `bitcode` as textual LLVM IR in `out` (or why not, in `out`).
+bool bitcodeToText(const std::string &bitcode, std::string &out) {
+  llvm::LLVMContext context;
+  auto module = llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode, "kernels"), context);
+  if (!module) {
+    out = "unreadable LLVM bitcode: " + llvm::toString(module.takeError());
+    return false;
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  (*module)->print(os, nullptr);
+  out = std::move(text);
+  return true;
+}
+
 class PtxTarget final : public TargetInfo {
 public:
-  PtxTarget(std::string arch, bool llvmBitcode) : arch_(std::move(arch)), llvmBitcode_(llvmBitcode) {}
-  std::string name() const override { return (llvmBitcode_ ? "nvptx-llvm-" : "ptx-") + arch_; }
-  ArrayRef<Phase> phases() const override { return ptxPhases(arch_, llvmBitcode_); }
+  PtxTarget(std::string arch, bool llvmIr) : arch_(std::move(arch)), llvmIr_(llvmIr) {}
+  std::string name() const override { return (llvmIr_ ? "nvptx-llvm-" : "ptx-") + arch_; }
+  ArrayRef<Phase> phases() const override { return ptxPhases(arch_, llvmIr_); }
   std::vector<std::string> codeStages() const override { return {"asm"}; } // the .ptx
 
   LogicalResult emitObject(ModuleOp module, const std::string &fnName, const std::string &exportAs,
@@ -70,10 +89,12 @@ public:
     for (auto binary : module.getOps<mlir::gpu::BinaryOp>()) {
       if (binary.getObjects().size() != 1) return fail("expected one object per gpu.binary");
       auto object = cast<mlir::gpu::ObjectAttr>(binary.getObjects()[0]);
-      auto format = llvmBitcode_ ? mlir::gpu::CompilationTarget::Offload : mlir::gpu::CompilationTarget::Assembly;
-      if (object.getFormat() != format) return fail(llvmBitcode_ ? "expected LLVM bitcode" : "expected PTX assembly");
+      auto format = llvmIr_ ? mlir::gpu::CompilationTarget::Offload : mlir::gpu::CompilationTarget::Assembly;
+      if (object.getFormat() != format) return fail(llvmIr_ ? "expected LLVM bitcode" : "expected PTX assembly");
       std::string code = object.getObject().str(); // PTX, or bitcode
-      if (std::string missing = llvmBitcode_ ? "" : unresolvedFunctions(code); !missing.empty())
+      // Text, as PTX is: a driver takes a module as one NUL-terminated string.
+      if (llvmIr_ && !bitcodeToText(code, code)) return fail("kernel module " + binary.getSymName().str() + ": " + code);
+      if (std::string missing = llvmIr_ ? "" : unresolvedFunctions(code); !missing.empty())
         return fail("kernel module " + binary.getSymName().str() + " calls " + missing +
                     (libdeviceToolkit().empty()
                          ? ": libdevice functions (f64 transcendentals), and no CUDA toolkit with "
@@ -133,7 +154,7 @@ public:
       }
       program.launches.push_back(std::move(l));
     }
-    if (dump && !llvmBitcode_) dump("ptx", program.allPtx());
+    if (dump && !llvmIr_) dump("ptx", program.allPtx());
     out.bytes = program.serialize();
     out.entrySymbol.clear();
     return success();
@@ -141,15 +162,15 @@ public:
 
 private:
   std::string arch_;
-  bool llvmBitcode_;
+  bool llvmIr_;
 };
 
 } // namespace
 
-std::unique_ptr<TargetInfo> createPtxTarget(const std::string &arch, bool llvmBitcode) {
+std::unique_ptr<TargetInfo> createPtxTarget(const std::string &arch, bool llvmIr) {
   if (arch.size() < 5 || arch.rfind("sm_", 0) != 0 || arch.find_first_not_of("0123456789a", 3) != std::string::npos)
     return nullptr;
-  return std::make_unique<PtxTarget>(arch, llvmBitcode);
+  return std::make_unique<PtxTarget>(arch, llvmIr);
 }
 
 } // namespace ajit

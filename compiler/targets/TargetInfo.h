@@ -60,10 +60,10 @@ std::unique_ptr<TargetInfo> createCpuTarget(const std::string &cpu = "native", b
 
 /// NVIDIA GPUs of compute capability `arch` (`sm_80`, `sm_90`, `sm_90a`): PTX through
 /// MLIR's gpu and NVVM dialects, and the host side as a thunk sequence (GpuProgram).
-/// With `llvmBitcode`, the program's modules are the kernels' NVPTX LLVM IR (bitcode)
-/// instead of PTX: what tests/emulator runs on the host. Returns null for a malformed
-/// architecture name.
-std::unique_ptr<TargetInfo> createPtxTarget(const std::string &arch, bool llvmBitcode = false);
+/// With `llvmIr`, the program's modules are the kernels' NVPTX LLVM IR (text) instead
+/// of PTX: what tests/emulator runs on the host, directly or as an emulated CUDA driver.
+/// Returns null for a malformed architecture name.
+std::unique_ptr<TargetInfo> createPtxTarget(const std::string &arch, bool llvmIr = false);
 
 } // namespace ajit
 

@@ -1,6 +1,7 @@
 //===- CudaDriver.cpp - open libcuda once, resolve every entry point ------===//
 #include "runtime/gpu/CudaDriver.h"
 
+#include "runtime/Env.h"
 #include "runtime/Error.h"
 
 #include <dlfcn.h>
@@ -16,6 +17,7 @@ struct Loaded {
   std::string error; ///< why the driver cannot be used; empty when it can
   CUdevice device = 0;
   CUcontext context = nullptr;
+  std::string kernelFormat; ///< empty: PTX
 };
 
 std::string resultText(const Driver &d, CUresult r) {
@@ -30,13 +32,18 @@ Loaded &loaded() {
   static std::once_flag once;
   std::call_once(once, [] {
     // The handle is never closed: the driver lives as long as the process.
-    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) lib = dlopen("libcuda.so", RTLD_NOW | RTLD_LOCAL);
+    std::string chosen = env::get("AJIT_CUDA_DRIVER");
+    void *lib = dlopen(chosen.empty() ? "libcuda.so.1" : chosen.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!lib && chosen.empty()) lib = dlopen("libcuda.so", RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
       const char *why = dlerror();
-      state.error = std::string("no CUDA driver: cannot open libcuda.so.1 (") + (why ? why : "not found") + ")";
+      state.error = "no CUDA driver: cannot open " + (chosen.empty() ? "libcuda.so.1" : "$AJIT_CUDA_DRIVER " + chosen) +
+                    " (" + (why ? why : "not found") + ")";
       return;
     }
+    // A driver that runs kernels in another form than PTX says so (tests/emulator's).
+    if (auto format = reinterpret_cast<const char *(*)()>(dlsym(lib, "ajit_driver_kernel_format")))
+      state.kernelFormat = format();
     Driver &d = state.driver;
 #define AJIT_CUDA_RESOLVE(name, symbol, params)                                                    \
     d.name = reinterpret_cast<decltype(d.name)>(dlsym(lib, symbol));                               \
@@ -76,6 +83,8 @@ bool available(std::string &why) {
 }
 
 std::string describe(CUresult result) { return resultText(loaded().driver, result); }
+
+bool takesLlvmIr() { return loaded().error.empty() && loaded().kernelFormat == "nvptx-llvm-ir"; }
 
 void check(CUresult result, const char *what) {
   if (result != 0) throw Error(std::string("ajit: CUDA ") + what + " failed: " + describe(result));

@@ -1,8 +1,9 @@
 //===- CudaDriver.h - libcuda through dlopen, one symbol table -*- C++ -*-===//
 //
-// ajit never links libcuda: it is opened on first use, and every entry point it needs
-// is listed once below (an X-macro) with its own prototype, so no CUDA header is needed
-// either. Driver errors become ajit::Error carrying the driver's name and message.
+// ajit never links libcuda: it is opened on first use ($AJIT_CUDA_DRIVER names another
+// library to open instead: a driver outside the loader's path, or the tests' emulated
+// one), and every entry point it needs is listed once below (an X-macro) with its own
+// prototype, so no CUDA header is needed either. Driver errors become ajit::Error carrying the driver's name and message.
 //
 //===----------------------------------------------------------------------===//
 #ifndef AJIT_RUNTIME_GPU_CUDADRIVER_H
@@ -69,6 +70,11 @@ const Driver &driver();
 
 /// Whether a CUDA device can be used here; `why` says why not (for test skips).
 bool available(std::string &why);
+
+/// Whether the driver runs kernels given as NVPTX LLVM IR instead of PTX: the emulated
+/// driver of the tests (AJIT_CUDA_DRIVER=libajit-emulated-cuda.so) does. False without
+/// a usable driver.
+bool takesLlvmIr();
 
 /// "CUDA_ERROR_X (message)".
 std::string describe(CUresult result);

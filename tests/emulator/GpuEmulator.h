@@ -2,7 +2,7 @@
 //
 // CI has the CUDA toolkit but no GPU, so the PTX target's kernels were checked by ptxas
 // and nothing else. The emulator runs the same kernels on the CPU: the program compiled
-// with createPtxTarget(arch, /*llvmBitcode=*/true) holds each kernel's LLVM IR as NVPTX
+// with createPtxTarget(arch, /*llvmIr=*/true) holds each kernel's LLVM IR as NVPTX
 // would compile it (after MLIR's gpu/NVVM lowering and LLVM's O3 for NVPTX); the IR is
 // retargeted to the host (the NVVM intrinsics it calls become calls into the emulator:
 // thread and block ids, barriers, warp shuffles) and compiled with ORC. Each block's
@@ -10,8 +10,9 @@
 // shuffle, and the barrier or shuffle completes once every thread it waits for has
 // reached it. What it checks: the kernels' index arithmetic, tiling, shared memory use,
 // barriers and block reductions. What it cannot: PTX code generation (ptxas checks that
-// it assembles), the CUDA driver, timing, and races that a sequential schedule hides
-// (each program can be run with threads in ascending and in descending order).
+// it assembles), the real CUDA driver (EmulatedCudaDriver.cpp stands in for it), timing,
+// and races that a sequential schedule hides (each program can be run with threads in
+// ascending and in descending order).
 //
 //===----------------------------------------------------------------------===//
 #ifndef AJIT_TESTS_EMULATOR_GPUEMULATOR_H
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ajit::emu {
@@ -42,7 +44,51 @@ struct Grid {
 /// the mask).
 void runGrid(const Grid &g, ThreadOrder order);
 
-/// A GpuProgram of LLVM bitcode modules, compiled for the host.
+/// NVPTX LLVM IR modules retargeted to the host and compiled with ORC, one JITDylib
+/// each (kernel names may repeat across modules).
+class KernelJit {
+public:
+  KernelJit(); ///< throws ajit::Error if no JIT can be started
+  ~KernelJit();
+  KernelJit(const KernelJit &) = delete;
+  KernelJit &operator=(const KernelJit &) = delete;
+
+  /// A kernel's entry: `entry(buffers)` runs one thread of it (runGrid's Grid::entry),
+  /// `buffers` holding one pointer per parameter.
+  struct Kernel {
+    void (*entry)(void **);
+    unsigned parameters;
+  };
+  /// Adds the module `ir` (LLVM IR as text or bitcode) and returns its number. Throws
+  /// ajit::Error naming an NVVM intrinsic the emulator does not model, inline PTX
+  /// assembly, or IR it cannot parse.
+  size_t addModule(std::string_view ir);
+  /// Throws ajit::Error if module `module` has no kernel `name`.
+  Kernel kernel(size_t module, const std::string &name);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Emulated device memory: 64-byte aligned as cuMemAlloc's, with guard bytes on both
+/// sides that a write past either end overwrites.
+class GuardedBuffer {
+public:
+  explicit GuardedBuffer(uint64_t bytes);
+  unsigned char *data() const { return data_; }
+  uint64_t bytes() const { return bytes_; }
+  bool guardsIntact() const;
+
+private:
+  static constexpr size_t kGuard = 256;
+  static constexpr unsigned char kGuardByte = 0xa5;
+  std::unique_ptr<unsigned char[]> raw_;
+  unsigned char *data_ = nullptr;
+  uint64_t bytes_ = 0;
+};
+
+/// A GpuProgram of NVPTX LLVM IR modules, compiled for the host.
 class EmulatedProgram {
 public:
   /// Throws ajit::Error naming an NVVM intrinsic the emulator does not model, or IR it

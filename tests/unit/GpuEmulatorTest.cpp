@@ -23,9 +23,9 @@ using namespace ajit::gpu_cases;
 
 namespace {
 
-/// `c` compiled for sm_90 as LLVM bitcode kernels plus the launch sequence.
+/// `c` compiled for sm_90 as NVPTX LLVM IR kernels plus the launch sequence.
 gpu::GpuProgram compileForEmulator(const Case &c) {
-  static const std::unique_ptr<TargetInfo> target = createPtxTarget("sm_90", /*llvmBitcode=*/true);
+  static const std::unique_ptr<TargetInfo> target = createPtxTarget("sm_90", /*llvmIr=*/true);
   static CompileSession session;
   detail::ParsedProgram program = detail::parseProgram(session.context(), c.program, c.name, "");
   std::string fnName = detail::sanitize(program.name);

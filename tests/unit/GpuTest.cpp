@@ -21,6 +21,7 @@
 #include <functional>
 #include <random>
 #include <sstream>
+#include <thread>
 
 using namespace ajit;
 using namespace ajit::gpu_cases;
@@ -179,6 +180,33 @@ TEST(GpuRun, CachedCallsReuseTheLoadedProgram) {
   EXPECT_TRUE(close(second, first, where)) << where;
   auto cpu = jit([](Tensor a) { return sum(a * a, {1}); });
   EXPECT_TRUE(close(first, cpu(x), where)) << where;
+}
+
+TEST(GpuRun, CallsFromManyThreadsAgreeWithTheCpu) {
+  // One executable shared by four threads, each with its own inputs: the calls take
+  // turns on the program's device buffers, so none sees another's data.
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  auto body = [](Tensor a, Tensor b) { return softmax(a * b + 1.0, 1); };
+  auto f = jit(body, {.name = "threads", .target = Target::cuda()});
+  auto cpu = jit(body);
+  std::vector<std::string> problems(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      try {
+        for (int call = 0; call < 6; ++call) {
+          Array a = random({33, 70}, DType::f32, 100 * t + call), b = random({33, 70}, DType::f32, 7);
+          std::string where;
+          if (!close(f(a, b), cpu(a, b), where)) problems[t] = "call " + std::to_string(call) + ": " + where;
+        }
+      } catch (const Error &e) {
+        problems[t] = e.what();
+      }
+    });
+  for (std::thread &t : threads) t.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(problems[t], "") << "thread " << t;
+  EXPECT_EQ(f.stats().compiles, 1u);
 }
 
 TEST(GpuRun, TimeOnDeviceTimesTheKernelsAlone) {
