@@ -428,7 +428,7 @@ struct Target {
 
 struct JitOptions {
   std::string name = "fn"; ///< shown in the compile log and dumps
-  Target target;           ///< where the compiled code runs (part of every cache key)
+  Target target = Target::cpu(); ///< where the compiled code runs (part of every cache key)
   /// Compiled signatures kept per function; past it, the least recently called one is
   /// evicted and its code unloaded (once no call is still running it). 0 counts as 1.
   size_t maxCacheEntries = 256;
