@@ -1,6 +1,7 @@
 //===- Array.cpp - host arrays: dtypes, shapes, owned and viewed storage --===//
 #include "frontend/ajit.h"
 
+#include "frontend/DeviceCopy.h"
 #include "runtime/BufferPool.h"
 
 #include <cstdlib>
@@ -108,8 +109,31 @@ void Array::checkCount(size_t count) const {
                 " (" + std::to_string(size_) + " elements)");
 }
 
+bool Array::onDevice() const {
+  if (!device_) return false;
+  std::lock_guard lock(device_->mutex);
+  return device_->buffer != nullptr;
+}
+
+void Array::syncHost() const {
+  std::lock_guard lock(device_->mutex);
+  if (device_->hostCurrent) return;
+  device_->buffer->copyToHost(data_);
+  device_->hostCurrent = true;
+}
+
+void Array::dropDeviceCopy() {
+  syncHost();
+  {
+    std::lock_guard lock(device_->mutex);
+    device_->buffer.reset();
+  }
+  device_.reset();
+}
+
 std::string Array::str() const {
   if (!valid_) return "null";
+  rawData(); // the values, on the host
   std::ostringstream os;
   os << describe(dtype_, shape_) << '{';
   int64_t shown = size_ <= 8 ? size_ : 6;

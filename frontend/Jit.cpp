@@ -17,6 +17,7 @@
 #include "runtime/JitEngine.h"
 #include "runtime/Threads.h"
 #include "runtime/gpu/CudaDriver.h"
+#include "frontend/DeviceCopy.h"
 #include "runtime/gpu/GpuExecutable.h"
 
 #include "compiler/dialect/AjitDialect.h"
@@ -444,7 +445,38 @@ Array JitCore::takeDonated(const Array *const *inputs, size_t count, size_t dono
   return copy;
 }
 
+/// A GPU call: inputs already on the device are read there, the others copied in; the
+/// outputs stay on the device (each Array holds its buffer) until the host reads them.
+std::vector<Array> JitCore::runOnGpu(const Executable &exe, const Array *const *inputs, size_t count) {
+  std::vector<const void *> host(count, nullptr);
+  std::vector<uint64_t> device(count, 0), outputAddresses;
+  std::vector<std::shared_ptr<DeviceCopy>> held(count); // kept for the call: another
+                                                        // thread's host write cannot free them
+  for (size_t i = 0; i < count; ++i) {
+    if (const auto &copy = inputs[i]->device_) {
+      std::lock_guard lock(copy->mutex);
+      if (copy->buffer) {
+        device[i] = copy->buffer->address();
+        held[i] = copy;
+        continue;
+      }
+    }
+    host[i] = inputs[i]->rawData();
+  }
+  std::vector<Array> outputs;
+  outputs.reserve(exe.outputs.size());
+  for (const auto &[dtype, shape] : exe.outputs) {
+    Array &out = outputs.emplace_back(Array::empty(shape, dtype));
+    out.device_ = std::make_shared<DeviceCopy>();
+    out.device_->buffer = gpu::DeviceBuffer::allocate(out.nbytes());
+    outputAddresses.push_back(out.device_->buffer->address());
+  }
+  exe.gpu->runOnDevice(host.data(), device.data(), outputAddresses.data());
+  return outputs;
+}
+
 std::vector<Array> JitCore::run(const Executable &exe, const Array *const *inputs, size_t count) {
+  if (exe.gpu) return runOnGpu(exe, inputs, count);
   constexpr size_t kInline = 16;
   size_t total = count + exe.outputs.size();
   void *inlineArgs[kInline];
@@ -463,8 +495,7 @@ std::vector<Array> JitCore::run(const Executable &exe, const Array *const *input
     else outputs.push_back(Array::empty(exe.outputs[j].second, exe.outputs[j].first));
     args[count + j] = outputs.back().rawData();
   }
-  if (exe.gpu) exe.gpu->run(args);
-  else exe.entry(args);
+  exe.entry(args);
   return outputs;
 }
 

@@ -54,11 +54,13 @@ int64_t numElements(const Shape &shape);
 std::string describe(DType dtype, const Shape &shape);
 
 //===----------------------------------------------------------------------===//
-// Array: host data, owned (64-byte aligned) or a zero-copy view of user memory
+// Array: host data, owned (64-byte aligned) or a zero-copy view of user memory; the
+// output of a GPU call also holds its values on the device until the host writes them
 //===----------------------------------------------------------------------===//
 
 namespace detail {
 class JitCore;
+struct DeviceCopy;
 }
 
 class Array {
@@ -85,16 +87,27 @@ public:
   int64_t size() const { return size_; }
   size_t nbytes() const { return static_cast<size_t>(size_) * dtypeSize(dtype_); }
   bool isView() const { return valid_ && !storage_; }
-  void *rawData() { return data_; }
-  const void *rawData() const { return data_; }
+  /// Whether the values are also on the GPU: true for the output of a GPU call (and its
+  /// copies) until the host writes it. A GPU call then reads it where it is, without a
+  /// copy; the host's first read copies it back once. Reading through a const Array
+  /// keeps the GPU copy; the non-const accessors below count as writes and drop it.
+  bool onDevice() const;
+  void *rawData() {
+    if (device_) dropDeviceCopy();
+    return data_;
+  }
+  const void *rawData() const {
+    if (device_) syncHost();
+    return data_;
+  }
 
   template <class T> T *data() {
     checkType(DTypeOf<T>::value);
-    return static_cast<T *>(data_);
+    return static_cast<T *>(rawData());
   }
   template <class T> const T *data() const {
     checkType(DTypeOf<T>::value);
-    return static_cast<const T *>(data_);
+    return static_cast<const T *>(rawData());
   }
   template <class T> std::vector<T> toVector() const {
     const T *p = data<T>();
@@ -108,11 +121,15 @@ public:
   std::string str() const; ///< `f32[3]{1, 2, 3}` (long arrays elided)
 
 private:
-  friend class detail::JitCore; // hands a donated argument's storage to an output
+  friend class detail::JitCore; // hands a donated argument's storage to an output, and
+                                // GPU outputs their device copies
   void checkType(DType expected) const;
   void checkCount(size_t count) const;
+  void syncHost() const;  ///< copies the values back from the device if the host lacks them
+  void dropDeviceCopy();  ///< syncHost, then the device copy goes: the host will write
 
   std::shared_ptr<void> storage_;
+  std::shared_ptr<detail::DeviceCopy> device_; ///< shared by the Array's copies, as storage_
   void *data_ = nullptr;
   Shape shape_;
   int64_t size_ = 0;
@@ -421,8 +438,9 @@ struct Target {
   std::string arch;
   /// The host CPU (the default).
   static Target cpu() { return {}; }
-  /// An NVIDIA GPU through the CUDA driver (loaded when a program first runs on it).
-  /// Arrays stay host arrays: each call copies inputs to the GPU and outputs back.
+  /// An NVIDIA GPU through the CUDA driver (loaded when a program first runs on it). A
+  /// call copies host inputs to the GPU; its outputs stay there (Array::onDevice) until
+  /// the host reads them, and a later GPU call takes them where they are.
   static Target cuda(std::string arch = "") { return {Kind::cuda, std::move(arch)}; }
 };
 
@@ -481,6 +499,7 @@ public:
   /// many threads ask at once).
   std::shared_ptr<const Executable> get(const std::string &key, const TraceFn &trace);
   static std::vector<Array> run(const Executable &exe, const Array *const *inputs, size_t count);
+  static std::vector<Array> runOnGpu(const Executable &exe, const Array *const *inputs, size_t count);
   /// Marks the traced function's parameters of the donated positions (JitOptions::
   /// donateArgnums; `isArray` says which positions are Arrays); throws for a position
   /// that is out of range or not an Array.

@@ -74,21 +74,21 @@ void GpuExecutable::load() {
   loaded_ = std::move(l);
 }
 
-void GpuExecutable::copyIn(void *const *inputs) {
+void GpuExecutable::copyIn(const void *const *inputs, const uint64_t *deviceInputs) {
   const Driver &d = driver();
   for (size_t i = 0; i < program_.inputBytes.size(); ++i)
-    if (program_.inputBytes[i])
+    if (program_.inputBytes[i] && !(deviceInputs && deviceInputs[i]))
       check(d.cuMemcpyHtoD(loaded_->buffers[i], inputs[i], program_.inputBytes[i]), "cuMemcpyHtoD");
 }
 
-void GpuExecutable::launchAll() {
+void GpuExecutable::launchAll(const std::vector<CUdeviceptr> &buffers) {
   const Driver &d = driver();
   std::vector<CUdeviceptr> params;
   std::vector<void *> paramPtrs;
   for (size_t k = 0; k < program_.launches.size(); ++k) {
     const Launch &l = program_.launches[k];
     params.clear();
-    for (uint32_t b : l.buffers) params.push_back(loaded_->buffers[b]);
+    for (uint32_t b : l.buffers) params.push_back(buffers[b]);
     paramPtrs.clear();
     for (CUdeviceptr &p : params) paramPtrs.push_back(&p);
     check(d.cuLaunchKernel(loaded_->functions[k], l.grid[0], l.grid[1], l.grid[2], l.block[0], l.block[1],
@@ -104,7 +104,7 @@ void GpuExecutable::run(void *const *args) {
   context();
   size_t inputs = program_.inputBytes.size(), outputs = program_.outputBytes.size();
   copyIn(args);
-  launchAll();
+  launchAll(loaded_->buffers);
   // The copies back wait for the launches (same stream); a kernel fault surfaces here.
   for (size_t o = 0; o < outputs; ++o)
     if (program_.outputBytes[o])
@@ -112,12 +112,28 @@ void GpuExecutable::run(void *const *args) {
   check(d.cuCtxSynchronize(), "cuCtxSynchronize");
 }
 
+void GpuExecutable::runOnDevice(const void *const *hostInputs, const uint64_t *deviceInputs,
+                                const uint64_t *deviceOutputs) {
+  std::lock_guard lock(mutex_);
+  if (!loaded_) load();
+  context();
+  size_t inputs = program_.inputBytes.size(), outputs = program_.outputBytes.size();
+  copyIn(hostInputs, deviceInputs);
+  std::vector<CUdeviceptr> buffers = loaded_->buffers;
+  for (size_t i = 0; i < inputs; ++i)
+    if (deviceInputs[i]) buffers[i] = deviceInputs[i];
+  for (size_t o = 0; o < outputs; ++o) buffers[inputs + o] = deviceOutputs[o];
+  launchAll(buffers);
+  // A kernel fault surfaces here, in the call that caused it.
+  check(driver().cuCtxSynchronize(), "cuCtxSynchronize");
+}
+
 std::vector<double> GpuExecutable::timeKernels(void *const *inputs, int batches, int perBatch) {
   std::lock_guard lock(mutex_);
   if (!loaded_) load();
   context();
   copyIn(inputs);
-  return timeOnDevice([this] { launchAll(); }, batches, perBatch);
+  return timeOnDevice([this] { launchAll(loaded_->buffers); }, batches, perBatch);
 }
 
 } // namespace ajit::gpu

@@ -90,6 +90,7 @@ struct Event {
 struct State {
   std::mutex mutex;
   bool initialized = false;
+  uint64_t bytesToDevice = 0, bytesToHost = 0; ///< by cuMemcpyHtoD, cuMemcpyDtoH
   std::unique_ptr<emu::KernelJit> jit; ///< started by the first module load
   std::map<uintptr_t, std::unique_ptr<emu::GuardedBuffer>> memory; ///< by device address
   std::map<Module *, std::unique_ptr<Module>> modules;
@@ -157,6 +158,16 @@ extern "C" {
 /// What kernels this driver takes: runtime/gpu/CudaDriver.cpp looks this symbol up, and
 /// ajit compiles for a driver that has it NVPTX LLVM IR instead of PTX.
 const char *ajit_driver_kernel_format() { return "nvptx-llvm-ir"; }
+
+/// For tests (found with dlsym): bytes copied to and from the device so far, and the
+/// number of live allocations.
+void ajit_emu_traffic(uint64_t *toDevice, uint64_t *toHost, uint64_t *allocations) {
+  State &s = state();
+  std::lock_guard lock(s.mutex);
+  *toDevice = s.bytesToDevice;
+  *toHost = s.bytesToHost;
+  *allocations = s.memory.size();
+}
 
 CUresult cuInit(unsigned flags) {
   if (flags != 0) return kInvalidValue;
@@ -285,6 +296,7 @@ CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes) {
   AJIT_EMU_LOCKED;
   if (CUresult r = checkRange(s, dst, bytes, "cuMemcpyHtoD")) return r;
   std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
+  s.bytesToDevice += bytes;
   return kSuccess;
 }
 
@@ -292,6 +304,7 @@ CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes) {
   AJIT_EMU_LOCKED;
   if (CUresult r = checkRange(s, src, bytes, "cuMemcpyDtoH")) return r;
   std::memcpy(dst, reinterpret_cast<const void *>(src), bytes);
+  s.bytesToHost += bytes;
   return kSuccess;
 }
 

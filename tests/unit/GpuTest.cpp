@@ -13,12 +13,15 @@
 
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -207,6 +210,104 @@ TEST(GpuRun, CallsFromManyThreadsAgreeWithTheCpu) {
   for (std::thread &t : threads) t.join();
   for (int t = 0; t < 4; ++t) EXPECT_EQ(problems[t], "") << "thread " << t;
   EXPECT_EQ(f.stats().compiles, 1u);
+}
+
+/// What the emulated driver has copied and holds (ajit_emu_traffic), so that a test can
+/// count transfers; nullopt on a real driver, which does not say.
+struct Traffic {
+  uint64_t toDevice = 0, toHost = 0, allocations = 0;
+};
+std::optional<Traffic> traffic() {
+  const char *path = std::getenv("AJIT_CUDA_DRIVER");
+  void *lib = path ? dlopen(path, RTLD_NOW | RTLD_NOLOAD) : nullptr;
+  auto read = lib ? reinterpret_cast<void (*)(uint64_t *, uint64_t *, uint64_t *)>(dlsym(lib, "ajit_emu_traffic"))
+                  : nullptr;
+  if (!read) return std::nullopt;
+  Traffic t;
+  read(&t.toDevice, &t.toHost, &t.allocations);
+  return t;
+}
+
+TEST(GpuRun, OutputsStayOnTheDeviceAndFeedTheNextCall) {
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  auto first = [](Tensor a) { return a * 2.0 + 1.0; };
+  auto second = [](Tensor b) { return sum(b * b, {1}); };
+  auto f = jit(first, {.name = "first", .target = Target::cuda()});
+  auto g = jit(second, {.name = "second", .target = Target::cuda()});
+  Array x = random({40, 300}, DType::f32, 11);
+  g(f(x)); // compiled and loaded: the counts below are the calls' alone
+  std::optional<Traffic> before = traffic();
+  Array y = f(x);
+  EXPECT_TRUE(y.onDevice());
+  std::optional<Traffic> afterFirst = traffic();
+  Array z = g(y);
+  std::optional<Traffic> afterSecond = traffic();
+  if (before) {
+    EXPECT_EQ(afterFirst->toDevice - before->toDevice, x.nbytes()) << "x goes in";
+    EXPECT_EQ(afterFirst->toHost, before->toHost) << "y stays on the device";
+    EXPECT_EQ(afterSecond->toDevice, afterFirst->toDevice) << "y is read where it is";
+    EXPECT_EQ(afterSecond->toHost, afterFirst->toHost);
+  }
+  const Array &constY = y, &constZ = z;
+  Array wantY = jit(first)(x), wantZ = jit(second)(wantY);
+  std::string where;
+  EXPECT_TRUE(close(constY, wantY, where)) << where;
+  EXPECT_TRUE(close(constZ, wantZ, where)) << where;
+  EXPECT_TRUE(y.onDevice()) << "reading through a const Array keeps the device copy";
+  if (before) {
+    EXPECT_EQ(traffic()->toHost - afterSecond->toHost, y.nbytes() + z.nbytes()) << "each read back once";
+  }
+  EXPECT_TRUE(close(constY, wantY, where)) << where;
+  if (before) {
+    EXPECT_EQ(traffic()->toHost - afterSecond->toHost, y.nbytes() + z.nbytes()) << "and only once";
+  }
+}
+
+TEST(GpuRun, AHostWriteDropsTheDeviceCopyOfEveryCopyOfTheArray) {
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  auto body = [](Tensor a) { return a + 1.0; };
+  auto f = jit(body, {.name = "plus_one", .target = Target::cuda()});
+  Array x = random({1000}, DType::f32, 12);
+  Array y = f(x);
+  Array alias = y; // shares the host storage and the device copy
+  alias.data<float>()[3] = 1000.0f;
+  EXPECT_FALSE(y.onDevice());
+  EXPECT_FALSE(alias.onDevice());
+  EXPECT_EQ(static_cast<const Array &>(y).data<float>()[3], 1000.0f);
+  Array z = f(y); // must see the write: y is copied in again
+  EXPECT_EQ(static_cast<const Array &>(z).data<float>()[3], 1001.0f);
+  std::string where;
+  EXPECT_TRUE(close(z, jit(body)(y), where)) << where;
+}
+
+TEST(GpuRun, EachCallHasItsOwnOutputsAndCpuCallsReadThem) {
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  auto body = [](Tensor a) { return exp(a) - a; };
+  auto f = jit(body, {.name = "outputs", .target = Target::cuda()});
+  auto cpu = jit(body);
+  Array x1 = random({513}, DType::f32, 13), x2 = random({513}, DType::f32, 14);
+  Array y1 = f(x1), y2 = f(x2); // y1 must survive the second call
+  std::string where;
+  EXPECT_TRUE(close(y1, cpu(x1), where)) << where;
+  EXPECT_TRUE(close(y2, cpu(x2), where)) << where;
+  // A CPU function reads a GPU output from the host.
+  auto twice = jit([](Tensor a) { return a * 2.0; });
+  EXPECT_TRUE(close(twice(f(x1)), twice(cpu(x1)), where)) << where;
+}
+
+TEST(GpuRun, DeviceMemoryOfDroppedOutputsIsReused) {
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  if (!traffic()) GTEST_SKIP() << "counts allocations on the emulated driver only";
+  auto f = jit([](Tensor a) { return a * 3.0; }, {.name = "times_three", .target = Target::cuda()});
+  Array x = random({4096}, DType::f32, 15);
+  f(x);
+  uint64_t live = traffic()->allocations;
+  for (int i = 0; i < 50; ++i) f(x); // each output dropped at once
+  EXPECT_EQ(traffic()->allocations, live);
 }
 
 TEST(GpuRun, TimeOnDeviceTimesTheKernelsAlone) {

@@ -1,0 +1,24 @@
+//===- DeviceCopy.h - an Array's values on the GPU -----------------*- C++ -*-===//
+#ifndef AJIT_FRONTEND_DEVICECOPY_H
+#define AJIT_FRONTEND_DEVICECOPY_H
+
+#include "runtime/gpu/DeviceBuffer.h"
+
+#include <memory>
+#include <mutex>
+
+namespace ajit::detail {
+
+/// The device copy of an Array's values, shared by the Array's copies as its host
+/// storage is. A GPU call writes `buffer`; the host's first read copies it into the host
+/// storage (`hostCurrent`); a host write drops `buffer`, which then no longer holds the
+/// array's values.
+struct DeviceCopy {
+  std::mutex mutex;
+  std::unique_ptr<gpu::DeviceBuffer> buffer;
+  bool hostCurrent = false;
+};
+
+} // namespace ajit::detail
+
+#endif
