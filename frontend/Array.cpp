@@ -115,6 +115,19 @@ bool Array::onDevice() const {
   return device_->buffer != nullptr;
 }
 
+Array Array::toDevice() const {
+  if (!valid_) throw Error("ajit: Array::toDevice: the array is null");
+  if (onDevice()) return *this;
+  Array a = empty(shape_, dtype_);
+  if (nbytes()) std::memcpy(a.data_, rawData(), nbytes());
+  auto copy = std::make_shared<detail::DeviceCopy>();
+  copy->buffer = gpu::DeviceBuffer::allocate(nbytes());
+  copy->buffer->copyFromHost(a.data_);
+  copy->hostCurrent = true;
+  a.device_ = std::move(copy);
+  return a;
+}
+
 void Array::syncHost() const {
   std::lock_guard lock(device_->mutex);
   if (device_->hostCurrent) return;

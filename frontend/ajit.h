@@ -92,6 +92,11 @@ public:
   /// copy; the host's first read copies it back once. Reading through a const Array
   /// keeps the GPU copy; the non-const accessors below count as writes and drop it.
   bool onDevice() const;
+  /// The array with its values also on the GPU, for GPU calls to read where they are
+  /// (weights used by many calls, say): itself if already there, else a copy (host
+  /// storage included, so that no other copy of this Array can write it unseen). Throws
+  /// ajit::Error without a GPU.
+  Array toDevice() const;
   void *rawData() {
     if (device_) dropDeviceCopy();
     return data_;

@@ -81,4 +81,11 @@ void DeviceBuffer::copyToHost(void *host) const {
   cuda::check(d.cuMemcpyDtoH(host, address_, bytes_), "cuMemcpyDtoH");
 }
 
+void DeviceBuffer::copyFromHost(const void *host) {
+  if (bytes_ == 0) return;
+  const cuda::Driver &d = cuda::driver();
+  cuda::context();
+  cuda::check(d.cuMemcpyHtoD(address_, host, bytes_), "cuMemcpyHtoD");
+}
+
 } // namespace ajit::gpu

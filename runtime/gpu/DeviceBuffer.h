@@ -28,6 +28,8 @@ public:
   uint64_t bytes() const { return bytes_; }
   /// Copies the contents to `host` (bytes() of them). Throws ajit::Error.
   void copyToHost(void *host) const;
+  /// Copies bytes() from `host` into the buffer. Throws ajit::Error.
+  void copyFromHost(const void *host);
 
 private:
   DeviceBuffer(uint64_t address, uint64_t bytes) : address_(address), bytes_(bytes) {}

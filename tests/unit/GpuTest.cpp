@@ -103,6 +103,7 @@ TEST(Ptx, RunningWithoutAGpuSaysWhy) {
   auto f = jit([](Tensor a) { return a * 2.0; }, {.name = "twice", .target = Target::cuda()});
   Array x = random({10}, DType::f32, 1);
   EXPECT_NE(f.compile(x).ptx().find(".entry"), std::string::npos); // compiling needs no GPU
+  EXPECT_THROW(x.toDevice(), Error);
   try {
     f(x);
     FAIL() << "expected an error";
@@ -296,6 +297,30 @@ TEST(GpuRun, EachCallHasItsOwnOutputsAndCpuCallsReadThem) {
   // A CPU function reads a GPU output from the host.
   auto twice = jit([](Tensor a) { return a * 2.0; });
   EXPECT_TRUE(close(twice(f(x1)), twice(cpu(x1)), where)) << where;
+}
+
+TEST(GpuRun, ToDevicePutsAnArrayThereForEveryLaterCall) {
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  auto body = [](Tensor a, Tensor w) { return matmul(a, w); };
+  auto f = jit(body, {.name = "weights", .target = Target::cuda()});
+  Array x = random({16, 64}, DType::f32, 16), w = random({64, 32}, DType::f32, 17);
+  f(x, w); // compiled and loaded
+  std::optional<Traffic> before = traffic();
+  Array onGpu = w.toDevice();
+  EXPECT_TRUE(onGpu.onDevice());
+  EXPECT_FALSE(w.onDevice()) << "the original stays a host array";
+  EXPECT_TRUE(onGpu.toDevice().onDevice());
+  Array y1 = f(x, onGpu), y2 = f(x, onGpu);
+  if (before) {
+    EXPECT_EQ(traffic()->toDevice - before->toDevice, w.nbytes() + 2 * x.nbytes()) << "w went in once";
+  }
+  std::string where;
+  Array want = jit(body)(x, w);
+  EXPECT_TRUE(close(y1, want, where)) << where;
+  EXPECT_TRUE(close(y2, want, where)) << where;
+  w.data<float>()[0] += 1.0f; // the copy on the device is onGpu's alone: unchanged
+  EXPECT_TRUE(close(f(x, onGpu), want, where)) << where;
 }
 
 TEST(GpuRun, DeviceMemoryOfDroppedOutputsIsReused) {
