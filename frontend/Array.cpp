@@ -137,11 +137,9 @@ void Array::syncHost() const {
 
 void Array::dropDeviceCopy() {
   syncHost();
-  {
-    std::lock_guard lock(device_->mutex);
-    device_->buffer.reset();
-  }
-  device_.reset();
+  // Only the shared state changes: other threads may be reading this Array object.
+  std::lock_guard lock(device_->mutex);
+  device_->buffer.reset();
 }
 
 std::string Array::str() const {

@@ -15,7 +15,7 @@ namespace ajit::detail {
 /// array's values.
 struct DeviceCopy {
   std::mutex mutex;
-  std::unique_ptr<gpu::DeviceBuffer> buffer;
+  std::shared_ptr<gpu::DeviceBuffer> buffer; ///< shared with calls reading it
   bool hostCurrent = false;
 };
 

@@ -450,14 +450,15 @@ Array JitCore::takeDonated(const Array *const *inputs, size_t count, size_t dono
 std::vector<Array> JitCore::runOnGpu(const Executable &exe, const Array *const *inputs, size_t count) {
   std::vector<const void *> host(count, nullptr);
   std::vector<uint64_t> device(count, 0), outputAddresses;
-  std::vector<std::shared_ptr<DeviceCopy>> held(count); // kept for the call: another
-                                                        // thread's host write cannot free them
+  // The input buffers, held for the call: another thread's host write drops an Array's
+  // device copy, but the buffer stays allocated until the call ends.
+  std::vector<std::shared_ptr<gpu::DeviceBuffer>> held(count);
   for (size_t i = 0; i < count; ++i) {
     if (const auto &copy = inputs[i]->device_) {
       std::lock_guard lock(copy->mutex);
       if (copy->buffer) {
         device[i] = copy->buffer->address();
-        held[i] = copy;
+        held[i] = copy->buffer;
         continue;
       }
     }
