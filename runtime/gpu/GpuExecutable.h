@@ -14,7 +14,8 @@ namespace ajit::gpu {
 /// Runs a GpuProgram: inputs copied to the device (unless already there), the launches
 /// in order, outputs copied back (or left on the device). The PTX is loaded (the driver compiles it for the device) on the
 /// first run, so a program compiles on machines without a GPU. Thread-safe: calls are
-/// serialized, sharing the program's input, output and temporary buffers.
+/// serialized; they share the program's temporaries (and, in run(), its input and
+/// output buffers; runOnDevice writes the caller's).
 class GpuExecutable {
 public:
   explicit GpuExecutable(GpuProgram program);

@@ -7,7 +7,8 @@
 // defines exactly the entry points CudaDriver.h lists, with the real driver's symbols,
 // signatures and result codes:
 // - device memory is host memory (GuardedBuffer); a fresh allocation holds 0xff bytes
-//   (NaN, -1), so an element no kernel writes shows. A copy or a kernel argument
+//   (NaN, -1), so an element no kernel writes shows (ajit's pool hands out reused ones
+//   too, which hold earlier results). A copy or a kernel argument
 //   outside every allocation, or a kernel writing past one, is CUDA_ERROR_ILLEGAL_ADDRESS;
 //   launches run at once, so the launch itself reports it (and every later launch, while
 //   the overwritten guard bytes stay), where a real context reports it at the next
