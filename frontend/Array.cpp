@@ -129,10 +129,12 @@ Array Array::toDevice() const {
 }
 
 void Array::syncHost() const {
-  std::lock_guard lock(device_->mutex);
-  if (device_->hostCurrent) return;
-  device_->buffer->copyToHost(data_);
-  device_->hostCurrent = true;
+  detail::DeviceCopy &copy = *device_;
+  if (copy.hostCurrent.load(std::memory_order_acquire)) return;
+  std::lock_guard lock(copy.mutex);
+  if (copy.hostCurrent.load(std::memory_order_relaxed)) return;
+  copy.buffer->copyToHost(data_);
+  copy.hostCurrent.store(true, std::memory_order_release);
 }
 
 void Array::dropDeviceCopy() {

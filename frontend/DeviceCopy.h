@@ -4,6 +4,7 @@
 
 #include "runtime/gpu/DeviceBuffer.h"
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -12,11 +13,12 @@ namespace ajit::detail {
 /// The device copy of an Array's values, shared by the Array's copies as its host
 /// storage is. A GPU call writes `buffer`; the host's first read copies it into the host
 /// storage (`hostCurrent`); a host write drops `buffer`, which then no longer holds the
-/// array's values.
+/// array's values. `hostCurrent` is atomic so that reads after the first (an element at
+/// a time, often) take no lock; it only ever turns true.
 struct DeviceCopy {
   std::mutex mutex;
   std::shared_ptr<gpu::DeviceBuffer> buffer; ///< shared with calls reading it
-  bool hostCurrent = false;
+  std::atomic<bool> hostCurrent{false};
 };
 
 } // namespace ajit::detail

@@ -1,6 +1,7 @@
 //===- Env.cpp - the one registry of AJIT_* environment variables ---------===//
 #include "runtime/Env.h"
 
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +17,8 @@ const std::vector<Var> &all() {
       // its matmul tiles were sized for.
       {"AJIT_NUM_THREADS", false, "worker threads of the CPU runtime (matmul tiles are sized for them)"},
       {"AJIT_BUFFER_POOL_MB", false, "MiB of released output buffers kept for reuse (default 1024)"},
+      {"AJIT_GPU_POOL_MB", false,
+       "MiB of released GPU buffers kept for reuse (default 1024); freed when the GPU runs out of memory"},
       {"AJIT_CUDA_DRIVER", false,
        "the CUDA driver library to open instead of libcuda.so.1 (tests/emulator's libajit-emulated-cuda.so "
        "runs GPU programs on the host)"},
@@ -46,7 +49,7 @@ int integer(const char *name, int fallback) {
   if (v.empty()) return fallback;
   char *end = nullptr;
   long n = std::strtol(v.c_str(), &end, 10);
-  return (end && *end == '\0' && n > 0) ? static_cast<int>(n) : fallback;
+  return (end && *end == '\0' && n >= 0 && n <= INT_MAX) ? static_cast<int>(n) : fallback;
 }
 
 std::string invalidatingFingerprint() {

@@ -24,6 +24,7 @@ const std::vector<Var> &all();
 /// here would silently read nothing.
 std::string get(const char *name);
 bool flag(const char *name);        ///< set and not "0"/"false"/""
+/// A whole number from 0 up (0: "none", for the pools); `fallback` when unset or not one.
 int integer(const char *name, int fallback);
 
 /// `NAME=value;...` over the invalidating variables: part of every cache key.

@@ -27,6 +27,7 @@ using CUstream = struct CUstream_st *;
 using CUevent = struct CUevent_st *;
 constexpr int kComputeCapabilityMajor = 75, kComputeCapabilityMinor = 76; // CUdevice_attribute
 constexpr int kJitErrorLogBuffer = 5, kJitErrorLogBufferSize = 6;        // CUjit_option
+constexpr CUresult kErrorOutOfMemory = 2;                                 // CUDA_ERROR_OUT_OF_MEMORY
 
 // X(name, symbol in libcuda, parameter list)
 #define AJIT_CUDA_DRIVER_FUNCTIONS(X)                                                              \

@@ -1,6 +1,7 @@
 //===- DeviceBuffer.cpp - pooled device allocations -----------------------===//
 #include "runtime/gpu/DeviceBuffer.h"
 
+#include "runtime/Env.h"
 #include "runtime/Error.h"
 #include "runtime/gpu/CudaDriver.h"
 
@@ -12,10 +13,13 @@
 namespace ajit::gpu {
 namespace {
 
-/// Freed allocations by size, up to kMaxPooledBytes in all (beyond that, freed for real).
+/// Freed allocations by size, up to AJIT_GPU_POOL_MB in all (beyond that, freed for
+/// real). When the device runs out of memory, the idle buffers are freed and the
+/// allocation tried once more: buffers of the sizes an earlier workload used must not
+/// keep a later one from running.
 class Pool {
 public:
-  static constexpr uint64_t kMaxPooledBytes = uint64_t(1) << 30;
+  explicit Pool(uint64_t capacity) : capacity_(capacity) {}
 
   uint64_t take(uint64_t bytes) {
     {
@@ -31,19 +35,43 @@ public:
     const cuda::Driver &d = cuda::driver();
     cuda::context();
     cuda::CUdeviceptr address = 0;
-    cuda::check(d.cuMemAlloc(&address, bytes), "cuMemAlloc");
+    cuda::CUresult r = d.cuMemAlloc(&address, bytes);
+    if (r == cuda::kErrorOutOfMemory && releaseIdle()) r = d.cuMemAlloc(&address, bytes);
+    cuda::check(r, ("cuMemAlloc of " + std::to_string(bytes) + " bytes").c_str());
     return address;
   }
 
   void give(uint64_t address, uint64_t bytes) {
     {
       std::lock_guard lock(mutex_);
-      if (pooled_ + bytes <= kMaxPooledBytes) {
+      if (pooled_ + bytes <= capacity_) {
         free_[bytes].push_back(address);
         pooled_ += bytes;
         return;
       }
     }
+    free(address);
+  }
+
+private:
+  /// Frees every idle buffer; false when there was none.
+  bool releaseIdle() {
+    std::map<uint64_t, std::vector<uint64_t>> idle;
+    {
+      std::lock_guard lock(mutex_);
+      idle.swap(free_);
+      pooled_ = 0;
+    }
+    bool any = false;
+    for (auto &[bytes, addresses] : idle)
+      for (uint64_t address : addresses) {
+        free(address);
+        any = true;
+      }
+    return any;
+  }
+
+  static void free(uint64_t address) {
     try {
       cuda::context();
       cuda::driver().cuMemFree(address);
@@ -51,15 +79,15 @@ public:
     }
   }
 
-private:
   std::mutex mutex_;
   std::map<uint64_t, std::vector<uint64_t>> free_;
   uint64_t pooled_ = 0;
+  const uint64_t capacity_;
 };
 
 /// Never destroyed: arrays in static storage may free buffers after it would be.
 Pool &pool() {
-  static Pool *p = new Pool;
+  static Pool *p = new Pool(static_cast<uint64_t>(env::integer("AJIT_GPU_POOL_MB", 1024)) << 20);
   return *p;
 }
 

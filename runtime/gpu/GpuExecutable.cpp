@@ -1,55 +1,79 @@
-//===- GpuExecutable.cpp - PTX modules, device buffers, launches ----------===//
+//===- GpuExecutable.cpp - PTX modules, per-call device buffers, launches -===//
 #include "runtime/gpu/GpuExecutable.h"
 
 #include "runtime/Error.h"
 #include "runtime/gpu/CudaDriver.h"
+#include "runtime/gpu/DeviceBuffer.h"
 
-#include <algorithm>
+#include <exception>
 #include <vector>
 
 namespace ajit::gpu {
 
 using namespace ajit::cuda;
 
+/// The modules on the device, with the function of each launch.
 struct GpuExecutable::Loaded {
   std::vector<CUmodule> modules;
   std::vector<CUfunction> functions; ///< one per launch
-  std::vector<CUdeviceptr> buffers;  ///< one per buffer number, kept across calls
+
+  Loaded() = default;
+  Loaded(const Loaded &) = delete;
+  Loaded &operator=(const Loaded &) = delete;
+  /// Never throws: at exit the driver may be gone, and then so are the modules.
+  ~Loaded() {
+    try {
+      const Driver &d = driver();
+      context();
+      for (CUmodule m : modules) d.cuModuleUnload(m);
+    } catch (const Error &) {
+    }
+  }
 };
+
+namespace {
+
+/// The device address of each buffer number in one call, and the buffers the call owns
+/// (inputs it copies in, temporaries; in run(), the outputs too), which go back to the
+/// pool when it ends. A call that fails part-way may leave launches queued that use
+/// them: the device is drained first, so that no later call gets a buffer that a kernel
+/// still writes.
+class CallBuffers {
+public:
+  explicit CallBuffers(const GpuProgram &program) : addresses(program.bufferCount(), 0) {}
+  ~CallBuffers() {
+    if (std::uncaught_exceptions() > exceptions_) driver().cuCtxSynchronize();
+  }
+  CallBuffers(const CallBuffers &) = delete;
+  CallBuffers &operator=(const CallBuffers &) = delete;
+
+  /// Buffer `id` becomes a fresh (pooled) one of `bytes`.
+  DeviceBuffer &own(uint32_t id, uint64_t bytes) {
+    owned_.push_back(DeviceBuffer::allocate(bytes));
+    addresses[id] = owned_.back()->address();
+    return *owned_.back();
+  }
+
+  std::vector<CUdeviceptr> addresses;
+
+private:
+  std::vector<std::unique_ptr<DeviceBuffer>> owned_;
+  int exceptions_ = std::uncaught_exceptions();
+};
+
+} // namespace
 
 GpuExecutable::GpuExecutable(GpuProgram program) : program_(std::move(program)) {}
 
-GpuExecutable::~GpuExecutable() {
-  if (!loaded_) return;
-  // Never throw from here: a failed free (at exit, the driver may be gone) only leaks
-  // device memory.
-  try {
-    std::string why;
-    if (!available(why)) return;
-    const Driver &d = driver();
-    context();
-    for (CUdeviceptr p : loaded_->buffers)
-      if (p) d.cuMemFree(p);
-    for (CUmodule m : loaded_->modules) d.cuModuleUnload(m);
-  } catch (const Error &) {
-  }
-}
+GpuExecutable::~GpuExecutable() { delete loaded_.load(); }
 
-void GpuExecutable::load() {
+const GpuExecutable::Loaded &GpuExecutable::loaded() {
+  if (const Loaded *l = loaded_.load(std::memory_order_acquire)) return *l;
+  std::lock_guard lock(loadMutex_);
+  if (const Loaded *l = loaded_.load(std::memory_order_relaxed)) return *l;
   const Driver &d = driver();
   context();
-  auto l = std::make_unique<Loaded>();
-  // What a failed load got so far is released on the way out.
-  struct Release {
-    Loaded *l;
-    const Driver &d;
-    ~Release() {
-      if (!l) return;
-      for (CUdeviceptr p : l->buffers)
-        if (p) d.cuMemFree(p);
-      for (CUmodule m : l->modules) d.cuModuleUnload(m);
-    }
-  } release{l.get(), d};
+  auto l = std::make_unique<Loaded>(); // a failed load unloads what it loaded
   for (size_t i = 0; i < program_.modules.size(); ++i) {
     char log[8192] = {0};
     int options[] = {kJitErrorLogBuffer, kJitErrorLogBufferSize};
@@ -66,22 +90,11 @@ void GpuExecutable::load() {
     check(d.cuModuleGetFunction(&f, l->modules.at(launch.module), launch.kernel.c_str()), "cuModuleGetFunction");
     l->functions.push_back(f);
   }
-  l->buffers.assign(program_.bufferCount(), 0);
-  for (uint32_t id = 0; id < program_.bufferCount(); ++id)
-    // cuMemAlloc refuses 0 bytes; an empty array still gets a valid (unused) pointer.
-    check(d.cuMemAlloc(&l->buffers[id], std::max<uint64_t>(program_.bufferBytes(id), 1)), "cuMemAlloc");
-  release.l = nullptr;
-  loaded_ = std::move(l);
+  loaded_.store(l.get(), std::memory_order_release);
+  return *l.release();
 }
 
-void GpuExecutable::copyIn(const void *const *inputs, const uint64_t *deviceInputs) {
-  const Driver &d = driver();
-  for (size_t i = 0; i < program_.inputBytes.size(); ++i)
-    if (program_.inputBytes[i] && !(deviceInputs && deviceInputs[i]))
-      check(d.cuMemcpyHtoD(loaded_->buffers[i], inputs[i], program_.inputBytes[i]), "cuMemcpyHtoD");
-}
-
-void GpuExecutable::launchAll(const std::vector<CUdeviceptr> &buffers) {
+void GpuExecutable::launchAll(const Loaded &loaded, const std::vector<CUdeviceptr> &buffers) const {
   const Driver &d = driver();
   std::vector<CUdeviceptr> params;
   std::vector<void *> paramPtrs;
@@ -91,49 +104,50 @@ void GpuExecutable::launchAll(const std::vector<CUdeviceptr> &buffers) {
     for (uint32_t b : l.buffers) params.push_back(buffers[b]);
     paramPtrs.clear();
     for (CUdeviceptr &p : params) paramPtrs.push_back(&p);
-    check(d.cuLaunchKernel(loaded_->functions[k], l.grid[0], l.grid[1], l.grid[2], l.block[0], l.block[1],
+    check(d.cuLaunchKernel(loaded.functions[k], l.grid[0], l.grid[1], l.grid[2], l.block[0], l.block[1],
                            l.block[2], 0, nullptr, paramPtrs.data(), nullptr),
           "cuLaunchKernel");
   }
 }
 
 void GpuExecutable::run(void *const *args) {
-  std::lock_guard lock(mutex_);
-  if (!loaded_) load();
-  const Driver &d = driver();
-  context();
   size_t inputs = program_.inputBytes.size(), outputs = program_.outputBytes.size();
-  copyIn(args);
-  launchAll(loaded_->buffers);
-  // The copies back wait for the launches (same stream); a kernel fault surfaces here.
-  for (size_t o = 0; o < outputs; ++o)
-    if (program_.outputBytes[o])
-      check(d.cuMemcpyDtoH(args[inputs + o], loaded_->buffers[inputs + o], program_.outputBytes[o]), "cuMemcpyDtoH");
-  check(d.cuCtxSynchronize(), "cuCtxSynchronize");
+  std::vector<std::unique_ptr<DeviceBuffer>> results;
+  std::vector<uint64_t> onDevice(inputs, 0), resultAddresses;
+  for (uint64_t bytes : program_.outputBytes) {
+    results.push_back(DeviceBuffer::allocate(bytes));
+    resultAddresses.push_back(results.back()->address());
+  }
+  runOnDevice(args, onDevice.data(), resultAddresses.data());
+  for (size_t o = 0; o < outputs; ++o) results[o]->copyToHost(args[inputs + o]);
 }
 
 void GpuExecutable::runOnDevice(const void *const *hostInputs, const uint64_t *deviceInputs,
                                 const uint64_t *deviceOutputs) {
-  std::lock_guard lock(mutex_);
-  if (!loaded_) load();
+  const Loaded &l = loaded();
   context();
   size_t inputs = program_.inputBytes.size(), outputs = program_.outputBytes.size();
-  copyIn(hostInputs, deviceInputs);
-  std::vector<CUdeviceptr> buffers = loaded_->buffers;
-  for (size_t i = 0; i < inputs; ++i)
-    if (deviceInputs[i]) buffers[i] = deviceInputs[i];
-  for (size_t o = 0; o < outputs; ++o) buffers[inputs + o] = deviceOutputs[o];
-  launchAll(buffers);
+  CallBuffers call(program_);
+  for (uint32_t i = 0; i < inputs; ++i) {
+    if (deviceInputs[i]) call.addresses[i] = deviceInputs[i];
+    else call.own(i, program_.inputBytes[i]).copyFromHost(hostInputs[i]);
+  }
+  for (size_t o = 0; o < outputs; ++o) call.addresses[inputs + o] = deviceOutputs[o];
+  for (uint32_t t = 0; t < program_.tempBytes.size(); ++t) call.own(inputs + outputs + t, program_.tempBytes[t]);
+  launchAll(l, call.addresses);
   // A kernel fault surfaces here, in the call that caused it.
   check(driver().cuCtxSynchronize(), "cuCtxSynchronize");
 }
 
 std::vector<double> GpuExecutable::timeKernels(void *const *inputs, int batches, int perBatch) {
-  std::lock_guard lock(mutex_);
-  if (!loaded_) load();
+  const Loaded &l = loaded();
   context();
-  copyIn(inputs);
-  return timeOnDevice([this] { launchAll(loaded_->buffers); }, batches, perBatch);
+  CallBuffers call(program_);
+  for (uint32_t id = 0; id < program_.bufferCount(); ++id) {
+    DeviceBuffer &b = call.own(id, program_.bufferBytes(id));
+    if (id < program_.inputBytes.size()) b.copyFromHost(inputs[id]);
+  }
+  return timeOnDevice([&] { launchAll(l, call.addresses); }, batches, perBatch);
 }
 
 } // namespace ajit::gpu

@@ -5,6 +5,7 @@
 #include "runtime/gpu/CudaDriver.h"
 #include "runtime/gpu/GpuProgram.h"
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -12,10 +13,12 @@
 namespace ajit::gpu {
 
 /// Runs a GpuProgram: inputs copied to the device (unless already there), the launches
-/// in order, outputs copied back (or left on the device). The PTX is loaded (the driver compiles it for the device) on the
-/// first run, so a program compiles on machines without a GPU. Thread-safe: calls are
-/// serialized; they share the program's temporaries (and, in run(), its input and
-/// output buffers; runOnDevice writes the caller's).
+/// in order, outputs copied back (or left on the device). The PTX is loaded (the driver
+/// compiles it for the device) on the first call, so a program compiles on machines
+/// without a GPU. Between calls an executable holds no device memory: each call takes
+/// its temporaries and copied inputs from the DeviceBuffer pool and gives them back.
+/// Thread-safe, and calls from several threads run side by side (their launches share
+/// the context's default stream).
 class GpuExecutable {
 public:
   explicit GpuExecutable(GpuProgram program);
@@ -39,15 +42,13 @@ public:
 
 private:
   struct Loaded;
-  void load();
-  /// Needs the lock, a loaded program and the context (as launchAll): copies input i
-  /// into the program's buffer i unless `deviceInputs[i]` says where it already is.
-  void copyIn(const void *const *inputs, const uint64_t *deviceInputs = nullptr);
+  /// The modules, loaded by the first call. Throws ajit::Error with the driver's log.
+  const Loaded &loaded();
   /// Enqueues every launch, waits for none; `buffers`: the address of each buffer number.
-  void launchAll(const std::vector<cuda::CUdeviceptr> &buffers);
+  void launchAll(const Loaded &loaded, const std::vector<cuda::CUdeviceptr> &buffers) const;
   GpuProgram program_;
-  std::mutex mutex_;
-  std::unique_ptr<Loaded> loaded_;
+  std::mutex loadMutex_;
+  std::atomic<Loaded *> loaded_{nullptr}; ///< owned; set once
 };
 
 } // namespace ajit::gpu

@@ -17,6 +17,8 @@
 //   tells the runtime so, and PTX is refused with a log that says why;
 // - a launch runs the grid (runGrid) with the threads in the order AJIT_EMU_THREAD_ORDER
 //   names, ascending (the default) or descending;
+// - the device has AJIT_EMU_DEVICE_MB MiB of memory (80 GiB by default; tests set it
+//   with ajit_emu_memory), beyond which cuMemAlloc is CUDA_ERROR_OUT_OF_MEMORY;
 // - events read the host's steady clock.
 // Every entry point holds one lock: a kernel's shared memory is a global of its module.
 // What went wrong beyond the result code goes to stderr, as compute-sanitizer's does.
@@ -33,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -46,6 +49,7 @@ namespace {
 enum : CUresult {
   kSuccess = 0,
   kInvalidValue = 1,
+  kOutOfMemory = 2,
   kNotInitialized = 3,
   kInvalidDevice = 101,
   kInvalidImage = 200,
@@ -63,6 +67,7 @@ struct ResultText {
 constexpr ResultText kResults[] = {
     {kSuccess, "CUDA_SUCCESS", "no error"},
     {kInvalidValue, "CUDA_ERROR_INVALID_VALUE", "invalid argument"},
+    {kOutOfMemory, "CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
     {kNotInitialized, "CUDA_ERROR_NOT_INITIALIZED", "initialization error"},
     {kInvalidDevice, "CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
     {kInvalidImage, "CUDA_ERROR_INVALID_IMAGE", "device kernel image is invalid"},
@@ -88,10 +93,19 @@ struct Event {
   bool recorded = false;
 };
 
+/// The emulated device's memory: AJIT_EMU_DEVICE_MB MiB, else an H100's 80 GiB (host
+/// memory runs out first: cuMemAlloc then fails as well).
+uint64_t deviceMemoryFromEnv() {
+  const char *mb = std::getenv("AJIT_EMU_DEVICE_MB");
+  return (mb && *mb ? std::strtoull(mb, nullptr, 10) : 80 * 1024) << 20;
+}
+
 struct State {
   std::mutex mutex;
   bool initialized = false;
   uint64_t bytesToDevice = 0, bytesToHost = 0; ///< by cuMemcpyHtoD, cuMemcpyDtoH
+  uint64_t allocationCalls = 0, liveBytes = 0;  ///< successful cuMemAlloc calls, bytes held
+  uint64_t capacity = deviceMemoryFromEnv();    ///< cuMemAlloc beyond it: out of memory
   std::unique_ptr<emu::KernelJit> jit; ///< started by the first module load
   std::map<uintptr_t, std::unique_ptr<emu::GuardedBuffer>> memory; ///< by device address
   std::map<Module *, std::unique_ptr<Module>> modules;
@@ -168,6 +182,17 @@ void ajit_emu_traffic(uint64_t *toDevice, uint64_t *toHost, uint64_t *allocation
   *toDevice = s.bytesToDevice;
   *toHost = s.bytesToHost;
   *allocations = s.memory.size();
+}
+
+/// For tests: successful cuMemAlloc calls so far, bytes allocated now, and the device's
+/// memory; a `setCapacity` other than 0 becomes the device's memory from now on.
+void ajit_emu_memory(uint64_t *allocationCalls, uint64_t *liveBytes, uint64_t *capacity, uint64_t setCapacity) {
+  State &s = state();
+  std::lock_guard lock(s.mutex);
+  if (setCapacity) s.capacity = setCapacity;
+  *allocationCalls = s.allocationCalls;
+  *liveBytes = s.liveBytes;
+  *capacity = s.capacity;
 }
 
 CUresult cuInit(unsigned flags) {
@@ -280,17 +305,31 @@ CUresult cuModuleUnload(cuda::CUmodule module) {
 CUresult cuMemAlloc_v2(CUdeviceptr *address, size_t bytes) {
   AJIT_EMU_LOCKED;
   if (!address || bytes == 0) return kInvalidValue; // as the real driver: no empty allocations
-  auto b = std::make_unique<emu::GuardedBuffer>(bytes);
+  uint64_t free = s.liveBytes < s.capacity ? s.capacity - s.liveBytes : 0; // a test may shrink the device
+  if (bytes > free)
+    return report(kOutOfMemory, "cuMemAlloc: " + std::to_string(bytes) + " bytes asked, " + std::to_string(free) +
+                                    " of " + std::to_string(s.capacity) + " free");
+  std::unique_ptr<emu::GuardedBuffer> b;
+  try {
+    b = std::make_unique<emu::GuardedBuffer>(bytes);
+  } catch (const std::bad_alloc &) {
+    return report(kOutOfMemory, "cuMemAlloc: the host has no " + std::to_string(bytes) + " bytes");
+  }
   std::memset(b->data(), 0xff, bytes);
   *address = reinterpret_cast<uintptr_t>(b->data());
   s.memory.emplace(*address, std::move(b));
+  s.liveBytes += bytes;
+  ++s.allocationCalls;
   return kSuccess;
 }
 
 CUresult cuMemFree_v2(CUdeviceptr address) {
   AJIT_EMU_LOCKED;
-  if (s.memory.erase(address)) return kSuccess;
-  return report(kInvalidValue, "cuMemFree: " + hex(address) + " is not an allocation");
+  auto it = s.memory.find(address);
+  if (it == s.memory.end()) return report(kInvalidValue, "cuMemFree: " + hex(address) + " is not an allocation");
+  s.liveBytes -= it->second->bytes();
+  s.memory.erase(it);
+  return kSuccess;
 }
 
 CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes) {

@@ -214,20 +214,37 @@ TEST(GpuRun, CallsFromManyThreadsAgreeWithTheCpu) {
   EXPECT_EQ(f.stats().compiles, 1u);
 }
 
+/// A test hook of the emulated driver (ajit_emu_*), or null on a real driver.
+template <class Fn> Fn *emulatorHook(const char *name) {
+  const char *path = std::getenv("AJIT_CUDA_DRIVER");
+  void *lib = path ? dlopen(path, RTLD_NOW | RTLD_NOLOAD) : nullptr;
+  return lib ? reinterpret_cast<Fn *>(dlsym(lib, name)) : nullptr;
+}
+
 /// What the emulated driver has copied and holds (ajit_emu_traffic), so that a test can
 /// count transfers; nullopt on a real driver, which does not say.
 struct Traffic {
   uint64_t toDevice = 0, toHost = 0, allocations = 0;
 };
 std::optional<Traffic> traffic() {
-  const char *path = std::getenv("AJIT_CUDA_DRIVER");
-  void *lib = path ? dlopen(path, RTLD_NOW | RTLD_NOLOAD) : nullptr;
-  auto read = lib ? reinterpret_cast<void (*)(uint64_t *, uint64_t *, uint64_t *)>(dlsym(lib, "ajit_emu_traffic"))
-                  : nullptr;
+  auto read = emulatorHook<void(uint64_t *, uint64_t *, uint64_t *)>("ajit_emu_traffic");
   if (!read) return std::nullopt;
   Traffic t;
   read(&t.toDevice, &t.toHost, &t.allocations);
   return t;
+}
+
+/// The emulated device's memory (ajit_emu_memory): cuMemAlloc calls so far, bytes
+/// allocated, bytes it has; `setCapacity` other than 0 resizes it. nullopt on a real driver.
+struct DeviceMemory {
+  uint64_t allocationCalls = 0, liveBytes = 0, capacity = 0;
+};
+std::optional<DeviceMemory> deviceMemory(uint64_t setCapacity = 0) {
+  auto read = emulatorHook<void(uint64_t *, uint64_t *, uint64_t *, uint64_t)>("ajit_emu_memory");
+  if (!read) return std::nullopt;
+  DeviceMemory m;
+  read(&m.allocationCalls, &m.liveBytes, &m.capacity, setCapacity);
+  return m;
 }
 
 TEST(GpuRun, OutputsStayOnTheDeviceAndFeedTheNextCall) {
@@ -326,16 +343,97 @@ TEST(GpuRun, ToDevicePutsAnArrayThereForEveryLaterCall) {
   EXPECT_TRUE(close(f(x, onGpu), jit(body)(x, onGpu), where)) << where;
 }
 
-TEST(GpuRun, DeviceMemoryOfDroppedOutputsIsReused) {
+TEST(GpuRun, DeviceMemoryIsReusedAcrossCalls) {
   std::string why;
   if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
-  if (!traffic()) GTEST_SKIP() << "counts allocations on the emulated driver only";
-  auto f = jit([](Tensor a) { return a * 3.0; }, {.name = "times_three", .target = Target::cuda()});
-  Array x = random({4096}, DType::f32, 15);
-  f(x);
-  uint64_t live = traffic()->allocations;
-  for (int i = 0; i < 50; ++i) f(x); // each output dropped at once
-  EXPECT_EQ(traffic()->allocations, live);
+  if (!deviceMemory()) GTEST_SKIP() << "counts allocations on the emulated driver only";
+  // Two kernels: the product goes through a temporary buffer.
+  auto body = [](Tensor a, Tensor w) { return sum(exp(matmul(a, w)), {0}); };
+  auto f = jit(body, {.name = "pooled", .target = Target::cuda()});
+  Array x = random({64, 48}, DType::f32, 15), w = random({48, 40}, DType::f32, 16);
+  f(x, w);
+  ASSERT_GE(f.stats().kernels, 2u);
+  uint64_t calls = deviceMemory()->allocationCalls, live = deviceMemory()->liveBytes;
+  for (int i = 0; i < 50; ++i) f(x, w); // inputs, temporary and output each from the pool
+  EXPECT_EQ(deviceMemory()->allocationCalls, calls);
+  EXPECT_EQ(deviceMemory()->liveBytes, live);
+  std::string where;
+  EXPECT_TRUE(close(f(x, w), jit(body)(x, w), where)) << where;
+}
+
+TEST(GpuRun, RunningOutOfDeviceMemoryFreesThePoolFirstAndLosesNothing) {
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  std::optional<DeviceMemory> start = deviceMemory();
+  if (!start) GTEST_SKIP() << "sizes the device on the emulated driver only";
+  struct Restore {
+    uint64_t capacity;
+    ~Restore() { deviceMemory(capacity); }
+  } restore{start->capacity};
+  constexpr uint64_t kMiB = 1 << 20;
+  auto triple = jit([](Tensor a) { return a * 3.0; }, {.name = "triple", .target = Target::cuda()});
+  auto twice = jit([](Tensor a) { return a * 2.0; }, {.name = "twice", .target = Target::cuda()});
+  Array small = random({1 << 20}, DType::f32, 18), large = random({3 << 19}, DType::f32, 19); // 4 and 6 MiB
+  triple(small); // its input and output buffers (8 MiB) go back to the pool
+  // 6 MiB free: `twice` needs 12 MiB, which the pool's idle buffers (of other sizes) make.
+  deviceMemory(deviceMemory()->liveBytes + 6 * kMiB);
+  Array kept = twice(large);
+  std::string where;
+  Array want = jit([](Tensor a) { return a * 2.0; })(large);
+  EXPECT_TRUE(close(kept, want, where)) << where;
+  // 1 MiB free and 6 in the pool: the next call's 12 MiB cannot be had.
+  deviceMemory(deviceMemory()->liveBytes + kMiB);
+  try {
+    twice(large);
+    ADD_FAILURE() << "expected an out-of-memory error";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("cuMemAlloc of 6291456 bytes failed: CUDA_ERROR_OUT_OF_MEMORY"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(kept.onDevice()) << "the failed call takes nothing from earlier results";
+  EXPECT_TRUE(close(kept, want, where)) << where;
+  deviceMemory(start->capacity);
+  EXPECT_TRUE(close(twice(large), want, where)) << where;
+}
+
+TEST(GpuRun, ThreadsReadingOneOutputCopyItBackOnce) {
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  auto f = jit([](Tensor a) { return a * a; }, {.name = "square", .target = Target::cuda()});
+  Array x = random({5000}, DType::f32, 20);
+  Array y = f(x);
+  std::optional<Traffic> before = traffic();
+  std::vector<Array> copies(6, y); // each thread its own Array object, sharing the values
+  std::vector<std::thread> threads;
+  std::vector<std::string> problems(copies.size());
+  Array want = jit([](Tensor a) { return a * a; })(x);
+  for (size_t t = 0; t < copies.size(); ++t)
+    threads.emplace_back([&, t] {
+      const Array &mine = copies[t];
+      if (!close(mine, want, problems[t])) return;
+      if (!mine.onDevice()) problems[t] = "a read dropped the device copy";
+    });
+  for (std::thread &t : threads) t.join();
+  for (size_t t = 0; t < copies.size(); ++t) EXPECT_EQ(problems[t], "") << "thread " << t;
+  if (before) {
+    EXPECT_EQ(traffic()->toHost - before->toHost, y.nbytes());
+  }
+}
+
+TEST(GpuRun, ACpuCallDonatingAGpuOutputReadsItsValues) {
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  auto f = jit([](Tensor a) { return a + 5.0; }, {.name = "plus_five", .target = Target::cuda()});
+  auto halve = jit([](Tensor a) { return a * 0.5; }, {.name = "halve_donated", .donateArgnums = {0}});
+  Array x = random({3000}, DType::f32, 21);
+  Array want = jit([](Tensor a) { return (a + 5.0) * 0.5; })(x);
+  std::string where;
+  EXPECT_TRUE(close(halve(f(x)), want, where)) << where; // the device copy alone holds the values
+  Array y = f(x), alias = y;
+  Array z = halve(y); // shared storage: copied, y stays as it was
+  EXPECT_TRUE(close(z, want, where)) << where;
+  EXPECT_TRUE(close(alias, f(x), where)) << where;
 }
 
 TEST(GpuRun, TimeOnDeviceTimesTheKernelsAlone) {
