@@ -30,13 +30,26 @@ ninja -C "$build" -j "${AJIT_JOBS:-2}"
 # and thread tests under ThreadSanitizer, each in its own build folder. libLLVM/libMLIR
 # are not instrumented; what runs instrumented is ajit's own code. AJIT_SANITIZERS=0
 # skips them (for a quick local run); CI always runs them.
+# The GpuRun and EmulatedDriver tests on the emulated CUDA driver (as ctest's
+# GpuRun.OnTheEmulatedDriver), with the test binary and driver of build folder $1; a
+# skipped test fails the run, since the emulated driver is always there.
+on_emulated_driver() {
+  local log
+  log=$(mktemp)
+  AJIT_CUDA_DRIVER="$1/tests/libajit-emulated-cuda.so" AJIT_EMU_THREAD_ORDER=descending \
+    env -u CUDA_HOME -u CUDA_PATH -u CUDA_ROOT "$1/tests/ajit-gpu-test" --gtest_brief=1 \
+    --gtest_filter='GpuRun.*:EmulatedDriver.*' 2>&1 | tee "$log"
+  if grep -q '\[  SKIPPED \]' "$log"; then echo "a GPU test skipped on the emulated driver" >&2; return 1; fi
+  rm -f "$log"
+}
+
 sanitizers() {
   local sbuild="$build-asan"
   echo "== ASan + UBSan build in $sbuild"
   cmake -G Ninja -S . -B "$sbuild" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAJIT_SANITIZE=address >/dev/null
   ninja -C "$sbuild" -j "${AJIT_JOBS:-2}" ajit-jit-test ajit-ops-test ajit-npy-test ajit-bufferpool-test ajit-diskcache-test \
     ajit-grad-test ajit-vmap-test ajit-gpu-test ajit-donate-test \
-    ajit-diff-fuzz-test
+    ajit-diff-fuzz-test ajit-emulated-cuda
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   for t in ajit-jit-test ajit-ops-test ajit-npy-test ajit-bufferpool-test ajit-diskcache-test ajit-grad-test \
@@ -44,6 +57,8 @@ sanitizers() {
     echo "== $t (ASan + UBSan)"
     "$sbuild/tests/$t" --gtest_brief=1
   done
+  echo "== GPU runtime on the emulated driver (ASan + UBSan)"
+  on_emulated_driver "$sbuild"
   echo "== ajit-diff-fuzz-test (ASan + UBSan, 300 programs)"
   AJIT_FUZZ_PROGRAMS=300 "$sbuild/tests/ajit-diff-fuzz-test" --gtest_brief=1
   unset ASAN_OPTIONS UBSAN_OPTIONS
@@ -51,11 +66,13 @@ sanitizers() {
   sbuild="$build-tsan"
   echo "== TSan build in $sbuild"
   cmake -G Ninja -S . -B "$sbuild" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAJIT_SANITIZE=thread >/dev/null
-  ninja -C "$sbuild" -j "${AJIT_JOBS:-2}" ajit-jit-test ajit-bufferpool-test
+  ninja -C "$sbuild" -j "${AJIT_JOBS:-2}" ajit-jit-test ajit-bufferpool-test ajit-gpu-test ajit-emulated-cuda
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
   echo "== cache and thread tests (TSan)"
   "$sbuild/tests/ajit-jit-test" --gtest_brief=1 --gtest_filter='Threads.*:Cache.*'
   "$sbuild/tests/ajit-bufferpool-test" --gtest_brief=1
+  echo "== GPU runtime on the emulated driver (TSan): calls from several threads, shared outputs"
+  on_emulated_driver "$sbuild"
   unset TSAN_OPTIONS
 }
 
