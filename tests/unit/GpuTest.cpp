@@ -15,6 +15,7 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -401,16 +402,20 @@ TEST(GpuRun, ThreadsReadingOneOutputCopyItBackOnce) {
   std::string why;
   if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
   auto f = jit([](Tensor a) { return a * a; }, {.name = "square", .target = Target::cuda()});
-  Array x = random({5000}, DType::f32, 20);
+  // 16 MiB, so that the copy back takes long enough for the threads to meet in it.
+  Array x = random({1 << 22}, DType::f32, 20);
   Array y = f(x);
   std::optional<Traffic> before = traffic();
   std::vector<Array> copies(6, y); // each thread its own Array object, sharing the values
   std::vector<std::thread> threads;
   std::vector<std::string> problems(copies.size());
+  std::atomic<size_t> started{0};
   Array want = jit([](Tensor a) { return a * a; })(x);
   for (size_t t = 0; t < copies.size(); ++t)
     threads.emplace_back([&, t] {
       const Array &mine = copies[t];
+      // All at once: the first read of each races the others'.
+      for (started.fetch_add(1); started.load() < copies.size();) std::this_thread::yield();
       if (!close(mine, want, problems[t])) return;
       if (!mine.onDevice()) problems[t] = "a read dropped the device copy";
     });
