@@ -26,23 +26,16 @@ cmake -G Ninja -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 # Two cores and heavy MLIR headers: more than two jobs only swaps.
 ninja -C "$build" -j "${AJIT_JOBS:-2}"
 
+# ctest's GpuRun.OnTheEmulatedDriver (the GPU runtime on the emulated CUDA driver; a
+# skipped test fails it) in build folder $1, under the sanitizer options set here.
+on_emulated_driver() {
+  ctest --test-dir "$1" -R '^GpuRun[.]OnTheEmulatedDriver$' --no-tests=error --output-on-failure
+}
+
 # The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, and the cache
 # and thread tests under ThreadSanitizer, each in its own build folder. libLLVM/libMLIR
 # are not instrumented; what runs instrumented is ajit's own code. AJIT_SANITIZERS=0
 # skips them (for a quick local run); CI always runs them.
-# The GpuRun and EmulatedDriver tests on the emulated CUDA driver (as ctest's
-# GpuRun.OnTheEmulatedDriver), with the test binary and driver of build folder $1; a
-# skipped test fails the run, since the emulated driver is always there.
-on_emulated_driver() {
-  local log
-  log=$(mktemp)
-  AJIT_CUDA_DRIVER="$1/tests/libajit-emulated-cuda.so" AJIT_EMU_THREAD_ORDER=descending \
-    env -u CUDA_HOME -u CUDA_PATH -u CUDA_ROOT "$1/tests/ajit-gpu-test" --gtest_brief=1 \
-    --gtest_filter='GpuRun.*:EmulatedDriver.*' 2>&1 | tee "$log"
-  if grep -q '\[  SKIPPED \]' "$log"; then echo "a GPU test skipped on the emulated driver" >&2; return 1; fi
-  rm -f "$log"
-}
-
 sanitizers() {
   local sbuild="$build-asan"
   echo "== ASan + UBSan build in $sbuild"

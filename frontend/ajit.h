@@ -486,6 +486,17 @@ struct Stats {
   uint64_t kernelBytesWritten = 0; ///< bytes its kernels write per call (each kernel's outputs)
 };
 
+/// Memory ajit keeps for reuse: released host buffers (output buffers and matmul
+/// scratch, up to AJIT_BUFFER_POOL_MB each) and released GPU buffers (up to
+/// AJIT_GPU_POOL_MB). Arrays in use are not counted.
+struct CachedMemory {
+  uint64_t hostBytes = 0, deviceBytes = 0;
+};
+CachedMemory cachedMemory();
+/// Frees that memory (as torch.cuda.empty_cache does), for other code in the process
+/// that needs it; returns what was freed. Later calls allocate afresh. Thread-safe.
+CachedMemory releaseCachedMemory();
+
 namespace detail {
 
 /// Non-template half of a jitted function: the signature-keyed cache, the compile

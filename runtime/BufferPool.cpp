@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <sys/mman.h>
+#include <utility>
 
 namespace ajit {
 
@@ -71,12 +72,12 @@ void BufferPool::release(void *p, size_t bytes) {
   std::free(p);
 }
 
-void BufferPool::trim() {
+size_t BufferPool::trim() {
   std::lock_guard lock(mutex_);
   for (auto &[size, list] : free_)
     for (void *p : list) std::free(p);
   free_.clear();
-  cached_ = 0;
+  return std::exchange(cached_, 0);
 }
 
 BufferPool::Stats BufferPool::stats() const {

@@ -42,8 +42,8 @@ public:
   void *allocate(size_t bytes);
   /// Gives back a buffer from allocate() with the same `bytes`. Thread-safe.
   void release(void *p, size_t bytes);
-  /// Frees every cached buffer.
-  void trim();
+  /// Frees every cached buffer; returns their bytes.
+  size_t trim();
 
   struct Stats {
     uint64_t reused = 0, fresh = 0;

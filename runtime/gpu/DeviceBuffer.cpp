@@ -36,8 +36,15 @@ public:
     cuda::context();
     cuda::CUdeviceptr address = 0;
     cuda::CUresult r = d.cuMemAlloc(&address, bytes);
-    if (r == cuda::kErrorOutOfMemory && releaseIdle()) r = d.cuMemAlloc(&address, bytes);
-    cuda::check(r, ("cuMemAlloc of " + std::to_string(bytes) + " bytes").c_str());
+    if (r == cuda::kErrorOutOfMemory) {
+      // Retried even when this pool was empty: another thread may just have emptied it.
+      releaseIdle();
+      r = d.cuMemAlloc(&address, bytes);
+    }
+    if (r == cuda::kErrorOutOfMemory)
+      throw Error("ajit: CUDA cuMemAlloc of " + std::to_string(bytes) + " bytes failed: " + cuda::describe(r) +
+                  " (after freeing every idle pooled buffer: live device arrays hold the rest)");
+    if (r != 0) cuda::check(r, ("cuMemAlloc of " + std::to_string(bytes) + " bytes").c_str());
     return address;
   }
 
@@ -50,28 +57,30 @@ public:
         return;
       }
     }
-    free(address);
+    freeOnDevice(address);
   }
 
-private:
-  /// Frees every idle buffer; false when there was none.
-  bool releaseIdle() {
+  /// Frees every idle buffer; returns their bytes.
+  uint64_t releaseIdle() {
     std::map<uint64_t, std::vector<uint64_t>> idle;
+    uint64_t bytes = 0;
     {
       std::lock_guard lock(mutex_);
       idle.swap(free_);
-      pooled_ = 0;
+      std::swap(bytes, pooled_);
     }
-    bool any = false;
-    for (auto &[bytes, addresses] : idle)
-      for (uint64_t address : addresses) {
-        free(address);
-        any = true;
-      }
-    return any;
+    for (auto &[size, addresses] : idle)
+      for (uint64_t address : addresses) freeOnDevice(address);
+    return bytes;
   }
 
-  static void free(uint64_t address) {
+  uint64_t pooled() {
+    std::lock_guard lock(mutex_);
+    return pooled_;
+  }
+
+private:
+  static void freeOnDevice(uint64_t address) {
     try {
       cuda::context();
       cuda::driver().cuMemFree(address);
@@ -101,6 +110,9 @@ std::unique_ptr<DeviceBuffer> DeviceBuffer::allocate(uint64_t bytes) {
 }
 
 DeviceBuffer::~DeviceBuffer() { pool().give(address_, allocated(bytes_)); }
+
+uint64_t DeviceBuffer::pooledBytes() { return pool().pooled(); }
+uint64_t DeviceBuffer::releasePooled() { return pool().releaseIdle(); }
 
 void DeviceBuffer::copyToHost(void *host) const {
   if (bytes_ == 0) return;

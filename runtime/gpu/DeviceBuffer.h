@@ -4,7 +4,10 @@
 // host storage) until the host reads them, so that a chain of GPU calls moves no data
 // across PCIe between its links. Freed buffers go back to a pool by exact size, as the
 // host BufferPool does: cuMemAlloc and cuMemFree synchronize the device and cost tens of
-// microseconds, far more than a small kernel.
+// microseconds, far more than a small kernel. What makes the pool safe: a buffer goes
+// back only once no queued work uses it, since every GPU call drains the device before
+// its buffers are released (GpuExecutable). Work on other streams would need its own
+// stream synchronized there instead.
 //
 //===----------------------------------------------------------------------===//
 #ifndef AJIT_RUNTIME_GPU_DEVICEBUFFER_H
@@ -30,6 +33,11 @@ public:
   void copyToHost(void *host) const;
   /// Copies bytes() from `host` into the buffer. Throws ajit::Error.
   void copyFromHost(const void *host);
+
+  /// Bytes of freed buffers the pool keeps now.
+  static uint64_t pooledBytes();
+  /// Frees the pool's buffers (cuMemFree); returns their bytes. Never starts the driver.
+  static uint64_t releasePooled();
 
 private:
   DeviceBuffer(uint64_t address, uint64_t bytes) : address_(address), bytes_(bytes) {}

@@ -34,15 +34,19 @@ struct GpuExecutable::Loaded {
 namespace {
 
 /// The device address of each buffer number in one call, and the buffers the call owns
-/// (inputs it copies in, temporaries; in run(), the outputs too), which go back to the
-/// pool when it ends. A call that fails part-way may leave launches queued that use
+/// (inputs it copies in, temporaries; in timeKernels, every buffer), which go back to
+/// the pool when it ends. A call that fails part-way may leave launches queued that use
 /// them: the device is drained first, so that no later call gets a buffer that a kernel
 /// still writes.
 class CallBuffers {
 public:
   explicit CallBuffers(const GpuProgram &program) : addresses(program.bufferCount(), 0) {}
   ~CallBuffers() {
-    if (std::uncaught_exceptions() > exceptions_) driver().cuCtxSynchronize();
+    if (std::uncaught_exceptions() <= exceptions_) return;
+    try {
+      driver().cuCtxSynchronize(); // its error is the one being thrown, or a later one
+    } catch (const Error &) {
+    }
   }
   CallBuffers(const CallBuffers &) = delete;
   CallBuffers &operator=(const CallBuffers &) = delete;
@@ -135,7 +139,8 @@ void GpuExecutable::runOnDevice(const void *const *hostInputs, const uint64_t *d
   for (size_t o = 0; o < outputs; ++o) call.addresses[inputs + o] = deviceOutputs[o];
   for (uint32_t t = 0; t < program_.tempBytes.size(); ++t) call.own(inputs + outputs + t, program_.tempBytes[t]);
   launchAll(l, call.addresses);
-  // A kernel fault surfaces here, in the call that caused it.
+  // A kernel fault surfaces here at the latest (or another thread's: faults are the
+  // context's, which then refuses all work).
   check(driver().cuCtxSynchronize(), "cuCtxSynchronize");
 }
 

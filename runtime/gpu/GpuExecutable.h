@@ -17,8 +17,9 @@ namespace ajit::gpu {
 /// compiles it for the device) on the first call, so a program compiles on machines
 /// without a GPU. Between calls an executable holds no device memory: each call takes
 /// its temporaries and copied inputs from the DeviceBuffer pool and gives them back.
-/// Thread-safe, and calls from several threads run side by side (their launches share
-/// the context's default stream).
+/// Thread-safe without a lock: calls from several threads overlap their host-side work;
+/// their launches and copies share the context's legacy default stream, so the device
+/// runs them one after another.
 class GpuExecutable {
 public:
   explicit GpuExecutable(GpuProgram program);

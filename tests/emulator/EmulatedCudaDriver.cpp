@@ -93,11 +93,17 @@ struct Event {
   bool recorded = false;
 };
 
-/// The emulated device's memory: AJIT_EMU_DEVICE_MB MiB, else an H100's 80 GiB (host
-/// memory runs out first: cuMemAlloc then fails as well).
+/// The emulated device's memory: AJIT_EMU_DEVICE_MB MiB (1 to 2^40), else an H100's
+/// 80 GiB. Device memory is host memory, which may well run out before that.
 uint64_t deviceMemoryFromEnv() {
-  const char *mb = std::getenv("AJIT_EMU_DEVICE_MB");
-  return (mb && *mb ? std::strtoull(mb, nullptr, 10) : 80 * 1024) << 20;
+  uint64_t mb = 80 * 1024;
+  if (const char *text = std::getenv("AJIT_EMU_DEVICE_MB")) {
+    char *end = nullptr;
+    unsigned long long v = std::strtoull(text, &end, 10);
+    if (end != text && *end == '\0' && v >= 1 && v <= (1ull << 40)) mb = v;
+    else std::fprintf(stderr, "ajit emulated CUDA driver: AJIT_EMU_DEVICE_MB=%s is not 1 to 2^40: 80 GiB\n", text);
+  }
+  return mb << 20;
 }
 
 struct State {

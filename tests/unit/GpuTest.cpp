@@ -189,8 +189,8 @@ TEST(GpuRun, CachedCallsReuseTheLoadedProgram) {
 }
 
 TEST(GpuRun, CallsFromManyThreadsAgreeWithTheCpu) {
-  // One executable shared by four threads, each with its own inputs: the calls take
-  // turns on the program's device buffers, so none sees another's data.
+  // One executable shared by four threads, each with its own inputs: each call has its
+  // own device buffers, so none sees another's data.
   std::string why;
   if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
   auto body = [](Tensor a, Tensor b) { return softmax(a * b + 1.0, 1); };
@@ -358,8 +358,13 @@ TEST(GpuRun, DeviceMemoryIsReusedAcrossCalls) {
   for (int i = 0; i < 50; ++i) f(x, w); // inputs, temporary and output each from the pool
   EXPECT_EQ(deviceMemory()->allocationCalls, calls);
   EXPECT_EQ(deviceMemory()->liveBytes, live);
+  // Executables keep no buffers of their own: another one of the same sizes, on its
+  // first call, takes the first one's from the pool.
+  auto g = jit(body, {.name = "pooled_too", .target = Target::cuda()});
+  Array y = g(x, w);
+  EXPECT_EQ(deviceMemory()->allocationCalls, calls);
   std::string where;
-  EXPECT_TRUE(close(f(x, w), jit(body)(x, w), where)) << where;
+  EXPECT_TRUE(close(y, jit(body)(x, w), where)) << where;
 }
 
 TEST(GpuRun, RunningOutOfDeviceMemoryFreesThePoolFirstAndLosesNothing) {
@@ -367,6 +372,7 @@ TEST(GpuRun, RunningOutOfDeviceMemoryFreesThePoolFirstAndLosesNothing) {
   if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
   std::optional<DeviceMemory> start = deviceMemory();
   if (!start) GTEST_SKIP() << "sizes the device on the emulated driver only";
+  if (std::getenv("AJIT_GPU_POOL_MB")) GTEST_SKIP() << "counts on the default pool size (AJIT_GPU_POOL_MB is set)";
   struct Restore {
     uint64_t capacity;
     ~Restore() { deviceMemory(capacity); }
@@ -396,6 +402,30 @@ TEST(GpuRun, RunningOutOfDeviceMemoryFreesThePoolFirstAndLosesNothing) {
   EXPECT_TRUE(close(kept, want, where)) << where;
   deviceMemory(start->capacity);
   EXPECT_TRUE(close(twice(large), want, where)) << where;
+}
+
+TEST(GpuRun, ReleaseCachedMemoryFreesThePooledDeviceBuffers) {
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  auto body = [](Tensor a) { return a * 4.0; };
+  auto f = jit(body, {.name = "times_four", .target = Target::cuda()});
+  Array x = random({100000}, DType::f32, 22);
+  Array kept = f(x);
+  f(x); // its output and both calls' input buffers go back to the pool
+  CachedMemory cached = cachedMemory();
+  EXPECT_GE(cached.deviceBytes, 2 * x.nbytes());
+  std::optional<DeviceMemory> before = deviceMemory();
+  CachedMemory freed = releaseCachedMemory();
+  EXPECT_EQ(freed.deviceBytes, cached.deviceBytes);
+  EXPECT_EQ(cachedMemory().deviceBytes, 0u);
+  if (before) {
+    EXPECT_EQ(deviceMemory()->liveBytes, before->liveBytes - freed.deviceBytes);
+  }
+  Array want = jit(body)(x);
+  std::string where;
+  EXPECT_TRUE(kept.onDevice());
+  EXPECT_TRUE(close(kept, want, where)) << where; // arrays in use keep theirs
+  EXPECT_TRUE(close(f(x), want, where)) << where;
 }
 
 TEST(GpuRun, ThreadsReadingOneOutputCopyItBackOnce) {

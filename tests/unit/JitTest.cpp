@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <utility>
 #include <sstream>
 #include <thread>
 
@@ -175,6 +176,20 @@ TEST(Memory, RssFlatOverAMillionCachedCalls) {
   EXPECT_EQ(f.stats().compiles, 1u);
   std::printf("[memory] RSS growth over 1,000,000 cached calls: %.1f KiB\n", grown / 1024.0);
   EXPECT_LT(grown, 256 << 10) << "RSS grew by " << grown << " bytes";
+}
+
+TEST(Memory, ReleaseCachedMemoryFreesThePooledBuffers) {
+  auto f = jit([](const Tensor &x) { return x * 2.0; }, {.name = "pooled_host"});
+  Array x = iota(1 << 20); // 4 MiB outputs: pooled when dropped
+  Array kept = f(x);
+  f(x);
+  CachedMemory cached = cachedMemory();
+  EXPECT_GE(cached.hostBytes, x.nbytes());
+  CachedMemory freed = releaseCachedMemory();
+  EXPECT_EQ(freed.hostBytes, cached.hostBytes);
+  EXPECT_EQ(cachedMemory().hostBytes, 0u);
+  EXPECT_EQ(std::as_const(kept).data<float>()[5], 10.0f); // arrays in use keep theirs
+  EXPECT_EQ(f(x).data<float>()[7], 14.0f);
 }
 
 TEST(Threads, EachSignatureCompilesExactlyOnce) {
