@@ -8,9 +8,10 @@
 // signatures and result codes:
 // - device memory is host memory (GuardedBuffer); a fresh allocation holds 0xff bytes
 //   (NaN, -1), so an element no kernel writes shows (ajit's pool hands out reused ones
-//   too, which hold earlier results). A copy or a kernel argument
-//   outside every allocation, or a kernel writing past one, is CUDA_ERROR_ILLEGAL_ADDRESS;
-//   launches run at once, so the launch itself reports it (and every later launch, while
+//   too, which hold earlier results). A copy outside every allocation is
+//   CUDA_ERROR_INVALID_VALUE, as the real driver's check of its address ranges says; a
+//   kernel argument outside every allocation, or a kernel writing past one, is
+//   CUDA_ERROR_ILLEGAL_ADDRESS (the fault the kernel would hit): launches run at once, so the launch itself reports it (and every later launch, while
 //   the overwritten guard bytes stay), where a real context reports it at the next
 //   synchronization and then refuses all work;
 // - a module is NVPTX LLVM IR text (KernelJit), not PTX: ajit_driver_kernel_format()
@@ -144,10 +145,10 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-/// Checks that [address, address + bytes) is device memory.
+/// Checks that [address, address + bytes) is device memory, for a copy.
 CUresult checkRange(State &s, CUdeviceptr address, size_t bytes, const char *entry) {
   if (allocationOf(s, address, bytes)) return kSuccess;
-  return report(kIllegalAddress, std::string(entry) + ": " + std::to_string(bytes) + " bytes at " + hex(address) +
+  return report(kInvalidValue, std::string(entry) + ": " + std::to_string(bytes) + " bytes at " + hex(address) +
                                      " are not inside one allocation");
 }
 

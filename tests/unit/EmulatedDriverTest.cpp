@@ -10,10 +10,12 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/ajit.h"
 #include "runtime/gpu/CudaDriver.h"
+#include "runtime/gpu/DeviceBuffer.h"
 #include "runtime/gpu/GpuExecutable.h"
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
 
 using namespace ajit;
@@ -88,6 +90,19 @@ TEST(EmulatedDriver, AKernelWritingPastItsBufferIsAnIllegalAddress) {
   std::vector<float> in(64, 1.0f), out(64);
   std::string error = errorOf(program(twice(1), "k", 2, 32, 64), in, out);
   EXPECT_NE(error.find("ajit: CUDA cuLaunchKernel failed: CUDA_ERROR_ILLEGAL_ADDRESS"), std::string::npos) << error;
+}
+
+TEST(EmulatedDriver, ACopyRunningPastAnAllocationIsAnInvalidValue) {
+  REQUIRE_EMULATED_DRIVER();
+  std::unique_ptr<gpu::DeviceBuffer> buffer = gpu::DeviceBuffer::allocate(64);
+  std::vector<char> host(64);
+  const cuda::Driver &d = cuda::driver();
+  cuda::context();
+  EXPECT_EQ(cuda::describe(d.cuMemcpyHtoD(buffer->address() + 32, host.data(), 64)),
+            "CUDA_ERROR_INVALID_VALUE (invalid argument)");
+  EXPECT_EQ(cuda::describe(d.cuMemcpyDtoH(host.data(), buffer->address() - 16, 32)),
+            "CUDA_ERROR_INVALID_VALUE (invalid argument)");
+  EXPECT_EQ(d.cuMemcpyHtoD(buffer->address() + 32, host.data(), 32), 0) << "the last 32 bytes are in it";
 }
 
 TEST(EmulatedDriver, AMissingKernelIsNotFound) {
