@@ -427,10 +427,9 @@ std::shared_ptr<const JitCore::Executable> JitCore::compile(const std::string &k
   return exe;
 }
 
-/// The buffer for an output that reuses donated input `donor`, holding its values: its
-/// own storage when nothing else can see it change (no other Array or view shares it and
-/// it overlaps no other input of the call), else a copy, which leaves `in` as it was.
-Array JitCore::takeDonated(const Array *const *inputs, size_t count, size_t donor) {
+/// Whether nothing but the call can see donated input `donor` change: no other Array or
+/// view shares its storage (nor, then, its device copy), and it overlaps no other input.
+bool JitCore::donorIsAlone(const Array *const *inputs, size_t count, size_t donor) {
   const Array &in = *inputs[donor];
   bool alone = in.storage_ && in.storage_.use_count() == 1;
   auto begin = static_cast<const char *>(in.data_), end = begin + in.nbytes();
@@ -439,10 +438,39 @@ Array JitCore::takeDonated(const Array *const *inputs, size_t count, size_t dono
     auto b = static_cast<const char *>(inputs[k]->data_), e = b + inputs[k]->nbytes();
     alone = e <= begin || end <= b;
   }
-  if (alone) return in;
+  return alone;
+}
+
+/// The buffer for an output that reuses donated input `donor`, holding its values: its
+/// own storage when it is alone (donorIsAlone), else a copy, which leaves `in` as it was.
+Array JitCore::takeDonated(const Array *const *inputs, size_t count, size_t donor) {
+  const Array &in = *inputs[donor];
+  if (donorIsAlone(inputs, count, donor)) return in;
   Array copy = Array::empty(in.shape_, in.dtype_);
   if (in.nbytes()) std::memcpy(copy.data_, in.data_, in.nbytes());
   return copy;
+}
+
+/// A GPU call's output that reuses donated input `donor` (`onDevice`: its device buffer,
+/// or null), its device buffer holding the input's values: the input's own buffer when
+/// the input is alone (the output is then the input, as takeDonated's, its host copy
+/// stale until read), else a fresh one filled from the device or the host, which leaves
+/// the input as it was.
+Array JitCore::takeDonatedOnDevice(const Array *const *inputs, size_t count, size_t donor,
+                                   const std::shared_ptr<gpu::DeviceBuffer> &onDevice) {
+  const Array &in = *inputs[donor];
+  if (onDevice && donorIsAlone(inputs, count, donor)) {
+    Array out = in;
+    std::lock_guard lock(out.device_->mutex);
+    out.device_->hostCurrent.store(false, std::memory_order_relaxed); // the call writes the device copy
+    return out;
+  }
+  Array out = Array::empty(in.shape_, in.dtype_);
+  out.device_ = std::make_shared<DeviceCopy>();
+  out.device_->buffer = gpu::DeviceBuffer::allocate(out.nbytes());
+  if (onDevice) out.device_->buffer->copyFromDevice(*onDevice);
+  else out.device_->buffer->copyFromHost(in.rawData());
+  return out;
 }
 
 /// A GPU call: inputs already on the device are read there, the others copied in; the
@@ -466,11 +494,19 @@ std::vector<Array> JitCore::runOnGpu(const Executable &exe, const Array *const *
   }
   std::vector<Array> outputs;
   outputs.reserve(exe.outputs.size());
-  for (const auto &[dtype, shape] : exe.outputs) {
-    Array &out = outputs.emplace_back(Array::empty(shape, dtype));
-    out.device_ = std::make_shared<DeviceCopy>();
-    out.device_->buffer = gpu::DeviceBuffer::allocate(out.nbytes());
-    outputAddresses.push_back(out.device_->buffer->address());
+  for (size_t j = 0; j < exe.outputs.size(); ++j) {
+    int32_t donor = exe.reusesInput[j];
+    if (donor >= 0) {
+      Array &out = outputs.emplace_back(takeDonatedOnDevice(inputs, count, donor, held[donor]));
+      // The kernels read the donor's values from the output's buffer (nothing else):
+      // it is not copied in.
+      device[donor] = out.device_->buffer->address();
+    } else {
+      Array &out = outputs.emplace_back(Array::empty(exe.outputs[j].second, exe.outputs[j].first));
+      out.device_ = std::make_shared<DeviceCopy>();
+      out.device_->buffer = gpu::DeviceBuffer::allocate(out.nbytes());
+    }
+    outputAddresses.push_back(outputs.back().device_->buffer->address());
   }
   exe.gpu->runOnDevice(host.data(), device.data(), outputAddresses.data());
   return outputs;

@@ -58,6 +58,9 @@ std::string describe(DType dtype, const Shape &shape);
 // output of a GPU call also holds its values on the device until the host writes them
 //===----------------------------------------------------------------------===//
 
+namespace gpu {
+class DeviceBuffer;
+}
 namespace detail {
 class JitCore;
 struct DeviceCopy;
@@ -462,7 +465,9 @@ struct JitOptions {
   /// which). The buffer is taken only when the argument is the sole owner of it (no other
   /// Array copy, not a view, overlapping no other argument); otherwise the output gets a
   /// copy. Either way, treat a donated argument as consumed: use the output (and do not
-  /// pass the same donated Array to calls running at once on other threads). CPU only.
+  /// pass the same donated Array to calls running at once on other threads). On a GPU
+  /// the same holds for the array's device buffer: a donated array already there is
+  /// updated in place, without a new device allocation.
   std::vector<int> donateArgnums;
 };
 
@@ -532,7 +537,10 @@ public:
 private:
   std::shared_ptr<const Executable> compile(const std::string &key, const TraceFn &trace,
                                             const std::string &reason);
+  static bool donorIsAlone(const Array *const *inputs, size_t count, size_t donor);
   static Array takeDonated(const Array *const *inputs, size_t count, size_t donor);
+  static Array takeDonatedOnDevice(const Array *const *inputs, size_t count, size_t donor,
+                                   const std::shared_ptr<gpu::DeviceBuffer> &onDevice);
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -121,6 +121,13 @@ void DeviceBuffer::copyToHost(void *host) const {
   cuda::check(d.cuMemcpyDtoH(host, address_, bytes_), "cuMemcpyDtoH");
 }
 
+void DeviceBuffer::copyFromDevice(const DeviceBuffer &source) {
+  if (bytes_ == 0) return;
+  const cuda::Driver &d = cuda::driver();
+  cuda::context();
+  cuda::check(d.cuMemcpyDtoD(address_, source.address_, bytes_), "cuMemcpyDtoD");
+}
+
 void DeviceBuffer::copyFromHost(const void *host) {
   if (bytes_ == 0) return;
   const cuda::Driver &d = cuda::driver();

@@ -33,6 +33,8 @@ public:
   void copyToHost(void *host) const;
   /// Copies bytes() from `host` into the buffer. Throws ajit::Error.
   void copyFromHost(const void *host);
+  /// Copies bytes() from `source` (at least as large) on the device. Throws ajit::Error.
+  void copyFromDevice(const DeviceBuffer &source);
 
   /// Bytes of freed buffers the pool keeps now.
   static uint64_t pooledBytes();

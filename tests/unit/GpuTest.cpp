@@ -428,6 +428,58 @@ TEST(GpuRun, ReleaseCachedMemoryFreesThePooledDeviceBuffers) {
   EXPECT_TRUE(close(f(x), want, where)) << where;
 }
 
+TEST(GpuRun, ADonatedArgumentOnTheDeviceIsUpdatedInPlace) {
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  auto step = [](Tensor p, Tensor g) { return p - g * 0.5; };
+  auto f = jit(step, {.name = "sgd_gpu", .target = Target::cuda(), .donateArgnums = {0}});
+  auto cpu = jit(step);
+  Array p0 = random({4096}, DType::f32, 23), g = random({4096}, DType::f32, 24).toDevice();
+  Array p = p0.toDevice(), want = p0;
+  p = f(p, g); // compiled and loaded
+  want = cpu(want, g);
+  releaseCachedMemory();
+  std::optional<Traffic> before = traffic();
+  std::optional<DeviceMemory> memoryBefore = deviceMemory();
+  for (int i = 0; i < 5; ++i) {
+    p = f(p, g);
+    want = cpu(want, g);
+  }
+  EXPECT_TRUE(p.onDevice());
+  EXPECT_EQ(cachedMemory().deviceBytes, 0u) << "no output buffer was taken, none given back";
+  if (before) {
+    EXPECT_EQ(traffic()->toDevice, before->toDevice) << "p and g stay where they are";
+    EXPECT_EQ(deviceMemory()->allocationCalls, memoryBefore->allocationCalls);
+  }
+  std::string where;
+  EXPECT_TRUE(close(p, want, where)) << where;
+}
+
+TEST(GpuRun, ADonatedArgumentThatIsNotAloneIsCopied) {
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  auto step = [](Tensor p, Tensor g) { return p - g * 0.5; };
+  auto f = jit(step, {.name = "sgd_gpu_shared", .target = Target::cuda(), .donateArgnums = {0}});
+  auto cpu = jit(step);
+  Array p0 = random({3000}, DType::f32, 25), g = random({3000}, DType::f32, 26);
+  std::string where;
+  // On the device, with a second Array sharing it: the copy keeps its values.
+  Array p = p0.toDevice(), alias = p;
+  Array q = f(p, g);
+  EXPECT_TRUE(close(q, cpu(p0, g), where)) << where;
+  EXPECT_TRUE(close(alias, p0, where)) << where;
+  EXPECT_TRUE(alias.onDevice());
+  // On the host alone: filled from the host; the argument is as it was.
+  Array h = p0.toDevice();
+  h.data<float>()[0] += 1.0f; // a host write: h is a host array now
+  Array hWant = cpu(h, g);
+  EXPECT_TRUE(close(f(h, g), hWant, where)) << where;
+  // Both arguments one array: the donor overlaps the other input.
+  Array both = p0.toDevice();
+  EXPECT_TRUE(close(f(both, both), cpu(p0, p0), where)) << where;
+  EXPECT_TRUE(close(both, p0, where)) << where;
+}
+
 TEST(GpuRun, ThreadsReadingOneOutputCopyItBackOnce) {
   std::string why;
   if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
