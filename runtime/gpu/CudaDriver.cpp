@@ -86,8 +86,18 @@ std::string describe(CUresult result) { return resultText(loaded().driver, resul
 
 bool takesLlvmIr() { return loaded().error.empty() && loaded().kernelFormat == "nvptx-llvm-ir"; }
 
+/// The errors after which the driver refuses all further work of the context (a fault
+/// in a kernel: CUDA_ERROR_ILLEGAL_ADDRESS, _HARDWARE_STACK_ERROR, _ILLEGAL_INSTRUCTION,
+/// _MISALIGNED_ADDRESS, _INVALID_ADDRESS_SPACE, _INVALID_PC, _LAUNCH_FAILED).
+static bool losesTheContext(CUresult r) { return r == 700 || (r >= 714 && r <= 719); }
+
 void check(CUresult result, const char *what) {
-  if (result != 0) throw Error(std::string("ajit: CUDA ") + what + " failed: " + describe(result));
+  if (result == 0) return;
+  std::string message = std::string("ajit: CUDA ") + what + " failed: " + describe(result);
+  if (losesTheContext(result))
+    message += "; a kernel faulted, and the CUDA context refuses all work after that: every later GPU call in "
+               "this process fails";
+  throw Error(message);
 }
 
 CUcontext context() {

@@ -80,7 +80,8 @@ bool takesLlvmIr();
 /// "CUDA_ERROR_X (message)".
 std::string describe(CUresult result);
 
-/// Throws ajit::Error "ajit: CUDA <what> failed: CUDA_ERROR_X (message)" unless `result` is 0.
+/// Throws ajit::Error "ajit: CUDA <what> failed: CUDA_ERROR_X (message)" unless `result` is 0
+/// (after a kernel fault, saying that the context is lost).
 void check(CUresult result, const char *what);
 
 /// The primary context of device 0, current on the calling thread.

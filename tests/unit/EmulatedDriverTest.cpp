@@ -90,6 +90,7 @@ TEST(EmulatedDriver, AKernelWritingPastItsBufferIsAnIllegalAddress) {
   std::vector<float> in(64, 1.0f), out(64);
   std::string error = errorOf(program(twice(1), "k", 2, 32, 64), in, out);
   EXPECT_NE(error.find("ajit: CUDA cuLaunchKernel failed: CUDA_ERROR_ILLEGAL_ADDRESS"), std::string::npos) << error;
+  EXPECT_NE(error.find("every later GPU call in this process fails"), std::string::npos) << error;
 }
 
 TEST(EmulatedDriver, ACopyRunningPastAnAllocationIsAnInvalidValue) {
