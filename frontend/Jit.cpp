@@ -634,7 +634,7 @@ std::vector<double> Compiled::timeOnDevice(const std::vector<Array> &inputs, int
   detail::JitCore::checkInputs(*exe_, inputs);
   std::vector<void *> ptrs;
   for (const Array &a : inputs) ptrs.push_back(const_cast<void *>(a.rawData()));
-  return exe_->gpu->timeKernels(ptrs.data(), batches, perBatch);
+  return exe_->gpu->timeKernels(ptrs.data(), batches, perBatch, exe_->reusesInput);
 }
 
 Compiled compileProgram(const std::string &text, const std::string &sourceName, const std::string &function,

@@ -144,13 +144,16 @@ void GpuExecutable::runOnDevice(const void *const *hostInputs, const uint64_t *d
   check(driver().cuCtxSynchronize(), "cuCtxSynchronize");
 }
 
-std::vector<double> GpuExecutable::timeKernels(void *const *inputs, int batches, int perBatch) {
+std::vector<double> GpuExecutable::timeKernels(void *const *inputs, int batches, int perBatch,
+                                               const std::vector<int32_t> &donors) {
   const Loaded &l = loaded();
   context();
   CallBuffers call(program_);
+  size_t numInputs = program_.inputBytes.size();
   for (uint32_t id = 0; id < program_.bufferCount(); ++id) {
     DeviceBuffer &b = call.own(id, program_.bufferBytes(id));
-    if (id < program_.inputBytes.size()) b.copyFromHost(inputs[id]);
+    if (id < numInputs) b.copyFromHost(inputs[id]);
+    else if (size_t j = id - numInputs; j < donors.size() && donors[j] >= 0) b.copyFromHost(inputs[donors[j]]);
   }
   return timeOnDevice([&] { launchAll(l, call.addresses); }, batches, perBatch);
 }

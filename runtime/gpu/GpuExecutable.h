@@ -38,7 +38,10 @@ public:
   void runOnDevice(const void *const *hostInputs, const uint64_t *deviceInputs, const uint64_t *deviceOutputs);
   /// The program's kernels alone: `inputs` (host pointers) are copied to the device once,
   /// then the launches are timed as cuda::timeOnDevice does, data staying on the device.
-  std::vector<double> timeKernels(void *const *inputs, int batches, int perBatch);
+  /// `donors[j]`, where given and not negative, names the input whose values output j's
+  /// buffer starts with (a donated input the kernels read from there).
+  std::vector<double> timeKernels(void *const *inputs, int batches, int perBatch,
+                                  const std::vector<int32_t> &donors = {});
   const GpuProgram &program() const { return program_; }
 
 private:
