@@ -15,7 +15,8 @@ namespace ajit::detail {
 /// storage (`hostCurrent`); a host write drops `buffer`, which then no longer holds the
 /// array's values. `hostCurrent` is atomic so that reads after the first (an element at
 /// a time, often) take no lock. It turns false again only when a GPU call updates a
-/// donated array in place, which no other Array can see (JitCore::donorIsAlone).
+/// donated array in place, which no other Array can see (JitCore::donorIsAlone) and no
+/// other thread may read meanwhile (JitOptions::donateArgnums).
 struct DeviceCopy {
   std::mutex mutex;
   std::shared_ptr<gpu::DeviceBuffer> buffer; ///< shared with calls reading it

@@ -452,18 +452,16 @@ Array JitCore::takeDonated(const Array *const *inputs, size_t count, size_t dono
 }
 
 /// A GPU call's output that reuses donated input `donor` (`onDevice`: its device buffer,
-/// or null), its device buffer holding the input's values: the input's own buffer when
-/// the input is alone (the output is then the input, as takeDonated's, its host copy
-/// stale until read), else a fresh one filled from the device or the host, which leaves
-/// the input as it was.
+/// or null), its device buffer holding the input's values: the input itself when it is
+/// alone and that buffer is still its device copy (then the caller marks the host copy
+/// stale), else a fresh one filled from the device or the host, which leaves the input
+/// as it was.
 Array JitCore::takeDonatedOnDevice(const Array *const *inputs, size_t count, size_t donor,
                                    const std::shared_ptr<gpu::DeviceBuffer> &onDevice) {
   const Array &in = *inputs[donor];
   if (onDevice && donorIsAlone(inputs, count, donor)) {
-    Array out = in;
-    std::lock_guard lock(out.device_->mutex);
-    out.device_->hostCurrent.store(false, std::memory_order_relaxed); // the call writes the device copy
-    return out;
+    std::lock_guard lock(in.device_->mutex);
+    if (in.device_->buffer == onDevice) return in;
   }
   Array out = Array::empty(in.shape_, in.dtype_);
   out.device_ = std::make_shared<DeviceCopy>();
@@ -494,21 +492,43 @@ std::vector<Array> JitCore::runOnGpu(const Executable &exe, const Array *const *
   }
   std::vector<Array> outputs;
   outputs.reserve(exe.outputs.size());
-  for (size_t j = 0; j < exe.outputs.size(); ++j) {
-    int32_t donor = exe.reusesInput[j];
-    if (donor >= 0) {
-      Array &out = outputs.emplace_back(takeDonatedOnDevice(inputs, count, donor, held[donor]));
-      // The kernels read the donor's values from the output's buffer (nothing else):
-      // it is not copied in.
-      device[donor] = out.device_->buffer->address();
-    } else {
-      Array &out = outputs.emplace_back(Array::empty(exe.outputs[j].second, exe.outputs[j].first));
-      out.device_ = std::make_shared<DeviceCopy>();
-      out.device_->buffer = gpu::DeviceBuffer::allocate(out.nbytes());
+  // Donated inputs updated in place, and whether their host copy held their values.
+  std::vector<std::pair<DeviceCopy *, bool>> inPlace;
+  try {
+    for (size_t j = 0; j < exe.outputs.size(); ++j) {
+      int32_t donor = exe.reusesInput[j];
+      if (donor >= 0) {
+        Array &out = outputs.emplace_back(takeDonatedOnDevice(inputs, count, donor, held[donor]));
+        if (out.device_ == inputs[donor]->device_) {
+          std::lock_guard lock(out.device_->mutex);
+          inPlace.emplace_back(out.device_.get(), out.device_->hostCurrent.exchange(false)); // the call writes it
+        }
+        // The kernels read the donor's values from the output's buffer (nothing else):
+        // it is not copied in.
+        device[donor] = out.device_->buffer->address();
+      } else {
+        Array &out = outputs.emplace_back(Array::empty(exe.outputs[j].second, exe.outputs[j].first));
+        out.device_ = std::make_shared<DeviceCopy>();
+        out.device_->buffer = gpu::DeviceBuffer::allocate(out.nbytes());
+      }
+      outputAddresses.push_back(outputs.back().device_->buffer->address());
     }
-    outputAddresses.push_back(outputs.back().device_->buffer->address());
+    exe.gpu->runOnDevice(host.data(), device.data(), outputAddresses.data());
+  } catch (...) {
+    // Copies queued for donated outputs must finish before their buffers are reused; a
+    // donor updated in place whose host copy held its values gets them back (the device
+    // copy may be half written), else its values are unspecified, as a failed in-place
+    // update's are on the CPU.
+    std::string noDriver;
+    if (cuda::available(noDriver)) cuda::driver().cuCtxSynchronize();
+    for (auto [copy, hostWasCurrent] : inPlace)
+      if (hostWasCurrent) {
+        std::lock_guard lock(copy->mutex);
+        copy->buffer.reset();
+        copy->hostCurrent.store(true, std::memory_order_release);
+      }
+    throw;
   }
-  exe.gpu->runOnDevice(host.data(), device.data(), outputAddresses.data());
   return outputs;
 }
 

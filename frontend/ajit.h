@@ -465,9 +465,11 @@ struct JitOptions {
   /// which). The buffer is taken only when the argument is the sole owner of it (no other
   /// Array copy, not a view, overlapping no other argument); otherwise the output gets a
   /// copy. Either way, treat a donated argument as consumed: use the output (and do not
-  /// pass the same donated Array to calls running at once on other threads). On a GPU
-  /// the same holds for the array's device buffer: a donated array already there is
-  /// updated in place, without a new device allocation.
+  /// pass the same donated Array to calls running at once on other threads, nor read it
+  /// on another thread while a call runs). On a GPU the same holds for the array's
+  /// device buffer: a donated array already there is updated in place, without a new
+  /// device allocation; if that call fails, the array keeps its values where its host
+  /// copy held them, else they are unspecified.
   std::vector<int> donateArgnums;
 };
 

@@ -16,9 +16,9 @@ const std::vector<Var> &all() {
       // Not an env key of its own: the CPU target's fingerprint carries the worker count
       // its matmul tiles were sized for.
       {"AJIT_NUM_THREADS", false, "worker threads of the CPU runtime (matmul tiles are sized for them)"},
-      {"AJIT_BUFFER_POOL_MB", false, "MiB of released output buffers kept for reuse (default 1024)"},
+      {"AJIT_BUFFER_POOL_MB", false, "MiB of released output buffers kept for reuse (default 1024; 0: none)"},
       {"AJIT_GPU_POOL_MB", false,
-       "MiB of released GPU buffers kept for reuse (default 1024); freed when the GPU runs out of memory"},
+       "MiB of released GPU buffers kept for reuse (default 1024; 0: none); freed when the GPU runs out of memory"},
       {"AJIT_CUDA_DRIVER", false,
        "the CUDA driver library to open instead of libcuda.so.1 (tests/emulator's libajit-emulated-cuda.so "
        "runs GPU programs on the host)"},

@@ -114,12 +114,13 @@ void GpuExecutable::launchAll(const Loaded &loaded, const std::vector<CUdevicept
   }
 }
 
-void GpuExecutable::run(void *const *args) {
+void GpuExecutable::run(void *const *args, const std::vector<int32_t> &donors) {
   size_t inputs = program_.inputBytes.size(), outputs = program_.outputBytes.size();
   std::vector<std::unique_ptr<DeviceBuffer>> results;
   std::vector<uint64_t> onDevice(inputs, 0), resultAddresses;
-  for (uint64_t bytes : program_.outputBytes) {
-    results.push_back(DeviceBuffer::allocate(bytes));
+  for (size_t o = 0; o < outputs; ++o) {
+    results.push_back(DeviceBuffer::allocate(program_.outputBytes[o]));
+    if (o < donors.size() && donors[o] >= 0) results.back()->copyFromHost(args[donors[o]]);
     resultAddresses.push_back(results.back()->address());
   }
   runOnDevice(args, onDevice.data(), resultAddresses.data());

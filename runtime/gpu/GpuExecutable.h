@@ -27,9 +27,11 @@ public:
   GpuExecutable(const GpuExecutable &) = delete;
   GpuExecutable &operator=(const GpuExecutable &) = delete;
 
-  /// `args`: one host pointer per input, then per output. Throws ajit::Error with the
+  /// `args`: one host pointer per input, then per output. `donors[j]`, where given and
+  /// not negative, names the input whose values output j's buffer starts with (a
+  /// donated input, which the kernels read from there). Throws ajit::Error with the
   /// driver's message on any failure.
-  void run(void *const *args);
+  void run(void *const *args, const std::vector<int32_t> &donors = {});
   /// One call whose outputs stay on the device: input i is read in place from device
   /// address `deviceInputs[i]` when that is not 0 (an array already there), else copied
   /// from `hostInputs[i]`; output j is written to device address `deviceOutputs[j]`,
@@ -38,8 +40,9 @@ public:
   void runOnDevice(const void *const *hostInputs, const uint64_t *deviceInputs, const uint64_t *deviceOutputs);
   /// The program's kernels alone: `inputs` (host pointers) are copied to the device once,
   /// then the launches are timed as cuda::timeOnDevice does, data staying on the device.
-  /// `donors[j]`, where given and not negative, names the input whose values output j's
-  /// buffer starts with (a donated input the kernels read from there).
+  /// `donors` as in run(); output j's buffer starts with input donors[j]'s values once,
+  /// so a program that updates a donated input in place compounds its update over the
+  /// timed calls (the time per call is what matters here, not the values).
   std::vector<double> timeKernels(void *const *inputs, int batches, int perBatch,
                                   const std::vector<int32_t> &donors = {});
   const GpuProgram &program() const { return program_; }

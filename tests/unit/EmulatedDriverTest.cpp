@@ -85,6 +85,19 @@ TEST(EmulatedDriver, RunsAHandWrittenKernelThroughTheRuntime) {
   for (int i = 0; i < 64; ++i) EXPECT_EQ(out[i], 2.0f * i) << i;
 }
 
+TEST(EmulatedDriver, ADonatedInputStartsInItsOutputsBuffer) {
+  REQUIRE_EMULATED_DRIVER();
+  // The kernel reads and writes the output's buffer only, as a program whose output
+  // reuses its donated input does.
+  gpu::GpuProgram p = program(twice(0), "k", 2, 32, 64);
+  p.launches[0].buffers = {1, 1};
+  std::vector<float> in(64), out(64);
+  for (int i = 0; i < 64; ++i) in[i] = static_cast<float>(i);
+  void *args[] = {in.data(), out.data()};
+  gpu::GpuExecutable(std::move(p)).run(args, {0});
+  for (int i = 0; i < 64; ++i) EXPECT_EQ(out[i], 2.0f * i) << i;
+}
+
 TEST(EmulatedDriver, AKernelWritingPastItsBufferIsAnIllegalAddress) {
   REQUIRE_EMULATED_DRIVER();
   std::vector<float> in(64, 1.0f), out(64);

@@ -455,6 +455,30 @@ TEST(GpuRun, ADonatedArgumentOnTheDeviceIsUpdatedInPlace) {
   EXPECT_TRUE(close(p, want, where)) << where;
 }
 
+TEST(GpuRun, AFailedCallGivesAnInPlaceDonorItsHostValuesBack) {
+  std::string why;
+  if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
+  std::optional<DeviceMemory> start = deviceMemory();
+  if (!start) GTEST_SKIP() << "sizes the device on the emulated driver only";
+  struct Restore {
+    uint64_t capacity;
+    ~Restore() { deviceMemory(capacity); }
+  } restore{start->capacity};
+  auto step = [](Tensor p, Tensor g) { return p - g * 0.5; };
+  auto f = jit(step, {.name = "sgd_gpu_failing", .target = Target::cuda(), .donateArgnums = {0}});
+  Array p0 = random({4096}, DType::f32, 27), g = random({4096}, DType::f32, 28); // g stays on the host
+  f(p0.toDevice(), g); // compiled and loaded
+  releaseCachedMemory();
+  Array p = p0.toDevice(); // its host copy holds its values too
+  deviceMemory(deviceMemory()->liveBytes + 1); // g's device buffer cannot be had
+  EXPECT_THROW(f(p, g), Error);
+  deviceMemory(start->capacity);
+  EXPECT_FALSE(p.onDevice()) << "the device copy may be half written: dropped";
+  std::string where;
+  EXPECT_TRUE(close(p, p0, where)) << where;
+  EXPECT_TRUE(close(f(p, g), jit(step)(p0, g), where)) << where;
+}
+
 TEST(GpuRun, ADonatedArgumentThatIsNotAloneIsCopied) {
   std::string why;
   if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
@@ -472,8 +496,9 @@ TEST(GpuRun, ADonatedArgumentThatIsNotAloneIsCopied) {
   // On the host alone: filled from the host; the argument is as it was.
   Array h = p0.toDevice();
   h.data<float>()[0] += 1.0f; // a host write: h is a host array now
-  Array hWant = cpu(h, g);
+  Array hWant = cpu(h, g), hBefore = Array::from<float>(std::as_const(h).toVector<float>(), h.shape());
   EXPECT_TRUE(close(f(h, g), hWant, where)) << where;
+  EXPECT_TRUE(close(h, hBefore, where)) << where;
   // Both arguments one array: the donor overlaps the other input.
   Array both = p0.toDevice();
   EXPECT_TRUE(close(f(both, both), cpu(p0, p0), where)) << where;

@@ -145,6 +145,13 @@ TEST_F(Tools, AjitcWritesPtx) {
   }
   Outcome llvm = run(std::string(AJITC) + " " + data("run/softmax.mlir") + " --target ptx --compile-to=llvm-ir");
   EXPECT_NE(llvm.stderrText.find("unknown stage 'llvm-ir'"), std::string::npos) << llvm.stderrText;
+  // PTX has no header: ajitc says which output holds a donated input.
+  std::ofstream(tmp("donate.mlir"))
+      << "func.func @step(%p: tensor<64xf32> {ajit.donate}, %g: tensor<64xf32>) -> tensor<64xf32> {\n"
+         "  %r = ajit.sub %p, %g : tensor<64xf32>\n  return %r : tensor<64xf32>\n}\n";
+  Outcome donated = run(std::string(AJITC) + " " + tmp("donate.mlir") + " --target ptx -o " + tmp("d.ptx"));
+  ASSERT_EQ(donated.exitCode, 0) << donated.stderrText;
+  EXPECT_NE(donated.stderrText.find("output 0 reuses donated input 0"), std::string::npos) << donated.stderrText;
 }
 
 // --cpu picks the ISA: AVX2 (ymm) for x86-64-v3, AVX-512 (zmm) for x86-64-v4.

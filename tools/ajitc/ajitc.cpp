@@ -219,6 +219,11 @@ int main(int argc, char **argv) {
       std::string why;
       if (!gpu::GpuProgram::parse(result.object.bytes, gpuProgram, why)) throw Error("ajit: " + why);
       std::string text = gpuProgram.allPtx();
+      // No header comes with PTX: the pairing of donated inputs is said here.
+      for (size_t j = 0; j < result.outputReusesInput.size(); ++j)
+        if (int32_t i = result.outputReusesInput[j]; i >= 0)
+          std::fprintf(stderr, "ajitc: output %zu reuses donated input %d: its buffer must hold input %d's values "
+                               "when the kernels start, and they read that input from there\n", j, i, i);
       PendingFile file;
       if (!file.write(output, text.data(), text.size(), why) || !file.commit(why))
         throw Error("ajit: " + output + ": cannot write: " + why);

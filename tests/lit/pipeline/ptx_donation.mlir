@@ -1,7 +1,8 @@
 // The PTX pipeline honours donation as the CPU's does (ajit-reuse-donated-inputs in its
 // bufferized phase): the result's out-param says which argument it reuses, and the
 // kernel reads the donated values from that out-param, never from the argument (the
-// runtime hands the argument's device buffer in as the out-param).
+// runtime passes the argument's own device buffer as the out-param when it may, else
+// one filled with the argument's values).
 // RUN: ajit-opt %s --ajit-ptx-pipeline | FileCheck %s
 
 func.func @step(%p: tensor<1024xf32> {ajit.donate}, %g: tensor<1024xf32>) -> tensor<1024xf32> {
