@@ -248,6 +248,18 @@ std::optional<DeviceMemory> deviceMemory(uint64_t setCapacity = 0) {
   return m;
 }
 
+/// Gives the emulated device its size back when a test that shrank it ends.
+struct RestoreDeviceMemory {
+  uint64_t capacity;
+  ~RestoreDeviceMemory() { deviceMemory(capacity); }
+};
+
+/// An SGD step, and the GPU function of it whose parameter (argument 0) is donated.
+auto sgdStep = [](Tensor p, Tensor g) { return p - g * 0.5; };
+auto donatingSgd(const char *name) {
+  return jit(sgdStep, {.name = name, .target = Target::cuda(), .donateArgnums = {0}});
+}
+
 TEST(GpuRun, OutputsStayOnTheDeviceAndFeedTheNextCall) {
   std::string why;
   if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
@@ -373,10 +385,7 @@ TEST(GpuRun, RunningOutOfDeviceMemoryFreesThePoolFirstAndLosesNothing) {
   std::optional<DeviceMemory> start = deviceMemory();
   if (!start) GTEST_SKIP() << "sizes the device on the emulated driver only";
   if (std::getenv("AJIT_GPU_POOL_MB")) GTEST_SKIP() << "counts on the default pool size (AJIT_GPU_POOL_MB is set)";
-  struct Restore {
-    uint64_t capacity;
-    ~Restore() { deviceMemory(capacity); }
-  } restore{start->capacity};
+  RestoreDeviceMemory restore{start->capacity};
   constexpr uint64_t kMiB = 1 << 20;
   auto triple = jit([](Tensor a) { return a * 3.0; }, {.name = "triple", .target = Target::cuda()});
   auto twice = jit([](Tensor a) { return a * 2.0; }, {.name = "twice", .target = Target::cuda()});
@@ -431,9 +440,8 @@ TEST(GpuRun, ReleaseCachedMemoryFreesThePooledDeviceBuffers) {
 TEST(GpuRun, ADonatedArgumentOnTheDeviceIsUpdatedInPlace) {
   std::string why;
   if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
-  auto step = [](Tensor p, Tensor g) { return p - g * 0.5; };
-  auto f = jit(step, {.name = "sgd_gpu", .target = Target::cuda(), .donateArgnums = {0}});
-  auto cpu = jit(step);
+  auto f = donatingSgd("sgd_gpu");
+  auto cpu = jit(sgdStep);
   Array p0 = random({4096}, DType::f32, 23), g = random({4096}, DType::f32, 24).toDevice();
   Array p = p0.toDevice(), want = p0;
   p = f(p, g); // compiled and loaded
@@ -460,12 +468,8 @@ TEST(GpuRun, AFailedCallGivesAnInPlaceDonorItsHostValuesBack) {
   if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
   std::optional<DeviceMemory> start = deviceMemory();
   if (!start) GTEST_SKIP() << "sizes the device on the emulated driver only";
-  struct Restore {
-    uint64_t capacity;
-    ~Restore() { deviceMemory(capacity); }
-  } restore{start->capacity};
-  auto step = [](Tensor p, Tensor g) { return p - g * 0.5; };
-  auto f = jit(step, {.name = "sgd_gpu_failing", .target = Target::cuda(), .donateArgnums = {0}});
+  RestoreDeviceMemory restore{start->capacity};
+  auto f = donatingSgd("sgd_gpu_failing");
   Array p0 = random({4096}, DType::f32, 27), g = random({4096}, DType::f32, 28); // g stays on the host
   f(p0.toDevice(), g); // compiled and loaded
   releaseCachedMemory();
@@ -476,15 +480,14 @@ TEST(GpuRun, AFailedCallGivesAnInPlaceDonorItsHostValuesBack) {
   EXPECT_FALSE(p.onDevice()) << "the device copy may be half written: dropped";
   std::string where;
   EXPECT_TRUE(close(p, p0, where)) << where;
-  EXPECT_TRUE(close(f(p, g), jit(step)(p0, g), where)) << where;
+  EXPECT_TRUE(close(f(p, g), jit(sgdStep)(p0, g), where)) << where;
 }
 
 TEST(GpuRun, ADonatedArgumentThatIsNotAloneIsCopied) {
   std::string why;
   if (!cuda::available(why)) GTEST_SKIP() << "no GPU: " << why;
-  auto step = [](Tensor p, Tensor g) { return p - g * 0.5; };
-  auto f = jit(step, {.name = "sgd_gpu_shared", .target = Target::cuda(), .donateArgnums = {0}});
-  auto cpu = jit(step);
+  auto f = donatingSgd("sgd_gpu_shared");
+  auto cpu = jit(sgdStep);
   Array p0 = random({3000}, DType::f32, 25), g = random({3000}, DType::f32, 26);
   std::string where;
   // On the device, with a second Array sharing it: the copy keeps its values.
