@@ -120,11 +120,9 @@ Array Array::toDevice() const {
   if (onDevice()) return *this;
   Array a = empty(shape_, dtype_);
   if (nbytes()) std::memcpy(a.data_, rawData(), nbytes());
-  auto copy = std::make_shared<detail::DeviceCopy>();
-  copy->buffer = gpu::DeviceBuffer::allocate(nbytes());
-  copy->buffer->copyFromHost(a.data_);
-  copy->hostCurrent = true;
-  a.device_ = std::move(copy);
+  a.device_ = detail::DeviceCopy::allocate(nbytes());
+  a.device_->buffer->copyFromHost(a.data_);
+  a.device_->hostCurrent = true;
   return a;
 }
 

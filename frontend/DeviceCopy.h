@@ -21,6 +21,13 @@ struct DeviceCopy {
   std::mutex mutex;
   std::shared_ptr<gpu::DeviceBuffer> buffer; ///< shared with calls reading it
   std::atomic<bool> hostCurrent{false};
+
+  /// A device copy in a fresh (pooled) buffer of `bytes`, its values not yet written.
+  static std::shared_ptr<DeviceCopy> allocate(uint64_t bytes) {
+    auto copy = std::make_shared<DeviceCopy>();
+    copy->buffer = gpu::DeviceBuffer::allocate(bytes);
+    return copy;
+  }
 };
 
 } // namespace ajit::detail

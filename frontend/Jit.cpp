@@ -453,19 +453,22 @@ Array JitCore::takeDonated(const Array *const *inputs, size_t count, size_t dono
 
 /// A GPU call's output that reuses donated input `donor` (`onDevice`: its device buffer,
 /// or null), its device buffer holding the input's values: the input itself when it is
-/// alone and that buffer is still its device copy (then the caller marks the host copy
-/// stale), else a fresh one filled from the device or the host, which leaves the input
-/// as it was.
+/// alone and that buffer is still its device copy (its host copy then marked stale, and
+/// the input recorded in `inPlace` with whether that host copy held its values), else a
+/// fresh one filled from the device or the host, which leaves the input as it was.
 Array JitCore::takeDonatedOnDevice(const Array *const *inputs, size_t count, size_t donor,
-                                   const std::shared_ptr<gpu::DeviceBuffer> &onDevice) {
+                                   const std::shared_ptr<gpu::DeviceBuffer> &onDevice,
+                                   std::vector<std::pair<DeviceCopy *, bool>> &inPlace) {
   const Array &in = *inputs[donor];
   if (onDevice && donorIsAlone(inputs, count, donor)) {
     std::lock_guard lock(in.device_->mutex);
-    if (in.device_->buffer == onDevice) return in;
+    if (in.device_->buffer == onDevice) {
+      inPlace.emplace_back(in.device_.get(), in.device_->hostCurrent.exchange(false)); // the call writes it
+      return in;
+    }
   }
   Array out = Array::empty(in.shape_, in.dtype_);
-  out.device_ = std::make_shared<DeviceCopy>();
-  out.device_->buffer = gpu::DeviceBuffer::allocate(out.nbytes());
+  out.device_ = DeviceCopy::allocate(out.nbytes());
   if (onDevice) out.device_->buffer->copyFromDevice(*onDevice);
   else out.device_->buffer->copyFromHost(in.rawData());
   return out;
@@ -498,18 +501,13 @@ std::vector<Array> JitCore::runOnGpu(const Executable &exe, const Array *const *
     for (size_t j = 0; j < exe.outputs.size(); ++j) {
       int32_t donor = exe.reusesInput[j];
       if (donor >= 0) {
-        Array &out = outputs.emplace_back(takeDonatedOnDevice(inputs, count, donor, held[donor]));
-        if (out.device_ == inputs[donor]->device_) {
-          std::lock_guard lock(out.device_->mutex);
-          inPlace.emplace_back(out.device_.get(), out.device_->hostCurrent.exchange(false)); // the call writes it
-        }
+        Array &out = outputs.emplace_back(takeDonatedOnDevice(inputs, count, donor, held[donor], inPlace));
         // The kernels read the donor's values from the output's buffer (nothing else):
         // it is not copied in.
         device[donor] = out.device_->buffer->address();
       } else {
         Array &out = outputs.emplace_back(Array::empty(exe.outputs[j].second, exe.outputs[j].first));
-        out.device_ = std::make_shared<DeviceCopy>();
-        out.device_->buffer = gpu::DeviceBuffer::allocate(out.nbytes());
+        out.device_ = DeviceCopy::allocate(out.nbytes());
       }
       outputAddresses.push_back(outputs.back().device_->buffer->address());
     }
@@ -519,8 +517,7 @@ std::vector<Array> JitCore::runOnGpu(const Executable &exe, const Array *const *
     // donor updated in place whose host copy held its values gets them back (the device
     // copy may be half written), else its values are unspecified, as a failed in-place
     // update's are on the CPU.
-    std::string noDriver;
-    if (cuda::available(noDriver)) cuda::driver().cuCtxSynchronize();
+    cuda::drain();
     for (auto [copy, hostWasCurrent] : inPlace)
       if (hostWasCurrent) {
         std::lock_guard lock(copy->mutex);

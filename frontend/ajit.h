@@ -542,7 +542,8 @@ private:
   static bool donorIsAlone(const Array *const *inputs, size_t count, size_t donor);
   static Array takeDonated(const Array *const *inputs, size_t count, size_t donor);
   static Array takeDonatedOnDevice(const Array *const *inputs, size_t count, size_t donor,
-                                   const std::shared_ptr<gpu::DeviceBuffer> &onDevice);
+                                   const std::shared_ptr<gpu::DeviceBuffer> &onDevice,
+                                   std::vector<std::pair<DeviceCopy *, bool>> &inPlace);
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -102,6 +102,15 @@ void check(CUresult result, const char *what) {
   throw Error(message);
 }
 
+void drain() noexcept {
+  if (!loaded().error.empty()) return;
+  try {
+    context();
+    loaded().driver.cuCtxSynchronize(); // its error is the one being thrown, or a later one
+  } catch (const Error &) {
+  }
+}
+
 CUcontext context() {
   const Driver &d = driver();
   CUcontext ctx = loaded().context;

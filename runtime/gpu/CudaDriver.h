@@ -84,6 +84,10 @@ std::string describe(CUresult result);
 /// (after a kernel fault, saying that the context is lost).
 void check(CUresult result, const char *what);
 
+/// Waits for all queued device work, ignoring its errors and a missing driver: for
+/// failure paths, before buffers that queued work may use go back to the pool.
+void drain() noexcept;
+
 /// The primary context of device 0, current on the calling thread.
 CUcontext context();
 

@@ -41,10 +41,13 @@ public:
       releaseIdle();
       r = d.cuMemAlloc(&address, bytes);
     }
-    if (r == cuda::kErrorOutOfMemory)
-      throw Error("ajit: CUDA cuMemAlloc of " + std::to_string(bytes) + " bytes failed: " + cuda::describe(r) +
-                  " (after freeing every idle pooled buffer: live device arrays hold the rest)");
-    if (r != 0) cuda::check(r, ("cuMemAlloc of " + std::to_string(bytes) + " bytes").c_str());
+    if (r != 0) {
+      std::string what = "cuMemAlloc of " + std::to_string(bytes) + " bytes";
+      if (r == cuda::kErrorOutOfMemory)
+        throw Error("ajit: CUDA " + what + " failed: " + cuda::describe(r) +
+                    " (after freeing every idle pooled buffer: live device arrays hold the rest)");
+      cuda::check(r, what.c_str());
+    }
     return address;
   }
 

@@ -42,11 +42,7 @@ class CallBuffers {
 public:
   explicit CallBuffers(const GpuProgram &program) : addresses(program.bufferCount(), 0) {}
   ~CallBuffers() {
-    if (std::uncaught_exceptions() <= exceptions_) return;
-    try {
-      driver().cuCtxSynchronize(); // its error is the one being thrown, or a later one
-    } catch (const Error &) {
-    }
+    if (std::uncaught_exceptions() > exceptions_) drain();
   }
   CallBuffers(const CallBuffers &) = delete;
   CallBuffers &operator=(const CallBuffers &) = delete;

@@ -111,8 +111,8 @@ struct State {
   std::mutex mutex;
   bool initialized = false;
   uint64_t bytesToDevice = 0, bytesToHost = 0; ///< by cuMemcpyHtoD, cuMemcpyDtoH
-  uint64_t allocationCalls = 0, liveBytes = 0;  ///< successful cuMemAlloc calls, bytes held
-  uint64_t capacity = deviceMemoryFromEnv();    ///< cuMemAlloc beyond it: out of memory
+  uint64_t allocationCalls = 0;              ///< successful cuMemAlloc calls
+  uint64_t capacity = deviceMemoryFromEnv(); ///< cuMemAlloc beyond it: out of memory
   std::unique_ptr<emu::KernelJit> jit; ///< started by the first module load
   std::map<uintptr_t, std::unique_ptr<emu::GuardedBuffer>> memory; ///< by device address
   std::map<Module *, std::unique_ptr<Module>> modules;
@@ -123,6 +123,13 @@ struct State {
 State &state() {
   static State *s = new State;
   return *s;
+}
+
+/// Bytes allocated now.
+uint64_t bytesAllocated(const State &s) {
+  uint64_t bytes = 0;
+  for (const auto &[address, b] : s.memory) bytes += b->bytes();
+  return bytes;
 }
 
 /// The allocation holding [address, address + bytes), or null.
@@ -198,7 +205,7 @@ void ajit_emu_memory(uint64_t *allocationCalls, uint64_t *liveBytes, uint64_t *c
   std::lock_guard lock(s.mutex);
   if (setCapacity) s.capacity = setCapacity;
   *allocationCalls = s.allocationCalls;
-  *liveBytes = s.liveBytes;
+  *liveBytes = bytesAllocated(s);
   *capacity = s.capacity;
 }
 
@@ -312,7 +319,7 @@ CUresult cuModuleUnload(cuda::CUmodule module) {
 CUresult cuMemAlloc_v2(CUdeviceptr *address, size_t bytes) {
   AJIT_EMU_LOCKED;
   if (!address || bytes == 0) return kInvalidValue; // as the real driver: no empty allocations
-  uint64_t free = s.liveBytes < s.capacity ? s.capacity - s.liveBytes : 0; // a test may shrink the device
+  uint64_t live = bytesAllocated(s), free = live < s.capacity ? s.capacity - live : 0; // a test may shrink the device
   if (bytes > free)
     return report(kOutOfMemory, "cuMemAlloc: " + std::to_string(bytes) + " bytes asked, " + std::to_string(free) +
                                     " of " + std::to_string(s.capacity) + " free");
@@ -325,18 +332,14 @@ CUresult cuMemAlloc_v2(CUdeviceptr *address, size_t bytes) {
   std::memset(b->data(), 0xff, bytes);
   *address = reinterpret_cast<uintptr_t>(b->data());
   s.memory.emplace(*address, std::move(b));
-  s.liveBytes += bytes;
   ++s.allocationCalls;
   return kSuccess;
 }
 
 CUresult cuMemFree_v2(CUdeviceptr address) {
   AJIT_EMU_LOCKED;
-  auto it = s.memory.find(address);
-  if (it == s.memory.end()) return report(kInvalidValue, "cuMemFree: " + hex(address) + " is not an allocation");
-  s.liveBytes -= it->second->bytes();
-  s.memory.erase(it);
-  return kSuccess;
+  if (s.memory.erase(address)) return kSuccess;
+  return report(kInvalidValue, "cuMemFree: " + hex(address) + " is not an allocation");
 }
 
 CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes) {
