@@ -19,6 +19,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# ptxas checks the PTX of every op and fusion kind (GpuTest). It comes with the CUDA
+# toolkit at /usr/local/cuda, not from Debian (whose nvidia-cuda-toolkit, CUDA 11.8,
+# predates the PTX ISA 8.0 that ajit emits); without it those tests would only skip, so
+# the test run refuses to start.
+if [ "$what" = test ]; then
+  ptxas=${AJIT_PTXAS:-/usr/local/cuda/bin/ptxas}
+  if [ ! -x "$ptxas" ]; then
+    echo "build.sh: no ptxas at $ptxas: install the CUDA toolkit (12 or later) at /usr/local/cuda, or set AJIT_PTXAS" >&2
+    exit 1
+  fi
+  export AJIT_PTXAS=$ptxas
+fi
+
 build=${AJIT_BUILD_DIR:-build}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 echo "== configuring and building in $build"
