@@ -11,7 +11,8 @@
 //   read neighbouring elements: coalesced), each folds its share into a private
 //   accumulator, and gpu.all_reduce combines the block's accumulators (shuffles within a
 //   warp, then shared memory across warps, after ajit-lower-gpu-all-reduce); thread 0
-//   folds the result into the output. Outputs written once per element beside the
+//   folds the result into the output (into the constant it was filled with just before,
+//   when that fill is folded into the kernel: foldConstantFills). Outputs written once per element beside the
 //   reduction (softmax's exp values) are stored by the thread that computes them. An
 //   argmax / argmin carries its (value, index) pair per thread and combines the pairs
 //   as one packed 64-bit key (combineArgReduction).
@@ -28,7 +29,7 @@
 //   a block computes 128 x 128 outputs, 8 x 8 per thread, from tiles of A and B that
 //   its threads copy into shared memory; the output fusion's epilogue that follows it
 //   is applied to each output as it is stored, and the constant (zero) fill of its
-//   output just before it is folded into it (foldFillsIntoProducts).
+//   output just before it is folded into it (foldConstantFills).
 //
 // What stays in the function after this pass is allocations, deallocations and
 // launches; gpu-kernel-outlining then moves each launch body into a gpu.func, and the
@@ -55,6 +56,7 @@
 
 #include <limits>
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace ajit {
 #define GEN_PASS_DEF_AJITMAPTOGPU
@@ -134,7 +136,17 @@ struct BlockReduction {
   /// An argmax / argmin (kArgReduceAttr): both outputs, value and index, are carried
   /// by each thread through the body, then combined as one packed key.
   enum class Arg { none, max, min } arg = Arg::none;
+  /// Per output, the constant it held before the kernel where a fill of it was folded
+  /// into the kernel (MapToGpuPass::foldConstantFills), else null: read from memory.
+  SmallVector<TypedAttr> initialValues;
   bool carries(unsigned output) const { return arg != Arg::none || combiners[output]; }
+  /// The output's value before the kernel, at `at` of `buffer`: the folded fill's
+  /// constant, or a load.
+  Value initialValue(OpBuilder &b, Location loc, unsigned output, Value buffer, ValueRange at) const {
+    if (output < initialValues.size() && initialValues[output])
+      return arith::ConstantOp::create(b, loc, initialValues[output]);
+    return memref::LoadOp::create(b, loc, buffer, at);
+  }
 };
 
 /// Below this many reduced elements per output a block would mostly idle.
@@ -331,8 +343,8 @@ void emitBlockReduction(OpBuilder &b, Location loc, const BlockReduction &plan, 
   SmallVector<Value> inits;
   for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
     if (plan.arg != BlockReduction::Arg::none)
-      inits.push_back(memref::LoadOp::create(b, loc, lookup(init.get()),
-                                             indicesAt(b, loc, op.getMatchingIndexingMap(&init), outputIvs)));
+      inits.push_back(plan.initialValue(b, loc, i, lookup(init.get()),
+                                        indicesAt(b, loc, op.getMatchingIndexingMap(&init), outputIvs)));
     else if (plan.combiners[i])
       inits.push_back(arith::ConstantOp::create(b, loc, *arith::getNeutralElement(plan.combiners[i])));
   }
@@ -411,7 +423,7 @@ void emitBlockReduction(OpBuilder &b, Location loc, const BlockReduction &plan, 
     if (!combiner) continue;
     Value buffer = lookup(init.get());
     SmallVector<Value> at = indicesAt(wb, loc, op.getMatchingIndexingMap(&init), ivs);
-    Value old = memref::LoadOp::create(wb, loc, buffer, at);
+    Value old = plan.initialValue(wb, loc, i, buffer, at);
     BlockArgument acc = op.getMatchingBlockArgument(&init);
     IRMapping fold;
     for (Value operand : combiner->getOperands()) fold.map(operand, operand == acc ? old : totals[next]);
@@ -423,8 +435,9 @@ void emitBlockReduction(OpBuilder &b, Location loc, const BlockReduction &plan, 
 struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
   using AjitMapToGpuBase::AjitMapToGpuBase;
   int64_t kernelCount_ = 0;
-  /// Tiled products whose output fill was folded into their kernel, and its value.
-  llvm::DenseMap<Operation *, FloatAttr> initialValues_;
+  /// Kernels some of whose output fills were folded into them: per output, the fill's
+  /// constant (foldConstantFills).
+  llvm::DenseMap<Operation *, SmallVector<TypedAttr>> initialValues_;
 
   void runOnOperation() override {
     for (auto fn : getOperation().getOps<func::FuncOp>()) {
@@ -452,7 +465,7 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
         if (failed(parallelDimsFirst(rewriter, generic)))
           return op->emitError("ajit-map-to-gpu: cannot move the parallel dimensions outward");
     }
-    foldFillsIntoProducts(fn);
+    foldConstantFills(fn);
     ops.clear();
     fn.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
     llvm::SmallPtrSet<Operation *, 4> epilogues;
@@ -486,31 +499,74 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     module->setAttr(ajit::kMinBlocksPerSmAttr, entries.getDictionary(module.getContext()));
   }
 
-  /// A tiled product's output is filled (with zero, or another constant) just before
-  /// it: a kernel writing every element, then the product's kernel reading every
-  /// element back as its accumulators' start. The product starts its accumulators from
-  /// the fill's constant instead, and the fill goes: one launch and two passes over the
-  /// output fewer. Only when the fill writes the product's own output buffer (the same
-  /// value, whole) and nothing but host ops lies between them; the product's kernel
-  /// writes every element.
-  void foldFillsIntoProducts(func::FuncOp fn) {
+  /// A kernel that starts from the values its output held (a tiled product's
+  /// accumulators, a block reduction's reduced outputs and an argmax's pairs), after a
+  /// constant fill of that output: a kernel writing every element, then another
+  /// reading each back. The kernel starts from the fill's constant instead and the fill
+  /// goes: one launch and two passes over the buffer fewer (a split reduction's
+  /// partials and its result, an argmax's pairs: every reduction was one launch more).
+  /// Only where the fill writes the output's own buffer (the same value, whole), the
+  /// kernel writes every element of it and reads nothing else of that buffer, and no
+  /// kernel between them touches the buffer.
+  void foldConstantFills(func::FuncOp fn) {
     initialValues_.clear();
-    SmallVector<linalg::GenericOp> products;
-    fn.walk([&](linalg::GenericOp op) {
-      if (ajit::tiledMatmul(op)) products.push_back(op);
-    });
-    for (linalg::GenericOp product : products) {
-      auto fill = dyn_cast_or_null<linalg::FillOp>(adjacentWork(product, /*after=*/false));
-      Value output = product.getDpsInitOperand(0)->get();
-      if (!fill || fill.getOutputs()[0] != output) continue;
-      // A product reading its own output as an operand would read the fill's values.
-      if (llvm::is_contained(product.getDpsInputs(), output)) continue;
-      auto value = dyn_cast_or_null<arith::ConstantOp>(fill.value().getDefiningOp());
-      auto constant = value ? dyn_cast<FloatAttr>(value.getValue()) : FloatAttr();
-      if (!constant || !constant.getType().isF32()) continue;
-      initialValues_[product] = constant;
-      fill->erase();
+    SmallVector<linalg::GenericOp> generics;
+    fn.walk([&](linalg::GenericOp op) { generics.push_back(op); });
+    for (linalg::GenericOp op : generics) {
+      std::optional<BlockReduction> reduction = blockReduction(op);
+      bool product = !reduction && ajit::tiledMatmul(op);
+      if (!reduction && !product) continue;
+      SmallVector<TypedAttr> initial(op.getNumDpsInits());
+      for (OpOperand &init : op.getDpsInitsMutable()) {
+        unsigned i = init.getOperandNumber() - op.getNumDpsInputs();
+        if (reduction ? !reduction->carries(i) || !writesEveryElement(*reduction, init) : i != 0) continue;
+        linalg::FillOp fill = constantFillBefore(op, init.get());
+        if (!fill) continue;
+        auto constant = cast<TypedAttr>(fill.value().getDefiningOp<arith::ConstantOp>().getValue());
+        if (product && !constant.getType().isF32()) continue; // the tiled kernel's accumulators are f32
+        initial[i] = constant;
+        fill->erase();
+      }
+      if (llvm::any_of(initial, [](TypedAttr a) { return bool(a); })) initialValues_[op] = std::move(initial);
     }
+  }
+
+  /// Whether the block reduction of `plan` writes every element of output `init`'s
+  /// buffer: a block per element, its map a permutation of the parallel dimensions.
+  static bool writesEveryElement(const BlockReduction &plan, OpOperand &init) {
+    AffineMap map = linalg::GenericOp(plan.op).getMatchingIndexingMap(&init);
+    return map.isProjectedPermutation() && map.getNumResults() == plan.parallelDims &&
+           cast<MemRefType>(init.get().getType()).getNumElements() == plan.outputs;
+  }
+
+  /// The buffer `v` is a view of (or `v`).
+  static Value rootBuffer(Value v) {
+    while (auto view = v.getDefiningOp<ViewLikeOpInterface>()) v = view.getViewSource();
+    return v;
+  }
+
+  /// The fill of a constant into `output` that `op` (writing it) would read back: the
+  /// latest work before `op` that touches `output`'s buffer, with `op` touching it
+  /// through `output` alone; else null.
+  static linalg::FillOp constantFillBefore(Operation *op, Value output) {
+    Value root = rootBuffer(output);
+    auto touches = [&](Operation *work, Value except) {
+      WalkResult walked = work->walk([&](Operation *inner) {
+        for (Value v : inner->getOperands())
+          if (v != except && rootBuffer(v) == root) return WalkResult::interrupt();
+        return WalkResult::advance();
+      });
+      return walked.wasInterrupted();
+    };
+    if (llvm::count(op->getOperands(), output) != 1 || touches(op, output)) return {};
+    for (Operation *o = op->getPrevNode(); o; o = o->getPrevNode()) {
+      if (staysOnHost(*o) || !touches(o, Value())) continue;
+      auto fill = dyn_cast<linalg::FillOp>(o);
+      return fill && fill.getOutputs()[0] == output && fill.value().getDefiningOp<arith::ConstantOp>()
+                 ? fill
+                 : linalg::FillOp();
+    }
+    return {};
   }
 
   /// The output fusion's epilogue that runs in the kernel of tiled product `product`:
@@ -616,7 +672,10 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
     if (matmul && group.size() == 2 && !ajit::withEpilogue(*matmul, dyn_cast<linalg::GenericOp>(group[1])))
       return op->emitError("ajit-map-to-gpu: the product's epilogue no longer fits its kernel");
     if (generic && !reduction && !matmul) return op->emitError("ajit-map-to-gpu: a linalg op left on the host");
-    if (matmul) matmul->initialValue = initialValues_.lookup(op);
+    if (auto initial = initialValues_.find(op); initial != initialValues_.end()) {
+      if (matmul) matmul->initialValue = cast<FloatAttr>(initial->second[0]);
+      if (reduction) reduction->initialValues = initial->second;
+    }
     auto parallel = group.size() == 1 ? dyn_cast<scf::ParallelOp>(op) : scf::ParallelOp();
     if (parallel && parallel.getNumResults())
       return op->emitError("ajit-map-to-gpu: a parallel loop with reductions");

@@ -19,7 +19,7 @@
 // the buffers are marked 16-byte aligned at the top of the kernel.
 // Each tiled product's kernel asks for two blocks per SM (ajit-set-kernel-occupancy
 // puts that on the outlined kernel); no other kernel asks anything.
-// CHECK:       module attributes {ajit.min_blocks_per_sm = {dot_accumulates_k0 = 2 : i32, dot_epilogue_k0 = 2 : i32, dot_fill_not_next_k2 = 2 : i32, dot_k0 = 2 : i32, no_fuse_transposed_epilogue_k0 = 2 : i32}}
+// CHECK:       module attributes {ajit.min_blocks_per_sm = {dot_accumulates_k0 = 2 : i32, dot_epilogue_k0 = 2 : i32, dot_fill_across_other_work_k1 = 2 : i32, dot_fill_not_next_k2 = 2 : i32, dot_k0 = 2 : i32, no_fuse_transposed_epilogue_k0 = 2 : i32}}
 // CHECK-LABEL: func.func @h
 // CHECK-DAG:   %[[N:.+]] = arith.constant 250 : index
 // CHECK-DAG:   %[[B:.+]] = arith.constant 256 : index
@@ -109,8 +109,8 @@ func.func @dot(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %out: memref<37x50x
 }
 
 // No fill to fold: the accumulators start from the output's values (its loads before
-// the k loop). A fill of the output with a kernel between it and the product stays a
-// launch of its own: that kernel might read the filled buffer.
+// the k loop). A fill of the output with a kernel between it and the product that reads
+// the filled buffer stays a launch of its own.
 // CHECK-LABEL: func.func @dot_accumulates(
 // CHECK:       gpu.launch {{.+}} function(@dot_accumulates_k0) workgroup(
 // CHECK:         %[[C:.+]] = memref.assume_alignment %arg2, 16
@@ -254,17 +254,18 @@ func.func @dot_f64(%a: memref<9x13xf64>, %b: memref<13x7xf64>, %out: memref<9x7x
   return
 }
 
-// A whole-array mean: one thread for the 0-d fill; the sum a block of 256 threads
-// striding over the 1000 elements 4 at a time (4 adjacent loads from the aligned input,
-// folded in order, one 16-byte load in the PTX), combined by gpu.all_reduce, thread 0 folding the
-// total into the accumulator; one thread for the division, whose load, divide and store
-// have no loop around them and form one kernel. The temporary stays on the host, for
-// the runtime to allocate.
+// A whole-array mean: the sum a block of 256 threads striding over the 1000 elements 4
+// at a time (4 adjacent loads from the aligned input, folded in order, one 16-byte load
+// in the PTX), combined by gpu.all_reduce, thread 0 folding the total into the
+// accumulator's fill value (the 0-d fill is folded into the kernel: no launch of its
+// own, no load of the accumulator); one thread for the division, whose load, divide and
+// store have no loop around them and form one kernel. The temporary stays on the host,
+// for the runtime to allocate.
 // CHECK-LABEL: func.func @mean
-// CHECK:       %[[ACC:.+]] = memref.alloc() : memref<f32>
-// CHECK:       gpu.launch {{.+}} in (%{{.+}} = %c1, {{.+}} threads({{.+}}) in (%{{.+}} = %c1, {{.+}} function(@mean_k0)
-// CHECK-NEXT:    memref.store %{{.+}}, %[[ACC]][]
-// CHECK:       gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, {{.+}} threads(%[[T:[^,]+]], {{.+}}) in (%{{.+}} = %c256, {{.+}} function(@mean_k1)
+// CHECK-DAG:   %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG:   %[[ACC:.+]] = memref.alloc() : memref<f32>
+// CHECK-NOT:   linalg.fill
+// CHECK:       gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, {{.+}} threads(%[[T:[^,]+]], {{.+}}) in (%{{.+}} = %c256, {{.+}} function(@mean_k0)
 // CHECK-NEXT:    %[[X:.+]] = memref.assume_alignment %arg0, 16
 // CHECK-NEXT:    %[[ACCA:.+]] = memref.assume_alignment %[[ACC]], 16
 // CHECK-NEXT:    %[[FIRST4:.+]] = arith.muli %[[T]], %c4
@@ -284,10 +285,9 @@ func.func @dot_f64(%a: memref<9x13xf64>, %b: memref<13x7xf64>, %out: memref<9x7x
 // CHECK:         %[[TOTAL:.+]] = gpu.all_reduce add %[[PART]] uniform
 // CHECK:         %[[FIRST:.+]] = arith.cmpi eq, %[[T]], %c0
 // CHECK-NEXT:    scf.if %[[FIRST]] {
-// CHECK-NEXT:      %[[OLD:.+]] = memref.load %[[ACCA]][]
-// CHECK-NEXT:      %[[NEW:.+]] = arith.addf %[[OLD]], %[[TOTAL]]
+// CHECK-NEXT:      %[[NEW:.+]] = arith.addf %[[TOTAL]], %[[ZERO]]
 // CHECK-NEXT:      memref.store %[[NEW]], %[[ACCA]][]
-// CHECK:       gpu.launch {{.+}} function(@mean_k2)
+// CHECK:       gpu.launch {{.+}} function(@mean_k1)
 // CHECK-NEXT:    memref.load %[[ACC]][]
 // CHECK-NEXT:    arith.divf
 // CHECK-NEXT:    memref.store %{{.+}}, %arg1[]
@@ -391,27 +391,118 @@ func.func @column_sums(%x: memref<64x8192xf32>, %out: memref<8192xf32>) {
   return
 }
 
+// Fills folded into the reductions that read them back: an argmax's (value, index)
+// pairs start from the fills' constants (no loads, no fill kernels), and a product's
+// fill folds across a kernel that touches other buffers only. A fill that covers part
+// of what the reduction writes (a view of its output), or whose buffer a kernel between
+// reads, stays a kernel.
+// CHECK-LABEL: func.func @argmax_filled
+// CHECK-DAG:   %[[NINF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG:   %[[ZERO:.+]] = arith.constant 0 : i64
+// CHECK-NOT:   linalg.fill
+// CHECK:       gpu.launch blocks(%[[ROW:[^,]+]], {{.+}}) in (%{{.+}} = %c37, {{.+}} function(@argmax_filled_k0)
+// CHECK-NOT:     memref.load %arg1
+// CHECK-NOT:     memref.load %arg2
+// CHECK:         scf.for {{.+}} iter_args(%{{.+}} = %[[NINF]], %{{.+}} = %[[ZERO]])
+// CHECK:         gpu.all_reduce maxui
+// CHECK-NOT:   gpu.launch
+func.func @argmax_filled(%x: memref<37x130xf32>, %best: memref<37xf32>, %at: memref<37xi64>) {
+  %zero = arith.constant 0 : i64
+  %ninf = arith.constant 0xFF800000 : f32
+  linalg.fill ins(%ninf : f32) outs(%best : memref<37xf32>)
+  linalg.fill ins(%zero : i64) outs(%at : memref<37xi64>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>,
+                                   affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<37x130xf32>) outs(%best, %at : memref<37xf32>, memref<37xi64>) attrs = {ajit.arg_reduce = "max"} {
+  ^bb0(%in: f32, %b: f32, %i: i64):
+    %j = linalg.index 1 : index
+    %ji = arith.index_cast %j : index to i64
+    %gt = arith.cmpf ogt, %in, %b : f32
+    %first = arith.cmpi eq, %ji, %zero : i64
+    %take = arith.ori %gt, %first : i1
+    %v = arith.select %take, %in, %b : f32
+    %k = arith.select %take, %ji, %i : i64
+    linalg.yield %v, %k : f32, i64
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @dot_fill_across_other_work
+// CHECK:       gpu.launch {{.+}} function(@dot_fill_across_other_work_k0)
+// CHECK:         memref.store %{{.+}}, %arg3[
+// CHECK:       gpu.launch {{.+}} function(@dot_fill_across_other_work_k1) workgroup(
+// CHECK-NOT:     memref.load %{{.+}}[%{{.+}}] : memref<37x50xf32>
+// CHECK:         scf.for
+// CHECK-NOT:   gpu.launch
+func.func @dot_fill_across_other_work(%a: memref<37x64xf32>, %b: memref<64x50xf32>, %out: memref<37x50xf32>,
+                                      %other: memref<37x50xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<37x50xf32>)
+  linalg.fill ins(%one : f32) outs(%other : memref<37x50xf32>)
+  linalg.generic {indexing_maps = [#lhs, #rhs, #res], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : memref<37x64xf32>, memref<64x50xf32>) outs(%out : memref<37x50xf32>) attrs = {ajit.matmul} {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m fastmath<contract> : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @sums_not_folded
+// CHECK:       gpu.launch {{.+}} function(@sums_not_folded_k0)
+// CHECK:       gpu.launch {{.+}} function(@sums_not_folded_k1)
+// CHECK:         memref.load %{{.+}}[%{{.+}}] : memref<4xf32{{.*}}>
+// CHECK:       gpu.launch {{.+}} function(@sums_not_folded_k2)
+// CHECK:       gpu.launch {{.+}} function(@sums_not_folded_k3)
+// CHECK:       gpu.launch {{.+}} function(@sums_not_folded_k4)
+// CHECK:         memref.load %{{.+}}[%{{.+}}] : memref<4xf32>
+func.func @sums_not_folded(%x: memref<4x1000xf32>, %sums: memref<8xf32>, %acc: memref<4xf32>, %copy: memref<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  // A fill of the whole buffer; the reduction writes half of it through a view.
+  %half = memref.subview %sums[0] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1]>>
+  linalg.fill ins(%zero : f32) outs(%sums : memref<8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x1000xf32>) outs(%half : memref<4xf32, strided<[1]>>) {
+  ^bb0(%in: f32, %a: f32):
+    %s = arith.addf %a, %in : f32
+    linalg.yield %s : f32
+  }
+  // A kernel between the fill and the reduction reads the filled buffer.
+  linalg.fill ins(%zero : f32) outs(%acc : memref<4xf32>)
+  memref.copy %acc, %copy : memref<4xf32> to memref<4xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x1000xf32>) outs(%acc : memref<4xf32>) {
+  ^bb0(%in: f32, %a: f32):
+    %s = arith.addf %a, %in : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // -----
 
 // W2's g: the sum of 10000 elements is a block of 256 threads, each reading 4 elements
 // per step with one 16-byte load, whose all-reduce is warp shuffles, 32 partials in
-// shared memory and a barrier; the 6400 exp values are 1600
-// threads of 4, each reading and writing its 4 with one 16-byte access.
+// shared memory and a barrier (the 0-d output's zero fill folded into it: no kernel of
+// its own); the 6400 exp values are 1600 threads of 4, each reading and writing its 4
+// with one 16-byte access.
 // PTX-LABEL: func.func @g(
 // PTX-NOT:     gpu.launch {
-// PTX:         gpu.launch_func @g_kernels::@g_k0 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
-// PTX:         gpu.launch_func @g_kernels::@g_k1
-// PTX:         gpu.launch_func @g_kernels::@g_k2 blocks in (%c7, %c1, %c1) threads in (%c256, %c1, %c1)
+// PTX:         gpu.launch_func @g_kernels::@g_k0 blocks in (%c1, %c1, %c1) threads in (%c256, %c1, %c1)
+// PTX:         gpu.launch_func @g_kernels::@g_k1 blocks in (%c7, %c1, %c1) threads in (%c256, %c1, %c1)
 // PTX-NEXT:    return
 // PTX:         gpu.binary @g_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">
 // PTX-SAME:      .target sm_90
 // PTX-SAME:      .visible .entry g_k0(
-// PTX-SAME:      .visible .entry g_k1(
 // PTX-SAME:      .shared .align 16 .b8 {{.+}}[128]
 // PTX-SAME:      ld.global.v4.b32
 // PTX-SAME:      shfl.sync.bfly.b32
 // PTX-SAME:      bar.sync
-// PTX-SAME:      .visible .entry g_k2(
+// PTX-SAME:      .visible .entry g_k1(
 // PTX-SAME:      ld.global.v4.b32
 // PTX-SAME:      st.global.v4.b32
 func.func @g(%x: tensor<10000xf32>, %y: tensor<100x64xf32>) -> (tensor<f32>, tensor<100x64xf32>) {
