@@ -9,9 +9,16 @@
 // kernel folds the K partials into the original accumulator. Inputs are viewed as
 // K x N/K (expand_shape), which costs nothing.
 //
+// A length with a divisor K in [max-chunks / 4, max-chunks] (64 on the CPU's cores; the
+// GPU takes up to 1024, a block of threads each) is split into K chunks exactly. Any
+// other length N (a prime, 8 times a prime) is split as N = K * C + T with K =
+// max-chunks, C a multiple of 4 (each chunk's start stays 16-byte aligned), and the
+// tail's T < 5 * K elements reduced last by the original generic over the tail's slice,
+// starting from the folded partials (splitTail). The tail is one more small kernel; a
+// length left whole would run on one core, or one block of the GPU.
+//
 // Applies to all-parallel-but-one generics on tensors with static shapes, at most 7
-// parallel iterations, N >= kMinElements, a K in [8, max-chunks] dividing N (64 on the
-// CPU's cores; the GPU takes up to 1024, a block of threads each), at least one output
+// parallel iterations, N >= kMinElements, at least one output
 // reduced by one associative combiner (add, mul, max, min, and, or, xor) of its
 // accumulator and every other output written once per element, and work in the body
 // besides the combiners (see split()). The order of the terms changes, as it does for any parallel or
@@ -46,12 +53,6 @@ namespace {
 /// Below this many elements a reduction stays whole: the threads would not pay off.
 constexpr int64_t kMinElements = 1 << 16;
 
-/// The number of chunks: the largest divisor of `n` in [8, maxChunks], or 0.
-int64_t chunksFor(int64_t n, int64_t maxChunks) {
-  for (int64_t k = maxChunks; k >= 8; --k)
-    if (n % k == 0) return k;
-  return 0;
-}
 
 /// The op that folds each element into reduced output `init` (its block argument's only
 /// use, an op with a neutral element: arith's associative add, mul, max, min, and, or,
@@ -110,16 +111,45 @@ Value expand(OpBuilder &b, Location loc, Value v, unsigned at, int64_t k, int64_
   return tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), v, groups);
 }
 
+/// `v`'s elements [offset, offset + size) along dimension `at`.
+Value slice(OpBuilder &b, Location loc, Value v, unsigned at, int64_t offset, int64_t size) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes, strides(type.getRank(), b.getIndexAttr(1));
+  for (int64_t d = 0; d < type.getRank(); ++d) sizes.push_back(b.getIndexAttr(d == at ? size : type.getDimSize(d)));
+  offsets[at] = b.getIndexAttr(offset);
+  return tensor::ExtractSliceOp::create(b, loc, v, offsets, sizes, strides);
+}
+
+/// `into` with `part` written over its elements from `offset` on along dimension `at`.
+Value insert(OpBuilder &b, Location loc, Value part, Value into, unsigned at, int64_t offset) {
+  auto type = cast<RankedTensorType>(part.getType());
+  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes, strides(type.getRank(), b.getIndexAttr(1));
+  for (int64_t d = 0; d < type.getRank(); ++d) sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+  offsets[at] = b.getIndexAttr(offset);
+  return tensor::InsertSliceOp::create(b, loc, part, into, offsets, sizes, strides);
+}
+
 /// How a generic with one reduction loop splits: loop `r` of `n` elements into `k`
-/// chunks of `c`.
+/// chunks of `c`, then a tail of `n - k * c` (0 where `k` divides `n`).
 struct Chunking {
   unsigned r;
   int64_t n, k, c;
+  int64_t head() const { return k * c; }
+  int64_t tail() const { return n - k * c; }
 };
 
+/// The chunks of a reduction of `n` elements: the largest divisor of `n` in
+/// [maxChunks / 4, maxChunks] (at least 8), else `maxChunks` chunks of a multiple of 4
+/// and a tail (see the file comment).
+Chunking chunksFor(unsigned r, int64_t n, int64_t maxChunks) {
+  for (int64_t k = maxChunks; k >= std::max<int64_t>(8, maxChunks / 4); --k)
+    if (n % k == 0) return {r, n, k, n / k};
+  int64_t c = n / maxChunks / 4 * 4;
+  return {r, n, maxChunks, c};
+}
+
 /// The chunking of `op` (tensors of static shape, one reduction loop of at least
-/// kMinElements to fewer than 8 values, a chunk count in [8, maxChunks] dividing it,
-/// projected-permutation maps), or none.
+/// kMinElements to fewer than 8 values, projected-permutation maps), or none.
 std::optional<Chunking> chunkingOf(linalg::GenericOp op, int64_t maxChunks) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (op.getNumReductionLoops() != 1 || !op.hasPureTensorSemantics() || llvm::any_of(ranges, ShapedType::isDynamic))
@@ -130,11 +160,59 @@ std::optional<Chunking> chunkingOf(linalg::GenericOp op, int64_t maxChunks) {
     if (it == utils::IteratorType::reduction) r = i;
     else parallel *= ranges[i];
   }
-  int64_t n = ranges[r], k = chunksFor(n, maxChunks);
-  if (parallel >= 8 || n < kMinElements || !k) return std::nullopt;
+  int64_t n = ranges[r];
+  if (parallel >= 8 || n < kMinElements) return std::nullopt;
   for (AffineMap map : op.getIndexingMapsArray())
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/true)) return std::nullopt;
-  return Chunking{r, n, k, n / k};
+  return chunksFor(r, n, maxChunks);
+}
+
+/// `v` (read along the reduced loop at position `at` of its map, if at all) as the
+/// chunks see it: the head's elements viewed as K x C.
+Value chunked(OpBuilder &b, Location loc, Value v, std::optional<unsigned> at, const Chunking &chunking) {
+  if (!at) return v;
+  Value head = chunking.tail() ? slice(b, loc, v, *at, 0, chunking.head()) : v;
+  return expand(b, loc, head, *at, chunking.k, chunking.c);
+}
+
+/// The tail of a split reduction: `op`'s own generic over the last chunking.tail()
+/// elements of its reduced loop, starting from `partial` (its results over the head:
+/// the reduced outputs folded, the per-element outputs written there), the reduced
+/// loop's linalg.index counting from the tail's start. Returns `op`'s results.
+SmallVector<Value> reduceTail(OpBuilder &b, Location loc, linalg::GenericOp op, const Chunking &chunking,
+                              ValueRange partial) {
+  unsigned r = chunking.r;
+  SmallVector<Value> inputs, inits;
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    auto at = positionOf(op.getMatchingIndexingMap(in), r);
+    inputs.push_back(at ? slice(b, loc, in->get(), *at, chunking.head(), chunking.tail()) : in->get());
+  }
+  SmallVector<std::optional<unsigned>> perElement;
+  for (auto [init, part] : llvm::zip(op.getDpsInitsMutable(), partial)) {
+    perElement.push_back(positionOf(op.getMatchingIndexingMap(&init), r));
+    inits.push_back(perElement.back() ? slice(b, loc, part, *perElement.back(), chunking.head(), chunking.tail()) : part);
+  }
+  SmallVector<Type> types;
+  for (Value v : inits) types.push_back(v.getType());
+  auto tail = linalg::GenericOp::create(b, loc, types, inputs, inits, op.getIndexingMapsArray(),
+                                       op.getIteratorTypesArray());
+  tail->setDiscardableAttrs(op->getDiscardableAttrDictionary()); // an argmax's kind
+  IRMapping same;
+  op.getRegion().cloneInto(&tail.getRegion(), same);
+  SmallVector<linalg::IndexOp> indices;
+  tail.getRegion().walk([&](linalg::IndexOp index) {
+    if (index.getDim() == r) indices.push_back(index);
+  });
+  for (linalg::IndexOp index : indices) {
+    OpBuilder ib(index->getBlock(), std::next(index->getIterator()));
+    auto shifted = arith::AddIOp::create(ib, loc, index, arith::ConstantIndexOp::create(ib, loc, chunking.head()));
+    index.getResult().replaceAllUsesExcept(shifted, shifted);
+  }
+  SmallVector<Value> results;
+  for (auto [i, part] : llvm::enumerate(partial))
+    results.push_back(perElement[i] ? insert(b, loc, tail->getResult(i), part, *perElement[i], chunking.head())
+                                    : tail->getResult(i));
+  return results;
 }
 
 LogicalResult split(linalg::GenericOp op, int64_t maxChunks, bool splitBare) {
@@ -175,8 +253,7 @@ LogicalResult split(linalg::GenericOp op, int64_t maxChunks, bool splitBare) {
   SmallVector<AffineMap> maps;
   for (OpOperand *in : op.getDpsInputOperands()) {
     AffineMap map = op.getMatchingIndexingMap(in);
-    auto at = positionOf(map, r);
-    inputs.push_back(at ? expand(b, loc, in->get(), *at, k, c) : in->get());
+    inputs.push_back(chunked(b, loc, in->get(), positionOf(map, r), *chunking));
     maps.push_back(splitMap(map, r));
   }
   // Reduced outputs: a partial per chunk, the chunk index first. Per-element outputs:
@@ -185,7 +262,7 @@ LogicalResult split(linalg::GenericOp op, int64_t maxChunks, bool splitBare) {
     AffineMap map = op.getMatchingIndexingMap(&init);
     AffineMap split = splitMap(map, r);
     if (!combiners[i]) {
-      inits.push_back(expand(b, loc, init.get(), *positionOf(map, r), k, c));
+      inits.push_back(chunked(b, loc, init.get(), positionOf(map, r), *chunking));
       maps.push_back(split);
       continue;
     }
@@ -215,8 +292,10 @@ LogicalResult split(linalg::GenericOp op, int64_t maxChunks, bool splitBare) {
     auto type = cast<RankedTensorType>(init.get().getType());
     if (!combiners[i]) {
       auto expanded = cast<tensor::ExpandShapeOp>(inits[i].getDefiningOp());
-      results.push_back(
-          tensor::CollapseShapeOp::create(b, loc, type, part, expanded.getReassociationIndices()).getResult());
+      Value written =
+          tensor::CollapseShapeOp::create(b, loc, expanded.getSrcType(), part, expanded.getReassociationIndices());
+      if (chunking->tail()) written = insert(b, loc, written, init.get(), *positionOf(op.getMatchingIndexingMap(&init), r), 0);
+      results.push_back(written);
       continue;
     }
     unsigned rank = type.getRank();
@@ -234,6 +313,7 @@ LogicalResult split(linalg::GenericOp op, int64_t maxChunks, bool splitBare) {
         });
     results.push_back(fold->getResult(0));
   }
+  if (chunking->tail()) results = reduceTail(b, loc, op, *chunking, results);
   op->replaceAllUsesWith(results);
   op->erase();
   return success();
@@ -292,7 +372,7 @@ LogicalResult splitArgReduction(linalg::GenericOp op, int64_t maxChunks) {
   Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
   // The chunks: dimension r becomes (chunk r, element r + 1); partial pairs [K, outputs].
-  Value chunkedInput = expand(b, loc, input->get(), *at, k, c);
+  Value chunkedInput = chunked(b, loc, input->get(), at, *chunking);
   SmallVector<AffineMap> maps = {splitMap(op.getMatchingIndexingMap(input), r)};
   SmallVector<Value> partInits;
   Value fills[] = {initValue, initIndex};
@@ -362,7 +442,11 @@ LogicalResult splitArgReduction(linalg::GenericOp op, int64_t maxChunks) {
         linalg::YieldOp::create(nb, nloc, ValueRange{value, index});
       });
   fold->setAttr(ajit::kArgReduceAttr, op->getAttr(ajit::kArgReduceAttr));
-  op->replaceAllUsesWith(fold->getResults());
+  // The tail's elements come after every chunk's: folded last, they win only when
+  // strictly better, as the body's later elements do.
+  SmallVector<Value> results(fold->getResults());
+  if (chunking->tail()) results = reduceTail(b, loc, op, *chunking, results);
+  op->replaceAllUsesWith(results);
   op->erase();
   return success();
 }

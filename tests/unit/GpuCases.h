@@ -95,6 +95,23 @@ inline std::vector<Case> cases() {
   out.push_back(make("max_1m", [](Tensor a) { return max(a); }, big));
   out.push_back(make("softmax_128k", [](Tensor a) { return softmax(a); }, random({1 << 17}, DType::f32, 18)));
   out.push_back(make("rowsum_f64", [](Tensor a) { return sum(a, {1}); }, random({300, 1000}, DType::f64, 19)));
+  // Lengths with no divisor in [256, 1024] (100003 and 70001 have none at all): 1024
+  // chunks of 96 (68), then the tail of 1699 (369) reduced last. An argmax whose best
+  // value lies in the tail alone, and one tied between a chunk and the tail (the
+  // chunk's index, the first, wins).
+  Array odd = random({100003}, DType::f32, 20), odd2 = random({100003}, DType::f32, 21);
+  out.push_back(make("sum_prime", [](Tensor a) { return sum(a); }, odd));
+  out.push_back(make("dot_prime", [](Tensor a, Tensor b) { return sum(a * b); }, odd, odd2));
+  out.push_back(make("softmax_prime", [](Tensor a) { return softmax(a); }, odd));
+  out.push_back(make("rows_prime", [](Tensor a) { return sum(a * a, {1}); }, random({2, 70001}, DType::f32, 22)));
+  Array bestInTail = random({100003}, DType::f32, 23), tiedWithTail = random({100003}, DType::f32, 24);
+  Array lowInTail = random({100003}, DType::f32, 25);
+  bestInTail.data<float>()[100001] = 10.0f;
+  lowInTail.data<float>()[100002] = -10.0f;
+  tiedWithTail.data<float>()[5] = tiedWithTail.data<float>()[100000] = 10.0f;
+  out.push_back(make("argmax_best_in_tail", [](Tensor a) { return argmax(a, 0); }, bestInTail));
+  out.push_back(make("argmax_tied_with_tail", [](Tensor a) { return argmax(a, 0); }, tiedWithTail));
+  out.push_back(make("argmin_best_in_tail", [](Tensor a) { return argmin(a, 0); }, lowInTail));
   for (int64_t axis : {0, 1}) {
     out.push_back(make("argmax_axis" + std::to_string(axis), [axis](Tensor a) { return argmax(a, axis); }, x));
     out.push_back(make("argmin_axis" + std::to_string(axis), [axis](Tensor a) { return argmin(a, axis); }, x));

@@ -549,4 +549,25 @@ TEST(Parallel, LongReductionsSplitIntoChunksMatchTheReference) {
   for (int64_t i = 0; i < n; ++i) want += double(u[i]) * v[i];
   expectClose(d, {want}, 1e-5);
   EXPECT_EQ(g.stats().kernels, 2u) << "the chunks, then the fold";
+
+  // A prime length, 1000003: 64 chunks of 15624, then the 67-element tail; and a 1-D
+  // softmax of it, whose exp values are written by the chunks and the tail each in
+  // their own part of the output.
+  const int64_t p = 1000003;
+  std::vector<float> s = ramp(p, 1), t = ramp(p, 0.25f);
+  Array sp = Array::from(s, {p}), tp = Array::from(t, {p});
+  Array dp = g(sp, tp);
+  double wantP = 0;
+  for (int64_t i = 0; i < p; ++i) wantP += double(s[i]) * t[i];
+  expectClose(dp, {wantP}, 1e-5);
+  EXPECT_EQ(g.stats().kernels, 3u) << "the chunks, the fold, then the tail";
+  auto soft = jit([](const Tensor &u) { return softmax(u * 0.001); }, {.name = "long_softmax"});
+  Array e = soft(sp);
+  std::vector<double> wantE(p);
+  double top = -INFINITY, total = 0;
+  for (int64_t i = 0; i < p; ++i) top = std::max(top, double(s[i]) * 0.001);
+  for (int64_t i = 0; i < p; ++i) total += wantE[i] = std::exp(double(s[i]) * 0.001 - top);
+  ASSERT_EQ(e.size(), p);
+  for (int64_t i = 0; i < p; ++i) // each about 1e-6: relative to its own size
+    ASSERT_NEAR(e.data<float>()[i], wantE[i] / total, 1e-4 * wantE[i] / total) << "element " << i;
 }
