@@ -42,7 +42,8 @@ namespace ajit {
 //   region become one loop nest (and only those: nothing fuses across regions); a long
 //   reduction to a few values becomes parallel chunks plus a combine (argmax / argmin
 //   along an outer axis too: along the innermost one they are vector lanes already).
-// - bufferized: one-shot bufferization over whole functions; a result may take a donated
+// - bufferized: every op writing into a (CSE-shared) fill gets a fill of its own, so
+//   that bufferization need not copy one; one-shot bufferization over whole functions; a result may take a donated
 //   argument's buffer (ajit-reuse-donated-inputs); results become out-params (hoisting
 //   the static allocation of each result into the caller), then temporaries get
 //   deallocations.
@@ -66,7 +67,7 @@ static const Phase kCpuPhases[] = {
      "ajit-lower-to-linalg,canonicalize,ajit-lower-fusions,canonicalize,cse,"
      "ajit-split-reductions{split-arg-reductions=1},canonicalize"},
     {"bufferized", Stage::Lowering,
-     "ajit-copy-repeated-results,one-shot-bufferize{bufferize-function-boundaries=1 "
+     "ajit-copy-repeated-results,ajit-untie-shared-fills,one-shot-bufferize{bufferize-function-boundaries=1 "
      "function-boundary-type-conversion=identity-layout-map},canonicalize,ajit-reuse-donated-inputs,"
      "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},"
      "buffer-deallocation-pipeline,canonicalize"},
@@ -129,7 +130,7 @@ ArrayRef<Phase> cpuPhases(bool parallel, bool microKernels) {
 static const std::pair<const char *, const char *> kPtxLowering[] = {
     {"linalg", "ajit-lower-to-linalg{lane-reductions=0},canonicalize,ajit-lower-fusions,canonicalize,cse,"
                "ajit-split-reductions{max-chunks=1024 split-bare=1 split-arg-reductions=1},canonicalize"},
-    {"bufferized", "ajit-copy-repeated-results,one-shot-bufferize{bufferize-function-boundaries=1 "
+    {"bufferized", "ajit-copy-repeated-results,ajit-untie-shared-fills,one-shot-bufferize{bufferize-function-boundaries=1 "
                    "function-boundary-type-conversion=identity-layout-map},canonicalize,ajit-reuse-donated-inputs,"
                    "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},canonicalize"},
     {"gpu", "ajit-map-to-gpu,canonicalize,ajit-approximate-math,gpu-launch-sink-index-computations,"

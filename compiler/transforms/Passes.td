@@ -59,6 +59,16 @@ def AjitCopyRepeatedResults : Pass<"ajit-copy-repeated-results", "mlir::ModuleOp
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }
 
+def AjitUntieSharedFills : Pass<"ajit-untie-shared-fills", "mlir::ModuleOp"> {
+  let summary = "Give every op that writes into a shared linalg.fill a fill of its own";
+  let description = [{
+    Two ops writing into one (CSE-merged) fill make bufferization copy the fill's
+    values for the second; a fill each costs a write instead, and on the GPU it folds
+    into the reduction that follows it. Runs after the last CSE, before bufferization.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
+}
+
 def AjitReuseDonatedInputs : Pass<"ajit-reuse-donated-inputs", "mlir::ModuleOp"> {
   let summary = "Let a result take the buffer of a donated argument when that is safe";
   let description = [{
