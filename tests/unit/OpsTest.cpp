@@ -1412,8 +1412,10 @@ TEST(Reduce, ArgmaxArgmin) {
   // Long rows take the vector-lane path (64 lanes of f32/i32, 32 of f64/i64), and a lone
   // long row is split into chunks: ties across lanes and chunks, a tail past the last
   // full vector, NaNs and infinities placed in the tail, a later chunk, or everywhere.
+  // 300007 is prime: 64 chunks of 4684, then a tail of 231 reduced after them (n - 1
+  // lies in it).
   for (DType dt : kNumericTypes) {
-    for (Shape xs : {Shape{3, 1000}, Shape{64}, Shape{10007}, Shape{300001}}) {
+    for (Shape xs : {Shape{3, 1000}, Shape{64}, Shape{10007}, Shape{300001}, Shape{300007}}) {
       int64_t n = R::numElements(xs);
       std::mt19937_64 rng(9300 + static_cast<int>(dt) + n);
       std::vector<int64_t> xi = uniformInt(rng, n, -3, 3);
@@ -1437,27 +1439,34 @@ TEST(Reduce, ArgmaxArgmin) {
 
   // A long outer axis (120000 x 3 over axis 0) is split into 64 chunks of (value, index)
   // pairs and an arg reduction over them (ajit-split-reductions): ties across chunks,
-  // a NaN or an infinity only in a later chunk, a column of -inf, one of NaN.
-  for (DType dt : kNumericTypes) {
-    const Shape xs = {120000, 3};
-    const int64_t n = R::numElements(xs);
-    std::mt19937_64 rng(9400 + static_cast<int>(dt));
-    std::vector<int64_t> xi = uniformInt(rng, n, -3, 3);
-    std::vector<double> xf(xi.begin(), xi.end());
-    check("column ties", dt, xf, xi, xs, 0, false);
-    if (!isFloat(dt)) continue;
-    std::vector<double> special = xf;
-    for (int64_t row = 0; row < xs[0]; ++row) {
-      special[row * 3 + 1] = -kInf;
-      special[row * 3 + 2] = kNaN;
+  // a NaN or an infinity only in a later chunk, a column of -inf, one of NaN. 100003 is
+  // prime: 64 chunks of 1560 rows, then the tail's 163 rows reduced after them, where
+  // the NaN's infinity and the finite value among -inf lie.
+  struct Special {
+    int64_t nan, inf, finite;
+  };
+  for (auto [rows, at] : {std::pair<int64_t, Special>{120000, {70001, 90000, 110000}},
+                          std::pair<int64_t, Special>{100003, {70001, 99850, 100002}}})
+    for (DType dt : kNumericTypes) {
+      const Shape xs = {rows, 3};
+      const int64_t n = R::numElements(xs);
+      std::mt19937_64 rng(9400 + static_cast<int>(dt) + rows);
+      std::vector<int64_t> xi = uniformInt(rng, n, -3, 3);
+      std::vector<double> xf(xi.begin(), xi.end());
+      check("column ties", dt, xf, xi, xs, 0, false);
+      if (!isFloat(dt)) continue;
+      std::vector<double> special = xf;
+      for (int64_t row = 0; row < xs[0]; ++row) {
+        special[row * 3 + 1] = -kInf;
+        special[row * 3 + 2] = kNaN;
+      }
+      special[at.nan * 3] = kNaN;        // column 0: its only NaN
+      special[at.inf * 3] = kInf;        // and an infinity after it
+      special[at.finite * 3 + 1] = 5;    // column 1: one finite value among -inf
+      check("column special", dt, special, {}, xs, 0, true);
+      special[at.finite * 3 + 1] = -kInf;
+      check("column all -inf", dt, special, {}, xs, 0, false);
     }
-    special[70001 * 3] = kNaN;     // column 0: its only NaN, in chunk 37
-    special[90000 * 3] = kInf;     // and an infinity after it
-    special[110000 * 3 + 1] = 5;   // column 1: one finite value among -inf, chunk 58
-    check("column special", dt, special, {}, xs, 0, true);
-    special[110000 * 3 + 1] = -kInf;
-    check("column all -inf", dt, special, {}, xs, 0, false);
-  }
 }
 
 //===----------------------------------------------------------------------===//
