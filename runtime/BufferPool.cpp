@@ -52,8 +52,20 @@ void *BufferPool::allocate(size_t bytes) {
     ++stats_.fresh;
   }
   bool huge = hugePages_ && size >= kHuge;
-  void *p = std::aligned_alloc(huge ? kHuge : size >= kMinPooled ? 4096 : 64, size);
-  if (!p) throw Error("ajit: out of memory allocating " + std::to_string(bytes) + " bytes");
+  size_t alignment = huge ? kHuge : size >= kMinPooled ? 4096 : 64;
+  void *p = std::aligned_alloc(alignment, size);
+  if (!p) {
+    // Under a hard memory limit (RLIMIT_AS, strict overcommit) the idle buffers the
+    // pools keep may be what stands in the way: free them all and try once more, as the
+    // GPU pool does on CUDA_ERROR_OUT_OF_MEMORY.
+    size_t freed = trim();
+    if (this != &global()) freed += global().trim();
+    if (this != &scratch()) freed += scratch().trim();
+    p = std::aligned_alloc(alignment, size);
+    if (!p)
+      throw Error("ajit: out of memory allocating " + std::to_string(bytes) + " bytes (after freeing " +
+                  std::to_string(freed) + " bytes of idle pooled buffers)");
+  }
   if (huge) madvise(p, size, MADV_HUGEPAGE); // advice only: failure is harmless
   return p;
 }

@@ -1,10 +1,25 @@
 //===- BufferPoolTest.cpp - reuse, alignment and the capacity bound -------===//
 #include "runtime/BufferPool.h"
 
+#include "runtime/Error.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define AJIT_UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define AJIT_UNDER_SANITIZER 1
+#endif
+#endif
 
 using ajit::BufferPool;
 
@@ -59,4 +74,43 @@ TEST(BufferPool, ScratchPoolKeepsOrdinaryPageAlignedBuffers) {
   ajit_rt_buffer_release(s, int64_t{1} << 20);
   EXPECT_EQ(BufferPool::global().stats().fresh, outputsFresh);
   EXPECT_GE(BufferPool::scratch().stats().fresh + BufferPool::scratch().stats().reused, 1u);
+}
+
+// Under a hard limit on the address space an allocation that fails frees the idle
+// buffers the pools keep and tries again; one that still fails is an ajit::Error that
+// says how much was freed. Run in a child process: the limit stays there.
+TEST(BufferPool, OutOfMemoryFreesIdleBuffersAndRetries) {
+#ifdef AJIT_UNDER_SANITIZER
+  GTEST_SKIP() << "the sanitizers' shadow memory does not fit under an address-space limit";
+#else
+  EXPECT_EXIT(
+      {
+        constexpr size_t kMiB = size_t{1} << 20;
+        BufferPool pool(size_t{1} << 30);
+        void *kept = pool.allocate(256 * kMiB);
+        pool.release(kept, 256 * kMiB); // idle, in the pool
+        // Room for about 384 MiB more than the process maps now (the idle buffer
+        // included): the 300 MiB buffer fits only once the idle one is gone.
+        unsigned long pages = 0;
+        FILE *statm = std::fopen("/proc/self/statm", "r");
+        if (!statm || std::fscanf(statm, "%lu", &pages) != 1) std::exit(3);
+        std::fclose(statm);
+        rlimit limit{};
+        getrlimit(RLIMIT_AS, &limit);
+        limit.rlim_cur = pages * sysconf(_SC_PAGESIZE) + 384 * kMiB - 256 * kMiB;
+        if (setrlimit(RLIMIT_AS, &limit) != 0) std::exit(4);
+        void *big = pool.allocate(300 * kMiB);
+        std::memset(big, 1, 300 * kMiB);
+        if (pool.stats().cachedBytes != 0) std::exit(5);
+        try {
+          pool.allocate(size_t{2} << 30);
+          std::exit(6);
+        } catch (const ajit::Error &e) {
+          std::string what = e.what();
+          if (what.find("out of memory allocating 2147483648 bytes (after freeing") == std::string::npos) std::exit(7);
+        }
+        std::exit(0);
+      },
+      testing::ExitedWithCode(0), "");
+#endif
 }
