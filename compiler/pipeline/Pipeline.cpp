@@ -112,7 +112,9 @@ ArrayRef<Phase> cpuPhases(bool parallel, bool microKernels) {
 //   chunk becomes a block of threads.
 // - bufferized: as on the CPU (a result may take a donated argument's device buffer)
 //   but without deallocations: temporaries belong to the runtime's thunk sequence,
-//   which frees them after the call.
+//   which frees them after the call. CSE first: a split reduction's per-element output
+//   is written through equal subviews, whose copy of one onto the other (a kernel
+//   here) canonicalization drops once they are one value.
 // - gpu: each kernel a gpu.launch (ajit-map-to-gpu): contiguous reductions a block of
 //   threads per output element, combined by gpu.all_reduce; the rest one thread per
 //   output element; f32 transcendentals as polynomials (the CPU's numerics, and no
@@ -131,7 +133,7 @@ static const std::pair<const char *, const char *> kPtxLowering[] = {
     {"linalg", "ajit-lower-to-linalg{lane-reductions=0},canonicalize,ajit-lower-fusions,canonicalize,cse,"
                "ajit-split-reductions{max-chunks=1024 split-bare=1 split-arg-reductions=1},canonicalize"},
     {"bufferized", "ajit-copy-repeated-results,ajit-untie-shared-fills,one-shot-bufferize{bufferize-function-boundaries=1 "
-                   "function-boundary-type-conversion=identity-layout-map},canonicalize,ajit-reuse-donated-inputs,"
+                   "function-boundary-type-conversion=identity-layout-map},cse,canonicalize,ajit-reuse-donated-inputs,"
                    "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},canonicalize"},
     {"gpu", "ajit-map-to-gpu,canonicalize,ajit-approximate-math,gpu-launch-sink-index-computations,"
             "gpu-kernel-outlining,ajit-set-kernel-occupancy,ajit-lower-gpu-all-reduce,ajit-align-workgroup-buffers,"

@@ -47,6 +47,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -56,7 +57,6 @@
 
 #include <limits>
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace ajit {
 #define GEN_PASS_DEF_AJITMAPTOGPU
@@ -510,21 +510,19 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
   /// kernel between them touches the buffer.
   void foldConstantFills(func::FuncOp fn) {
     initialValues_.clear();
-    SmallVector<linalg::GenericOp> generics;
-    fn.walk([&](linalg::GenericOp op) { generics.push_back(op); });
+    // Top-level work only: wrapInLaunches builds kernels from the host function's ops.
+    SmallVector<linalg::GenericOp> generics(fn.getBody().front().getOps<linalg::GenericOp>());
     for (linalg::GenericOp op : generics) {
       std::optional<BlockReduction> reduction = blockReduction(op);
-      bool product = !reduction && ajit::tiledMatmul(op);
+      bool product = !reduction && ajit::tiledMatmul(op); // f32, as its fill then is
       if (!reduction && !product) continue;
       SmallVector<TypedAttr> initial(op.getNumDpsInits());
       for (OpOperand &init : op.getDpsInitsMutable()) {
         unsigned i = init.getOperandNumber() - op.getNumDpsInputs();
         if (reduction ? !reduction->carries(i) || !writesEveryElement(*reduction, init) : i != 0) continue;
-        linalg::FillOp fill = constantFillBefore(op, init.get());
+        linalg::FillOp fill = constantFillBefore(op, init);
         if (!fill) continue;
-        auto constant = cast<TypedAttr>(fill.value().getDefiningOp<arith::ConstantOp>().getValue());
-        if (product && !constant.getType().isF32()) continue; // the tiled kernel's accumulators are f32
-        initial[i] = constant;
+        initial[i] = cast<TypedAttr>(fill.value().getDefiningOp<arith::ConstantOp>().getValue());
         fill->erase();
       }
       if (llvm::any_of(initial, [](TypedAttr a) { return bool(a); })) initialValues_[op] = std::move(initial);
@@ -534,33 +532,33 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
   /// Whether the block reduction of `plan` writes every element of output `init`'s
   /// buffer: a block per element, its map a permutation of the parallel dimensions.
   static bool writesEveryElement(const BlockReduction &plan, OpOperand &init) {
-    AffineMap map = linalg::GenericOp(plan.op).getMatchingIndexingMap(&init);
-    return map.isProjectedPermutation() && map.getNumResults() == plan.parallelDims &&
-           cast<MemRefType>(init.get().getType()).getNumElements() == plan.outputs;
+    linalg::GenericOp op = plan.op;
+    auto type = cast<MemRefType>(init.get().getType());
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    return type.hasStaticShape() && map.isProjectedPermutation() && map.getNumResults() == plan.parallelDims &&
+           type.getNumElements() == plan.outputs;
   }
 
-  /// The buffer `v` is a view of (or `v`).
-  static Value rootBuffer(Value v) {
-    while (auto view = v.getDefiningOp<ViewLikeOpInterface>()) v = view.getViewSource();
-    return v;
-  }
-
-  /// The fill of a constant into `output` that `op` (writing it) would read back: the
-  /// latest work before `op` that touches `output`'s buffer, with `op` touching it
-  /// through `output` alone; else null.
-  static linalg::FillOp constantFillBefore(Operation *op, Value output) {
-    Value root = rootBuffer(output);
-    auto touches = [&](Operation *work, Value except) {
+  /// The fill of a constant into output `init` of `op` that `op` would read back: the
+  /// latest op before `op` that touches the output's buffer (through any view; a launch
+  /// or an op with regions counts by what it holds), with `op` touching it through
+  /// `init` alone; else null.
+  static linalg::FillOp constantFillBefore(Operation *op, OpOperand &init) {
+    Value output = init.get();
+    Value root = memref::skipViewLikeOps(cast<TypedValue<MemRefType>>(output));
+    auto touches = [&](Operation *work, OpOperand *except) {
       WalkResult walked = work->walk([&](Operation *inner) {
-        for (Value v : inner->getOperands())
-          if (v != except && rootBuffer(v) == root) return WalkResult::interrupt();
+        for (OpOperand &use : inner->getOpOperands())
+          if (&use != except && isa<MemRefType>(use.get().getType()) &&
+              memref::skipViewLikeOps(cast<TypedValue<MemRefType>>(use.get())) == root)
+            return WalkResult::interrupt();
         return WalkResult::advance();
       });
       return walked.wasInterrupted();
     };
-    if (llvm::count(op->getOperands(), output) != 1 || touches(op, output)) return {};
+    if (touches(op, &init)) return {};
     for (Operation *o = op->getPrevNode(); o; o = o->getPrevNode()) {
-      if (staysOnHost(*o) || !touches(o, Value())) continue;
+      if ((o->getNumRegions() == 0 && staysOnHost(*o)) || !touches(o, nullptr)) continue;
       auto fill = dyn_cast<linalg::FillOp>(o);
       return fill && fill.getOutputs()[0] == output && fill.value().getDefiningOp<arith::ConstantOp>()
                  ? fill
@@ -574,16 +572,15 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
   static linalg::GenericOp fusedEpilogue(linalg::GenericOp product) {
     std::optional<ajit::TiledMatmul> plan = ajit::tiledMatmul(product);
     if (!plan) return {};
-    auto epilogue = dyn_cast_or_null<linalg::GenericOp>(adjacentWork(product, /*after=*/true));
+    auto epilogue = dyn_cast_or_null<linalg::GenericOp>(nextWork(product));
     return epilogue && ajit::withEpilogue(*plan, epilogue) ? epilogue : linalg::GenericOp();
   }
 
-  /// The nearest op after (or before) `op` in its block that is device work: the host
+  /// The nearest op after `op` in its block that is device work: the host
   /// ops between (views, constants, allocations) are skipped; a launch is work.
-  static Operation *adjacentWork(Operation *op, bool after) {
-    auto step = [after](Operation *o) { return after ? o->getNextNode() : o->getPrevNode(); };
-    Operation *o = step(op);
-    while (o && staysOnHost(*o) && !isa<gpu::LaunchOp>(o)) o = step(o);
+  static Operation *nextWork(Operation *op) {
+    Operation *o = op->getNextNode();
+    while (o && staysOnHost(*o) && !isa<gpu::LaunchOp>(o)) o = o->getNextNode();
     return o;
   }
 

@@ -14,7 +14,7 @@
 // other length N (a prime, 8 times a prime) is split as N = K * C + T with K =
 // max-chunks, C a multiple of 4 (each chunk's start stays 16-byte aligned), and the
 // tail's T < 5 * K elements reduced last by the original generic over the tail's slice,
-// starting from the folded partials (splitTail). The tail is one more small kernel; a
+// starting from the folded partials (reduceTail). The tail is one more small kernel; a
 // length left whole would run on one core, or one block of the GPU.
 //
 // Applies to all-parallel-but-one generics on tensors with static shapes, at most 7
@@ -52,7 +52,6 @@ namespace {
 
 /// Below this many elements a reduction stays whole: the threads would not pay off.
 constexpr int64_t kMinElements = 1 << 16;
-
 
 /// The op that folds each element into reduced output `init` (its block argument's only
 /// use, an op with a neutral element: arith's associative add, mul, max, min, and, or,
@@ -111,22 +110,30 @@ Value expand(OpBuilder &b, Location loc, Value v, unsigned at, int64_t k, int64_
   return tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), v, groups);
 }
 
+/// The static offsets, sizes and unit strides of the part of a `shape` tensor that
+/// starts at `offset` along dimension `at` and has `size` elements there.
+struct Part {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  Part(OpBuilder &b, ArrayRef<int64_t> shape, unsigned at, int64_t offset, int64_t size) {
+    for (auto [d, extent] : llvm::enumerate(shape)) {
+      offsets.push_back(b.getIndexAttr(d == at ? offset : 0));
+      sizes.push_back(b.getIndexAttr(d == at ? size : extent));
+      strides.push_back(b.getIndexAttr(1));
+    }
+  }
+};
+
 /// `v`'s elements [offset, offset + size) along dimension `at`.
 Value slice(OpBuilder &b, Location loc, Value v, unsigned at, int64_t offset, int64_t size) {
-  auto type = cast<RankedTensorType>(v.getType());
-  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes, strides(type.getRank(), b.getIndexAttr(1));
-  for (int64_t d = 0; d < type.getRank(); ++d) sizes.push_back(b.getIndexAttr(d == at ? size : type.getDimSize(d)));
-  offsets[at] = b.getIndexAttr(offset);
-  return tensor::ExtractSliceOp::create(b, loc, v, offsets, sizes, strides);
+  Part part(b, cast<RankedTensorType>(v.getType()).getShape(), at, offset, size);
+  return tensor::ExtractSliceOp::create(b, loc, v, part.offsets, part.sizes, part.strides);
 }
 
 /// `into` with `part` written over its elements from `offset` on along dimension `at`.
 Value insert(OpBuilder &b, Location loc, Value part, Value into, unsigned at, int64_t offset) {
-  auto type = cast<RankedTensorType>(part.getType());
-  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes, strides(type.getRank(), b.getIndexAttr(1));
-  for (int64_t d = 0; d < type.getRank(); ++d) sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
-  offsets[at] = b.getIndexAttr(offset);
-  return tensor::InsertSliceOp::create(b, loc, part, into, offsets, sizes, strides);
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(part.getType()).getShape();
+  Part where(b, shape, at, offset, shape[at]);
+  return tensor::InsertSliceOp::create(b, loc, part, into, where.offsets, where.sizes, where.strides);
 }
 
 /// How a generic with one reduction loop splits: loop `r` of `n` elements into `k`
@@ -140,19 +147,25 @@ struct Chunking {
 
 /// The chunks of a reduction of `n` elements: the largest divisor of `n` in
 /// [maxChunks / 4, maxChunks] (at least 8), else `maxChunks` chunks of a multiple of 4
-/// and a tail (see the file comment).
-Chunking chunksFor(unsigned r, int64_t n, int64_t maxChunks) {
+/// and a tail (see the file comment); none where chunks of 4 would not cover the head.
+std::optional<Chunking> chunksFor(unsigned r, int64_t n, int64_t maxChunks) {
   for (int64_t k = maxChunks; k >= std::max<int64_t>(8, maxChunks / 4); --k)
-    if (n % k == 0) return {r, n, k, n / k};
+    if (n % k == 0) return Chunking{r, n, k, n / k};
   int64_t c = n / maxChunks / 4 * 4;
-  return {r, n, maxChunks, c};
+  if (c == 0) return std::nullopt;
+  return Chunking{r, n, maxChunks, c};
 }
 
 /// The chunking of `op` (tensors of static shape, one reduction loop of at least
 /// kMinElements to fewer than 8 values, projected-permutation maps), or none.
 std::optional<Chunking> chunkingOf(linalg::GenericOp op, int64_t maxChunks) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (op.getNumReductionLoops() != 1 || !op.hasPureTensorSemantics() || llvm::any_of(ranges, ShapedType::isDynamic))
+  auto staticShape = [](Value v) {
+    auto shaped = dyn_cast<ShapedType>(v.getType());
+    return !shaped || shaped.hasStaticShape();
+  };
+  if (op.getNumReductionLoops() != 1 || !op.hasPureTensorSemantics() ||
+      !llvm::all_of(op->getOperands(), staticShape))
     return std::nullopt;
   unsigned r = 0;
   int64_t parallel = 1;
@@ -169,7 +182,7 @@ std::optional<Chunking> chunkingOf(linalg::GenericOp op, int64_t maxChunks) {
 
 /// `v` (read along the reduced loop at position `at` of its map, if at all) as the
 /// chunks see it: the head's elements viewed as K x C.
-Value chunked(OpBuilder &b, Location loc, Value v, std::optional<unsigned> at, const Chunking &chunking) {
+Value chunkView(OpBuilder &b, Location loc, Value v, std::optional<unsigned> at, const Chunking &chunking) {
   if (!at) return v;
   Value head = chunking.tail() ? slice(b, loc, v, *at, 0, chunking.head()) : v;
   return expand(b, loc, head, *at, chunking.k, chunking.c);
@@ -253,7 +266,7 @@ LogicalResult split(linalg::GenericOp op, int64_t maxChunks, bool splitBare) {
   SmallVector<AffineMap> maps;
   for (OpOperand *in : op.getDpsInputOperands()) {
     AffineMap map = op.getMatchingIndexingMap(in);
-    inputs.push_back(chunked(b, loc, in->get(), positionOf(map, r), *chunking));
+    inputs.push_back(chunkView(b, loc, in->get(), positionOf(map, r), *chunking));
     maps.push_back(splitMap(map, r));
   }
   // Reduced outputs: a partial per chunk, the chunk index first. Per-element outputs:
@@ -262,7 +275,7 @@ LogicalResult split(linalg::GenericOp op, int64_t maxChunks, bool splitBare) {
     AffineMap map = op.getMatchingIndexingMap(&init);
     AffineMap split = splitMap(map, r);
     if (!combiners[i]) {
-      inits.push_back(chunked(b, loc, init.get(), positionOf(map, r), *chunking));
+      inits.push_back(chunkView(b, loc, init.get(), positionOf(map, r), *chunking));
       maps.push_back(split);
       continue;
     }
@@ -372,7 +385,7 @@ LogicalResult splitArgReduction(linalg::GenericOp op, int64_t maxChunks) {
   Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
   // The chunks: dimension r becomes (chunk r, element r + 1); partial pairs [K, outputs].
-  Value chunkedInput = chunked(b, loc, input->get(), at, *chunking);
+  Value chunkedInput = chunkView(b, loc, input->get(), at, *chunking);
   SmallVector<AffineMap> maps = {splitMap(op.getMatchingIndexingMap(input), r)};
   SmallVector<Value> partInits;
   Value fills[] = {initValue, initIndex};

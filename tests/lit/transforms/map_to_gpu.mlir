@@ -394,8 +394,8 @@ func.func @column_sums(%x: memref<64x8192xf32>, %out: memref<8192xf32>) {
 // Fills folded into the reductions that read them back: an argmax's (value, index)
 // pairs start from the fills' constants (no loads, no fill kernels), and a product's
 // fill folds across a kernel that touches other buffers only. A fill that covers part
-// of what the reduction writes (a view of its output), or whose buffer a kernel between
-// reads, stays a kernel.
+// of what the reduction writes (a view of its output), whose buffer a kernel or a launch
+// between touches, or that the reduction's body reads itself, stays a kernel.
 // CHECK-LABEL: func.func @argmax_filled
 // CHECK-DAG:   %[[NINF:.+]] = arith.constant 0xFF800000 : f32
 // CHECK-DAG:   %[[ZERO:.+]] = arith.constant 0 : i64
@@ -455,8 +455,18 @@ func.func @dot_fill_across_other_work(%a: memref<37x64xf32>, %b: memref<64x50xf3
 // CHECK:       gpu.launch {{.+}} function(@sums_not_folded_k1)
 // CHECK:         memref.load %{{.+}}[%{{.+}}] : memref<4xf32{{.*}}>
 // CHECK:       gpu.launch {{.+}} function(@sums_not_folded_k2)
+// CHECK:         memref.store %{{.+}} : memref<4xf32>
+// CHECK:       gpu.launch
+// CHECK:         memref.store %{{.+}}, %arg2[%{{.+}}] : memref<4xf32>
 // CHECK:       gpu.launch {{.+}} function(@sums_not_folded_k3)
+// CHECK:         memref.load %{{.+}}[%{{.+}}] : memref<4xf32>
 // CHECK:       gpu.launch {{.+}} function(@sums_not_folded_k4)
+// CHECK:         memref.store %{{.+}} : memref<4xf32>
+// CHECK:       gpu.launch {{.+}} function(@sums_not_folded_k5)
+// CHECK:         memref.load %{{.+}}[%{{.+}}] : memref<4xf32>
+// CHECK:       gpu.launch {{.+}} function(@sums_not_folded_k6)
+// CHECK:       gpu.launch {{.+}} function(@sums_not_folded_k7)
+// CHECK:       gpu.launch {{.+}} function(@sums_not_folded_k8)
 // CHECK:         memref.load %{{.+}}[%{{.+}}] : memref<4xf32>
 func.func @sums_not_folded(%x: memref<4x1000xf32>, %sums: memref<8xf32>, %acc: memref<4xf32>, %copy: memref<4xf32>) {
   %zero = arith.constant 0.0 : f32
@@ -468,6 +478,33 @@ func.func @sums_not_folded(%x: memref<4x1000xf32>, %sums: memref<8xf32>, %acc: m
       ins(%x : memref<4x1000xf32>) outs(%half : memref<4xf32, strided<[1]>>) {
   ^bb0(%in: f32, %a: f32):
     %s = arith.addf %a, %in : f32
+    linalg.yield %s : f32
+  }
+  // A launch between the fill and the reduction writes the filled buffer.
+  %seven = arith.constant 7.0 : f32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  linalg.fill ins(%zero : f32) outs(%acc : memref<4xf32>)
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    memref.store %seven, %acc[%c0] : memref<4xf32>
+    gpu.terminator
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x1000xf32>) outs(%acc : memref<4xf32>) {
+  ^bb0(%in: f32, %a: f32):
+    %s = arith.addf %a, %in : f32
+    linalg.yield %s : f32
+  }
+  // The reduction's body reads the filled buffer itself.
+  linalg.fill ins(%zero : f32) outs(%acc : memref<4xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x1000xf32>) outs(%acc : memref<4xf32>) {
+  ^bb0(%in: f32, %a: f32):
+    %l = memref.load %acc[%c0] : memref<4xf32>
+    %m = arith.mulf %in, %l : f32
+    %s = arith.addf %a, %m : f32
     linalg.yield %s : f32
   }
   // A kernel between the fill and the reduction reads the filled buffer.

@@ -313,3 +313,22 @@ func.func @argmax_prime(%a: tensor<100003xf32>) -> (tensor<f32>, tensor<i64>) {
   } -> (tensor<f32>, tensor<i64>)
   return %r#0, %r#1 : tensor<f32>, tensor<i64>
 }
+
+// -----
+
+// An operand of dynamic shape (the loop ranges static through the other input): not
+// split (the slices are built with static sizes).
+// CHECK-LABEL: func.func @dynamic_operand
+// CHECK-NOT:   tensor.extract_slice
+// CHECK-NOT:   tensor.expand_shape
+func.func @dynamic_operand(%a: tensor<2x100003xf32>, %b: tensor<?x100003xf32>, %acc: tensor<2xf32>) -> tensor<2xf32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>,
+                                        affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%a, %b : tensor<2x100003xf32>, tensor<?x100003xf32>) outs(%acc : tensor<2xf32>) {
+  ^bb0(%x: f32, %y: f32, %s: f32):
+    %p = arith.mulf %x, %y : f32
+    %t = arith.addf %p, %s fastmath<reassoc> : f32
+    linalg.yield %t : f32
+  } -> tensor<2xf32>
+  return %r : tensor<2xf32>
+}
