@@ -103,6 +103,12 @@ inline std::vector<Case> cases() {
   out.push_back(make("sum_prime", [](Tensor a) { return sum(a); }, odd));
   out.push_back(make("dot_prime", [](Tensor a, Tensor b) { return sum(a * b); }, odd, odd2));
   out.push_back(make("softmax_prime", [](Tensor a) { return softmax(a); }, odd));
+  // The exp values stored beside their sum: the chunks write the head's, the tail the
+  // rest.
+  out.push_back(make("exp_and_sum_prime", [](Tensor a) {
+    Tensor e = exp(a);
+    return std::make_tuple(e, sum(e));
+  }, odd));
   out.push_back(make("rows_prime", [](Tensor a) { return sum(a * a, {1}); }, random({2, 70001}, DType::f32, 22)));
   Array bestInTail = random({100003}, DType::f32, 23), tiedWithTail = random({100003}, DType::f32, 24);
   Array lowInTail = random({100003}, DType::f32, 25);

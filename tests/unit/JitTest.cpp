@@ -561,6 +561,18 @@ TEST(Parallel, LongReductionsSplitIntoChunksMatchTheReference) {
   for (int64_t i = 0; i < p; ++i) wantP += double(s[i]) * t[i];
   expectClose(dp, {wantP}, 1e-5);
   EXPECT_EQ(g.stats().kernels, 3u) << "the chunks, the fold, then the tail";
+  // exp values stored beside their sum: the chunks write the head's, the tail the rest.
+  auto expSum = jit([](const Tensor &u) {
+    Tensor e = exp(u);
+    return std::make_tuple(e, sum(e));
+  }, {.name = "long_exp_sum"});
+  auto [ex, es] = expSum(sp);
+  double wantSum = 0;
+  std::vector<double> wantEx(p);
+  for (int64_t i = 0; i < p; ++i) wantSum += wantEx[i] = std::exp(double(s[i]));
+  expectClose(ex, wantEx, 1e-6);
+  expectClose(es, {wantSum}, 1e-5);
+  EXPECT_EQ(expSum.stats().kernels, 3u) << "the chunks, the fold, then the tail";
   auto soft = jit([](const Tensor &u) { return softmax(u * 0.001); }, {.name = "long_softmax"});
   Array e = soft(sp);
   std::vector<double> wantE(p);
