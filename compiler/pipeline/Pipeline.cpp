@@ -43,10 +43,10 @@ namespace ajit {
 //   reduction to a few values becomes parallel chunks plus a combine (argmax / argmin
 //   along an outer axis too: along the innermost one they are vector lanes already).
 // - bufferized: every op writing into a (CSE-shared) fill gets a fill of its own, so
-//   that bufferization need not copy one; one-shot bufferization over whole functions; a result may take a donated
-//   argument's buffer (ajit-reuse-donated-inputs); results become out-params (hoisting
-//   the static allocation of each result into the caller), then temporaries get
-//   deallocations.
+//   that bufferization need not copy one; one-shot bufferization over whole functions;
+//   a result may take a donated argument's buffer (ajit-reuse-donated-inputs); results
+//   become out-params (hoisting the static allocation of each result into the caller),
+//   then temporaries get deallocations.
 // - loops: f32 matmuls become a parallel loop over output tiles calling the micro-kernel
 //   of kernels/matmul, each tile followed by its output fusion's epilogue; the other
 //   linalg ops become scf loops; the innermost loop is left for LLVM's loop vectorizer,

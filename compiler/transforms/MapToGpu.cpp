@@ -670,6 +670,8 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
       return op->emitError("ajit-map-to-gpu: the product's epilogue no longer fits its kernel");
     if (generic && !reduction && !matmul) return op->emitError("ajit-map-to-gpu: a linalg op left on the host");
     if (auto initial = initialValues_.find(op); initial != initialValues_.end()) {
+      // The fill is gone: a kernel that did not start from its constant would be wrong.
+      if (!matmul && !reduction) return op->emitError("ajit-map-to-gpu: a folded fill's kernel is not a reduction");
       if (matmul) matmul->initialValue = cast<FloatAttr>(initial->second[0]);
       if (reduction) reduction->initialValues = initial->second;
     }

@@ -202,8 +202,9 @@ SmallVector<Value> reduceTail(OpBuilder &b, Location loc, linalg::GenericOp op, 
   }
   SmallVector<std::optional<unsigned>> perElement;
   for (auto [init, part] : llvm::zip(op.getDpsInitsMutable(), partial)) {
-    perElement.push_back(positionOf(op.getMatchingIndexingMap(&init), r));
-    inits.push_back(perElement.back() ? slice(b, loc, part, *perElement.back(), chunking.head(), chunking.tail()) : part);
+    std::optional<unsigned> at = positionOf(op.getMatchingIndexingMap(&init), r);
+    perElement.push_back(at);
+    inits.push_back(at ? slice(b, loc, part, *at, chunking.head(), chunking.tail()) : part);
   }
   SmallVector<Type> types;
   for (Value v : inits) types.push_back(v.getType());
@@ -307,7 +308,8 @@ LogicalResult split(linalg::GenericOp op, int64_t maxChunks, bool splitBare) {
       auto expanded = cast<tensor::ExpandShapeOp>(inits[i].getDefiningOp());
       Value written =
           tensor::CollapseShapeOp::create(b, loc, expanded.getSrcType(), part, expanded.getReassociationIndices());
-      if (chunking->tail()) written = insert(b, loc, written, init.get(), *positionOf(op.getMatchingIndexingMap(&init), r), 0);
+      if (chunking->tail())
+        written = insert(b, loc, written, init.get(), *positionOf(op.getMatchingIndexingMap(&init), r), 0);
       results.push_back(written);
       continue;
     }

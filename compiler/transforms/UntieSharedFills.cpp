@@ -7,8 +7,8 @@
 // whole tensor where a write would do (on the GPU a copy kernel, and a fill that
 // ajit-map-to-gpu can no longer fold into the reduction after it, since the copy reads
 // it). Here every op writing into a shared fill gets its own fill (and its own
-// tensor.empty), just before it; a linalg op that never reads its destination gets just
-// the empty tensor. Runs after the last CSE, which would merge them back.
+// tensor.empty), just before it; an all-parallel linalg op that never reads its
+// destination gets just the empty tensor. Runs after the last CSE, which would merge them back.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/transforms/Passes.h"
@@ -53,10 +53,11 @@ struct UntieSharedFillsPass : public ajit::impl::AjitUntieSharedFillsBase<UntieS
         OpBuilder b(use->getOwner());
         Value into = fill.getOutputs()[0];
         if (auto empty = into.getDefiningOp<tensor::EmptyOp>()) into = b.clone(*empty)->getResult(0);
-        // A linalg op whose body never reads the destination overwrites all of it: an
-        // empty tensor serves (when there is one to give).
+        // An all-parallel linalg op whose body never reads the destination overwrites all
+        // of it: an empty tensor serves (when there is one to give).
         auto linalgOp = dyn_cast<linalg::LinalgOp>(use->getOwner());
-        bool overwritten = linalgOp && !linalgOp.payloadUsesValueFromOperand(use) && into.getDefiningOp<tensor::EmptyOp>();
+        bool overwritten = linalgOp && linalgOp.getNumReductionLoops() == 0 &&
+                           !linalgOp.payloadUsesValueFromOperand(use) && into.getDefiningOp<tensor::EmptyOp>();
         use->set(overwritten ? into : linalg::FillOp::create(b, fill.getLoc(), fill.value(), into).getResult(0));
       }
     }
