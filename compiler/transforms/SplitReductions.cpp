@@ -13,7 +13,7 @@
 // GPU takes up to 1024, a block of threads each) is split into K chunks exactly. Any
 // other length N (a prime, 8 times a prime) is split as N = K * C + T with K =
 // max-chunks, C a multiple of 4 (each chunk's start stays 16-byte aligned), and the
-// tail's T < 5 * K elements reduced last by the original generic over the tail's slice,
+// tail's T < 4 * K elements reduced last by the original generic over the tail's slice,
 // starting from the folded partials (reduceTail). The tail is one more small kernel; a
 // length left whole would run on one core, or one block of the GPU.
 //
