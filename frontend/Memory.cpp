@@ -11,7 +11,7 @@ CachedMemory cachedMemory() {
 }
 
 CachedMemory releaseCachedMemory() {
-  return {BufferPool::global().trim() + BufferPool::scratch().trim(), gpu::DeviceBuffer::releasePooled()};
+  return {BufferPool::trimProcessPools(), gpu::DeviceBuffer::releasePooled()};
 }
 
 } // namespace ajit

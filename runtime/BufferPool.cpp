@@ -58,9 +58,7 @@ void *BufferPool::allocate(size_t bytes) {
     // Under a hard memory limit (RLIMIT_AS, strict overcommit) the idle buffers the
     // pools keep may be what stands in the way: free them all and try once more, as the
     // GPU pool does on CUDA_ERROR_OUT_OF_MEMORY.
-    size_t freed = trim();
-    if (this != &global()) freed += global().trim();
-    if (this != &scratch()) freed += scratch().trim();
+    size_t freed = trim() + trimProcessPools(); // a pool trimmed twice frees nothing more
     p = std::aligned_alloc(alignment, size);
     if (!p)
       throw Error("ajit: out of memory allocating " + std::to_string(bytes) + " bytes (after freeing " +
@@ -91,6 +89,8 @@ size_t BufferPool::trim() {
   free_.clear();
   return std::exchange(cached_, 0);
 }
+
+size_t BufferPool::trimProcessPools() { return global().trim() + scratch().trim(); }
 
 BufferPool::Stats BufferPool::stats() const {
   std::lock_guard lock(mutex_);

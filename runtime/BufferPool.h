@@ -44,6 +44,8 @@ public:
   void release(void *p, size_t bytes);
   /// Frees every cached buffer; returns their bytes.
   size_t trim();
+  /// trim() of the process's two pools, global() and scratch(); returns their bytes.
+  static size_t trimProcessPools();
 
   struct Stats {
     uint64_t reused = 0, fresh = 0;

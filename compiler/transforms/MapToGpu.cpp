@@ -530,13 +530,11 @@ struct MapToGpuPass : public ajit::impl::AjitMapToGpuBase<MapToGpuPass> {
   }
 
   /// Whether the block reduction of `plan` writes every element of output `init`'s
-  /// buffer: a block per element, its map a permutation of the parallel dimensions.
+  /// buffer: a block per element, its map a permutation of the parallel dimensions
+  /// (whose ranges the verifier ties to the buffer's shape).
   static bool writesEveryElement(const BlockReduction &plan, OpOperand &init) {
-    linalg::GenericOp op = plan.op;
-    auto type = cast<MemRefType>(init.get().getType());
-    AffineMap map = op.getMatchingIndexingMap(&init);
-    return type.hasStaticShape() && map.isProjectedPermutation() && map.getNumResults() == plan.parallelDims &&
-           type.getNumElements() == plan.outputs;
+    AffineMap map = linalg::GenericOp(plan.op).getMatchingIndexingMap(&init);
+    return map.isProjectedPermutation() && map.getNumResults() == plan.parallelDims;
   }
 
   /// The fill of a constant into output `init` of `op` that `op` would read back: the

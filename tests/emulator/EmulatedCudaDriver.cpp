@@ -11,8 +11,9 @@
 //   too, which hold earlier results). A copy outside every allocation is
 //   CUDA_ERROR_INVALID_VALUE, as the real driver's check of its address ranges says; a
 //   kernel argument outside every allocation, or a kernel writing past one, is
-//   CUDA_ERROR_ILLEGAL_ADDRESS (the fault the kernel would hit): launches run at once, so the launch itself reports it (and every later launch, while
-//   the overwritten guard bytes stay), where a real context reports it at the next
+//   CUDA_ERROR_ILLEGAL_ADDRESS (the fault the kernel would hit): launches run at once,
+//   so the launch itself reports it (and every later launch, while the overwritten
+//   guard bytes stay), where a real context reports it at the next
 //   synchronization and then refuses all work;
 // - a module is NVPTX LLVM IR text (KernelJit), not PTX: ajit_driver_kernel_format()
 //   tells the runtime so, and PTX is refused with a log that says why;
